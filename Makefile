@@ -1,0 +1,63 @@
+# The verbs a newcomer needs. Everything installs what it is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+PY := $(VENV)/bin/python
+
+.PHONY: all build test test-cpp test-python demo bench wheel lint fmt clean deps help
+
+all: build
+
+help:
+	@echo "make demo    start the emulator with the demo base and show what it serves"
+	@echo "make test    build everything and run every test (C++ and Python)"
+	@echo "make bench   run the benchmarks and print ratios (see benchmarks/RESULTS.md)"
+	@echo "make lint    clang-format check, clang-tidy and ruff"
+	@echo "make fmt     format C++ and Python sources"
+	@echo "make clean   remove build outputs and the virtual environment"
+
+$(BUILD_DIR)/.system-deps: scripts/install-system-deps.sh
+	./scripts/install-system-deps.sh
+	@mkdir -p $(BUILD_DIR) && touch $@
+
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+deps: $(BUILD_DIR)/.system-deps $(VENV)/.installed
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	cmake --build $(BUILD_DIR)
+	cmake --install $(BUILD_DIR) --prefix $(VENV) >/dev/null
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+	$(PY) -m pytest
+
+demo: build
+	$(PY) -m airtable_lakeflow.demo
+
+bench: build
+	$(PY) benchmarks/emulator_throughput.py
+
+wheel: build
+	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+lint: build
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'emulator/src/*.cpp' 'emulator/src/**/*.cpp') 2>/dev/null
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+
+fmt: deps
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	$(VENV)/bin/ruff format python tests benchmarks
+
+clean:
+	rm -rf $(BUILD_DIR) $(VENV) dist

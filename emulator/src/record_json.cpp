@@ -1,0 +1,266 @@
+#include "record_json.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+#include "field_types.hpp"
+#include "time_format.hpp"
+
+namespace emu {
+
+namespace {
+
+void append_json_string(std::string& out, const std::string& text) {
+  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string fixed(double value, int precision) {
+  std::array<char, 64> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.*f", precision, value);
+  return buf.data();
+}
+
+std::string with_thousands(const std::string& number) {
+  const size_t dot = number.find('.');
+  std::string integer = number.substr(0, dot);
+  const std::string rest = dot == std::string::npos ? "" : number.substr(dot);
+  const bool negative = !integer.empty() && integer[0] == '-';
+  if (negative) {
+    integer.erase(0, 1);
+  }
+  std::string grouped;
+  for (size_t i = 0; i < integer.size(); ++i) {
+    if (i > 0 && (integer.size() - i) % 3 == 0) {
+      grouped.push_back(',');
+    }
+    grouped.push_back(integer[i]);
+  }
+  return (negative ? "-" : "") + grouped + rest;
+}
+
+int precision_of(const Field& field) {
+  return field.options.is_object() ? field.options.value("precision", 0) : 0;
+}
+
+// Local wall-clock parts of an instant in an IANA zone. glibc's TZ handling is process-global,
+// hence the lock.
+std::tm local_parts(int64_t epoch_ms, const std::string& zone) {
+  static std::mutex tz_mutex;
+  const std::lock_guard lock(tz_mutex);
+  const char* old = std::getenv("TZ");
+  const std::string saved = old == nullptr ? "" : old;
+  setenv("TZ", zone.empty() ? "UTC" : zone.c_str(), 1);
+  tzset();
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm parts{};
+  localtime_r(&seconds, &parts);
+  if (old == nullptr) {
+    unsetenv("TZ");
+  } else {
+    setenv("TZ", saved.c_str(), 1);
+  }
+  tzset();
+  return parts;
+}
+
+std::string format_date_string(const Field& field, int year, int month, int day) {
+  std::string name = "local";
+  if (field.options.is_object() && field.options.contains("dateFormat")) {
+    name = field.options["dateFormat"].value("name", "local");
+  }
+  std::array<char, 32> buf{};
+  if (name == "iso") {
+    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02d", year, month, day);
+  } else if (name == "european") {
+    std::snprintf(buf.data(), buf.size(), "%d/%d/%04d", day, month, year);
+  } else if (name == "friendly") {
+    static constexpr std::array<const char*, 12> kMonths = {
+        "January", "February", "March",     "April",   "May",      "June",
+        "July",    "August",   "September", "October", "November", "December"};
+    std::snprintf(buf.data(), buf.size(), "%s %d, %04d", kMonths.at(month - 1), day, year);
+  } else {
+    std::snprintf(buf.data(), buf.size(), "%d/%d/%04d", month, day, year);
+  }
+  return buf.data();
+}
+
+std::string scalar_string(const CellResolver& resolver, const Field& field, const Json& cell,
+                          const RenderOptions& options) {
+  const std::string_view type = result_type(field.type, field.options);
+  if (cell.is_object() && (cell.contains("error") || cell.contains("specialValue"))) {
+    return cell.contains("error") ? "#ERROR!" : cell["specialValue"].get<std::string>();
+  }
+  if (cell.is_number()) {
+    const double value = cell.get<double>();
+    if (type == "currency") {
+      const std::string symbol = field.options.value("symbol", "$");
+      return symbol + with_thousands(fixed(value, precision_of(field)));
+    }
+    if (type == "percent") {
+      return fixed(value * 100, precision_of(field)) + "%";
+    }
+    if (type == "duration") {
+      const auto total = static_cast<int64_t>(std::llround(value));
+      std::array<char, 32> buf{};
+      std::snprintf(buf.data(), buf.size(), "%lld:%02lld", static_cast<long long>(total / 3600),
+                    static_cast<long long>(total / 60 % 60));
+      return buf.data();
+    }
+    if (type == "number") {
+      return fixed(value, precision_of(field));
+    }
+    return cell.dump();
+  }
+  if (cell.is_boolean()) {
+    return cell.get<bool>() ? "checked" : "";
+  }
+  if (cell.is_string()) {
+    const std::string text = cell.get<std::string>();
+    if (type == "date" || type == "dateTime" || type == "createdTime" ||
+        type == "lastModifiedTime") {
+      const auto at = parse_iso(text);
+      if (!at) {
+        return text;
+      }
+      const bool date_only = text.size() == 10;
+      std::string zone = options.time_zone;
+      if (field.options.is_object() && field.options.value("timeZone", "client") != "client") {
+        zone = field.options.value("timeZone", "utc") == "utc" ? "UTC"
+                                                               : field.options.value("timeZone", "");
+      }
+      const std::tm parts = date_only ? local_parts(*at, "UTC") : local_parts(*at, zone);
+      std::string out = format_date_string(field, parts.tm_year + 1900, parts.tm_mon + 1,
+                                           parts.tm_mday);
+      if (!date_only) {
+        std::array<char, 16> buf{};
+        const int hour12 = parts.tm_hour % 12 == 0 ? 12 : parts.tm_hour % 12;
+        std::snprintf(buf.data(), buf.size(), " %d:%02d%s", hour12, parts.tm_min,
+                      parts.tm_hour < 12 ? "am" : "pm");
+        out += buf.data();
+      }
+      return out;
+    }
+    if (field.type == "multipleRecordLinks") {
+      return resolver.record_name(field.options.value("linkedTableId", ""), text);
+    }
+    return text;
+  }
+  if (cell.is_object()) {
+    for (const char* key : {"name", "text", "label", "value", "email", "id"}) {
+      if (cell.contains(key) && cell[key].is_string()) {
+        if (field.type == "multipleAttachments" && cell.contains("filename")) {
+          break;
+        }
+        return cell[key].get<std::string>();
+      }
+    }
+    if (cell.contains("filename") && cell.contains("url")) {
+      return cell["filename"].get<std::string>() + " (" + cell["url"].get<std::string>() + ")";
+    }
+    return cell.dump();
+  }
+  return cell.dump();
+}
+
+}  // namespace
+
+namespace detail {
+void render_record(std::string& out, const CellResolver& resolver, const Record& record,
+                   const RenderOptions& options);
+}  // namespace detail
+
+std::string cell_as_string(const CellResolver& resolver, const Field& field, const Json& cell,
+                           const RenderOptions& options) {
+  if (cell.is_array()) {
+    std::string out;
+    for (const Json& item : cell) {
+      if (!out.empty()) {
+        out += ", ";
+      }
+      out += scalar_string(resolver, field, item, options);
+    }
+    return out;
+  }
+  return scalar_string(resolver, field, cell, options);
+}
+
+void append_record_json(std::string& out, const CellResolver& resolver, const Record& record,
+                        const RenderOptions& options) {
+  // Most reads ask for whole records in the json format: serve those from a per-record cache
+  // invalidated by any change to the base (lookups read across tables).
+  if (!options.string_format && options.fields.empty() && !options.comment_count) {
+    static std::array<std::mutex, 256> stripes;
+    const size_t slot = options.by_field_id ? 1 : 0;
+    const int64_t txn = resolver.base().transaction_number;
+    const std::lock_guard lock(stripes[static_cast<size_t>(record.seq) % stripes.size()]);
+    if (record.json_cache_txn[slot] != txn) {
+      std::string fresh;
+      detail::render_record(fresh, resolver, record, options);
+      record.json_cache[slot] = std::move(fresh);
+      record.json_cache_txn[slot] = txn;
+    }
+    out += record.json_cache[slot];
+    return;
+  }
+  detail::render_record(out, resolver, record, options);
+}
+
+void detail::render_record(std::string& out, const CellResolver& resolver, const Record& record,
+                   const RenderOptions& options) {
+  out += R"({"id":")";
+  out += record.id;
+  out += R"(","createdTime":")";
+  out += format_iso_ms(record.created_ms);
+  out += R"(","fields":{)";
+  bool first = true;
+  auto emit = [&](const Field& field) {
+    const Json cell = resolver.cell(record, field);
+    if (cell.is_null()) {
+      return;
+    }
+    std::string text;
+    if (options.string_format) {
+      text = cell_as_string(resolver, field, cell, options);
+      if (text.empty()) {
+        return;
+      }
+    }
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    append_json_string(out, options.by_field_id ? field.id : field.name);
+    out.push_back(':');
+    if (options.string_format) {
+      append_json_string(out, text);
+    } else {
+      out += cell.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+  };
+  if (options.fields.empty()) {
+    for (const Field& field : resolver.table().fields) {
+      emit(field);
+    }
+  } else {
+    for (const Field* field : options.fields) {
+      emit(*field);
+    }
+  }
+  out.push_back('}');
+  if (options.comment_count) {
+    out += R"(,"commentCount":)";
+    out += std::to_string(record.comment_count);
+  }
+  out.push_back('}');
+}
+
+std::string record_json(const CellResolver& resolver, const Record& record,
+                        const RenderOptions& options) {
+  std::string out;
+  append_record_json(out, resolver, record, options);
+  return out;
+}
+
+}  // namespace emu

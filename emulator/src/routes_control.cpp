@@ -1,0 +1,228 @@
+// The control API under /_emulator/: test and demo tooling, never part of Airtable's surface.
+#include <mutex>
+#include <shared_mutex>
+
+#include "api_error.hpp"
+#include "datasets.hpp"
+#include "emulator.hpp"
+#include "routes.hpp"
+#include "time_format.hpp"
+
+namespace emu {
+
+namespace {
+
+ApiError bad_control_request(const std::string& message) {
+  return {400, Json{{"error", Json{{"type", "EMULATOR_BAD_REQUEST"}, {"message", message}}}}};
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = std::string("/_emulator/").size();
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    out.push_back(url_decode(std::string_view(path).substr(start, end - start), false));
+    start = end + 1;
+  }
+  while (!out.empty() && out.back().empty()) {
+    out.pop_back();
+  }
+  return out;
+}
+
+Json config_json(Emulator& emulator) {
+  const RateLimitConfig limits = emulator.rate_limiter().config();
+  return Json{{"rate_limit", limits.enabled},
+              {"per_base_per_second", limits.per_base_per_second},
+              {"per_token_per_second", limits.per_token_per_second},
+              {"penalty_seconds", static_cast<double>(limits.penalty_ms) / 1000.0},
+              {"monthly_quota", limits.monthly_quota},
+              {"iterator_ttl_seconds", static_cast<double>(emulator.iterators().ttl_ms()) / 1000.0},
+              {"faults", emulator.faults().describe()}};
+}
+
+HttpResponse configure(Emulator& emulator, const Json& body) {
+  RateLimitConfig limits = emulator.rate_limiter().config();
+  try {
+    for (const auto& [key, value] : body.items()) {
+      if (key == "rate_limit") {
+        limits.enabled = value.get<bool>();
+      } else if (key == "per_base_per_second") {
+        limits.per_base_per_second = value.get<int>();
+      } else if (key == "per_token_per_second") {
+        limits.per_token_per_second = value.get<int>();
+      } else if (key == "penalty_seconds") {
+        limits.penalty_ms = static_cast<int64_t>(value.get<double>() * 1000);
+      } else if (key == "monthly_quota") {
+        limits.monthly_quota = value.get<int64_t>();
+      } else if (key == "iterator_ttl_seconds") {
+        emulator.iterators().set_ttl_ms(static_cast<int64_t>(value.get<double>() * 1000));
+      } else if (key == "faults") {
+        emulator.faults().set_rules(parse_fault_spec(value.get<std::string>()));
+      } else if (key == "latency_ms") {
+        emulator.faults().set_latency(parse_latency(value.get<std::string>()));
+      } else {
+        throw bad_control_request(
+            "unknown config key '" + key +
+            "' (known: rate_limit, per_base_per_second, per_token_per_second, penalty_seconds, "
+            "monthly_quota, iterator_ttl_seconds, faults, latency_ms)");
+      }
+    }
+  } catch (const Json::exception& e) {
+    throw bad_control_request(std::string("config value has the wrong type: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw bad_control_request(e.what());
+  }
+  emulator.rate_limiter().configure(limits);
+  emulator.rate_limiter().reset();
+  return json_response(200, config_json(emulator).dump());
+}
+
+HttpResponse field_control(Emulator& emulator, const std::vector<std::string>& seg,
+                           const HttpRequest& request) {
+  // bases/{B}/tables/{T}/fields[/{F}]
+  const std::unique_lock lock(emulator.store().mutex());
+  Base* base = emulator.store().workspace().mutable_base(seg[1]);
+  if (base == nullptr) {
+    throw bad_control_request("no base " + seg[1]);
+  }
+  Table* table = base->mutable_table(seg[3]);
+  if (table == nullptr) {
+    throw bad_control_request("no table " + seg[3] + " in base " + seg[1]);
+  }
+  WriteOptions opts;
+  opts.source = "client";
+  opts.now_ms = emulator.clock().now_ms();
+  const Json body = parse_body(request);
+  if (seg.size() == 5 && request.method == "POST") {
+    return json_response(200, field_json(emulator.store().create_field(*base, *table, body, opts))
+                                  .dump());
+  }
+  if (seg.size() == 6 && request.method == "PATCH") {
+    if (!body.contains("type") || !body["type"].is_string()) {
+      throw bad_control_request("body needs {\"type\": …, \"options\"?: …}");
+    }
+    return json_response(
+        200, field_json(emulator.store().convert_field(*base, *table, seg[5],
+                                                       body["type"].get<std::string>(),
+                                                       body.value("options", Json(nullptr)), opts))
+                 .dump());
+  }
+  if (seg.size() == 6 && request.method == "DELETE") {
+    emulator.store().delete_field(*base, *table, seg[5], opts);
+    return json_response(200, Json{{"id", seg[5]}, {"deleted", true}}.dump());
+  }
+  throw bad_control_request("unknown field control route");
+}
+
+}  // namespace
+
+HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
+  const std::vector<std::string> seg = split_path(request.path);
+  const std::string& method = request.method;
+  const std::string head = seg.empty() ? "" : seg[0];
+  if (head == "health" && method == "GET") {
+    return json_response(200, R"({"ok":true})");
+  }
+  if (head == "requests") {
+    if (method == "DELETE") {
+      emulator.log().clear();
+      return json_response(200, "{}");
+    }
+    const int64_t since = request.has_param("since") ? std::stoll(request.param("since")) : 0;
+    const size_t limit = request.has_param("limit") ? std::stoull(request.param("limit"))
+                                                    : 1'000'000;
+    return json_response(200, Json{{"requests", emulator.log().to_json(since, limit)},
+                                   {"last_seq", emulator.log().last_seq()}}
+                                  .dump());
+  }
+  if (head == "reset" && method == "POST") {
+    emulator.reset();
+    return json_response(200, R"({"reset":true})");
+  }
+  if (head == "config") {
+    if (method == "GET") {
+      return json_response(200, config_json(emulator).dump());
+    }
+    return configure(emulator, parse_body(request));
+  }
+  if (head == "clock") {
+    if (seg.size() == 2 && seg[1] == "advance" && method == "POST") {
+      const Json body = parse_body(request);
+      if (!body.contains("seconds") || !body["seconds"].is_number()) {
+        throw bad_control_request("body needs {\"seconds\": N}");
+      }
+      emulator.clock().advance_ms(static_cast<int64_t>(body["seconds"].get<double>() * 1000));
+    }
+    const int64_t now = emulator.clock().now_ms();
+    return json_response(200, Json{{"now", format_iso_ms(now)},
+                                   {"now_ms", now},
+                                   {"offset_ms", emulator.clock().offset_ms()}}
+                                  .dump());
+  }
+  if (head == "iterators" && seg.size() == 2 && seg[1] == "expire" && method == "POST") {
+    emulator.iterators().expire_all();
+    return json_response(200, "{}");
+  }
+  if (head == "tokens") {
+    if (method == "POST") {
+      const Json body = parse_body(request);
+      try {
+        emulator.tokens().put(TokenRegistry::from_json(body, "usrEmulatorUser01"));
+      } catch (const Json::exception& e) {
+        throw bad_control_request(std::string("token spec: ") + e.what());
+      }
+      return json_response(200, "{}");
+    }
+    if (method == "DELETE" && seg.size() == 2) {
+      emulator.tokens().remove(seg[1]);
+      return json_response(200, "{}");
+    }
+  }
+  if (head == "export" && method == "GET") {
+    const std::shared_lock lock(emulator.store().mutex());
+    Json bases = Json::array();
+    for (const Base& base : emulator.store().workspace().bases) {
+      bases.push_back(base_to_json(emulator.store().workspace(), base));
+    }
+    return json_response(200, Json{{"bases", bases}}.dump());
+  }
+  if (head == "load" && method == "POST") {
+    const Json body = parse_body(request);
+    Workspace workspace;
+    try {
+      const Json bases = body.contains("bases") ? body["bases"] : Json::array({body});
+      for (const Json& base : bases) {
+        Base loaded = base_from_json(base, workspace, emulator.ids(), emulator.clock().now_ms());
+        workspace.bases.push_back(std::move(loaded));
+      }
+    } catch (const std::exception& e) {
+      throw bad_control_request(e.what());
+    }
+    emulator.load(std::move(workspace));
+    return json_response(200, R"({"loaded":true})");
+  }
+  if (head == "bases" && seg.size() >= 5 && seg[2] == "tables" && seg[4] == "fields") {
+    return field_control(emulator, seg, request);
+  }
+  if (head == "stats" && method == "GET") {
+    const std::shared_lock lock(emulator.store().mutex());
+    Json tables = Json::array();
+    for (const Base& base : emulator.store().workspace().bases) {
+      for (const Table& t : base.tables) {
+        tables.push_back(Json{{"base", base.id}, {"table", t.id}, {"name", t.name},
+                              {"records", t.records.size()}});
+      }
+    }
+    return json_response(200, Json{{"iterators", emulator.iterators().size()},
+                                   {"requests", emulator.log().last_seq()},
+                                   {"tables", tables}}
+                                  .dump());
+  }
+  throw bad_control_request("unknown control route " + method + " " + request.path);
+}
+
+}  // namespace emu
