@@ -52,7 +52,9 @@ def main() -> int:
             page_bytes = len(json.dumps(page))
         assert len(page["records"]) == 100 and "offset" in page, "benchmark page is not full"
         fields = sum(len(r["fields"]) for r in page["records"])
-        base_rate, base_bad = wrk(f"{emu.url}/_emulator/health", None, args.seconds, args.connections)
+        base_rate, base_bad = wrk(
+            f"{emu.url}/_emulator/health", None, args.seconds, args.connections
+        )
         page_rate, page_bad = wrk(page_url, emu.token, args.seconds, args.connections)
         assert base_bad == 0 and page_bad == 0, "non-2xx responses during the benchmark"
     print(f"page: 100 records, {fields} non-empty cells, ~{page_bytes / 1024:.0f} KiB of JSON")

@@ -77,17 +77,14 @@ ApiError invalid_records(const std::string& message) {
   return typed(422, "INVALID_RECORDS", message);
 }
 
-ApiError uri_too_long() {
-  return typed(414, "REQUEST_URI_TOO_LONG", "Request-URI Too Large");
-}
+ApiError uri_too_long() { return typed(414, "REQUEST_URI_TOO_LONG", "Request-URI Too Large"); }
 
 ApiError request_too_large() {
   return typed(413, "REQUEST_TOO_LARGE", "Request body is too large");
 }
 
 ApiError rate_limit_reached() {
-  return typed(429, "RATE_LIMIT_REACHED",
-               "Rate limit exceeded. Please try again later");
+  return typed(429, "RATE_LIMIT_REACHED", "Rate limit exceeded. Please try again later");
 }
 
 ApiError billing_limit_exceeded() {
@@ -99,8 +96,9 @@ ApiError server_error(int status, std::optional<int> retry_after_s) {
   if (status == 503) {
     return {503,
             Json{{"error", Json{{"type", "RETRIABLE_ERROR"},
-                                {"message", "The server is temporarily unavailable. Please "
-                                            "try again later."}}}},
+                                {"message",
+                                 "The server is temporarily unavailable. Please "
+                                 "try again later."}}}},
             retry_after_s};
   }
   if (status == 502) {

@@ -8,8 +8,7 @@ namespace emu {
 
 namespace {
 int role_rank(std::string_view level) {
-  constexpr std::array<std::string_view, 5> kLevels = {"none", "read", "comment", "edit",
-                                                       "create"};
+  constexpr std::array<std::string_view, 5> kLevels = {"none", "read", "comment", "edit", "create"};
   for (size_t i = 0; i < kLevels.size(); ++i) {
     if (kLevels[i] == level) {
       return static_cast<int>(i);
@@ -24,9 +23,9 @@ bool TokenGrant::role_at_least(const std::string& level) const {
 }
 
 std::set<std::string> all_scopes() {
-  return {"data.records:read",   "data.records:write",         "data.recordComments:read",
-          "schema.bases:read",   "schema.bases:write",         "webhook:manage",
-          "user.email:read",     "data.recordComments:write"};
+  return {"data.records:read", "data.records:write",       "data.recordComments:read",
+          "schema.bases:read", "schema.bases:write",       "webhook:manage",
+          "user.email:read",   "data.recordComments:write"};
 }
 
 void TokenRegistry::put(TokenGrant grant) {

@@ -59,9 +59,10 @@ Json select_choice(WriteContext& ctx, Field& field, const Json& value) {
   }
   if (!ctx.typecast) {
     throw ApiError(422, Json{{"error", Json{{"type", "INVALID_MULTIPLE_CHOICE_OPTIONS"},
-                                            {"message", "Insufficient permissions to create new "
-                                                        "select option \"\"" +
-                                                            name + "\"\""}}}});
+                                            {"message",
+                                             "Insufficient permissions to create new "
+                                             "select option \"\"" +
+                                                 name + "\"\""}}}});
   }
   field.options["choices"].push_back(
       Json{{"id", ctx.ids.next("sel")}, {"name", name}, {"color", "blueLight2"}});
@@ -121,8 +122,11 @@ Json attachment(WriteContext& ctx, const Field& field, const Json& value) {
     filename = slash == std::string::npos ? url : url.substr(slash + 1);
   }
   const std::string type = guess_mime(filename);
-  return Json{{"id", ctx.ids.next("att")}, {"url", url}, {"filename", filename},
-              {"size", static_cast<int64_t>(url.size() * 97)}, {"type", type}};
+  return Json{{"id", ctx.ids.next("att")},
+              {"url", url},
+              {"filename", filename},
+              {"size", static_cast<int64_t>(url.size() * 97)},
+              {"type", type}};
 }
 
 }  // namespace
@@ -207,13 +211,13 @@ Json normalize_cell(WriteContext& ctx, Field& field, const Json& value) {
     }
     Json ids = Json::array();
     for (const Json& item : value) {
-      const std::string rec = item.is_string() ? item.get<std::string>()
+      const std::string rec = item.is_string()   ? item.get<std::string>()
                               : item.is_object() ? item.value("id", "")
                                                  : "";
       if (linked == nullptr || linked->find_record(rec) == nullptr) {
-        throw ApiError(422, Json{{"error", Json{{"type", "ROW_DOES_NOT_EXIST"},
-                                                {"message", "Record ID " + rec +
-                                                                " does not exist"}}}});
+        throw ApiError(422,
+                       Json{{"error", Json{{"type", "ROW_DOES_NOT_EXIST"},
+                                           {"message", "Record ID " + rec + " does not exist"}}}});
       }
       if (std::find(ids.begin(), ids.end(), rec) == ids.end()) {
         ids.push_back(rec);

@@ -14,9 +14,9 @@ namespace emu {
 struct RecordChange {
   std::string record_id;
   int64_t created_ms = 0;
-  Json current = Json::object();   // field id → cell (null = now empty): changed fields only
-  Json previous = Json::object();  // field id → cell before the change: changed fields only
-  Json unchanged = Json::object(); // field id → cell: every other non-empty field
+  Json current = Json::object();    // field id → cell (null = now empty): changed fields only
+  Json previous = Json::object();   // field id → cell before the change: changed fields only
+  Json unchanged = Json::object();  // field id → cell: every other non-empty field
 };
 
 struct ChangeEvent {

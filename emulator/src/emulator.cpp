@@ -115,9 +115,9 @@ Emulator::Emulator(const Options& options)
   limits.penalty_ms = static_cast<int64_t>(options.penalty_seconds * 1000);
   limits.monthly_quota = options.monthly_quota;
   rate_limiter_.configure(limits);
-  faults_.configure(options.faults.empty() ? std::vector<FaultRule>{}
-                                           : parse_fault_spec(options.faults),
-                    options.latency.empty() ? LatencyModel{} : parse_latency(options.latency));
+  faults_.configure(
+      options.faults.empty() ? std::vector<FaultRule>{} : parse_fault_spec(options.faults),
+      options.latency.empty() ? LatencyModel{} : parse_latency(options.latency));
   initial_ = initial_workspace(options, ids_, clock_.now_ms());
   store_.replace(initial_);
   store_.set_listener(
@@ -157,9 +157,9 @@ void Emulator::reset() {
   limits.penalty_ms = static_cast<int64_t>(options_.penalty_seconds * 1000);
   limits.monthly_quota = options_.monthly_quota;
   rate_limiter_.configure(limits);
-  faults_.configure(options_.faults.empty() ? std::vector<FaultRule>{}
-                                            : parse_fault_spec(options_.faults),
-                    options_.latency.empty() ? LatencyModel{} : parse_latency(options_.latency));
+  faults_.configure(
+      options_.faults.empty() ? std::vector<FaultRule>{} : parse_fault_spec(options_.faults),
+      options_.latency.empty() ? LatencyModel{} : parse_latency(options_.latency));
   iterators_.set_ttl_ms(static_cast<int64_t>(options_.iterator_ttl_seconds * 1000));
 }
 
@@ -216,16 +216,13 @@ HttpResponse Emulator::handle_api(HttpRequest& request, LoggedRequest& entry) {
     const bool data_route =
         route == RouteClass::kList || route == RouteClass::kGet || route == RouteClass::kWrite;
     switch (rate_limiter_.admit(grant->token, entry.base_id, data_route, entry.time_ms)) {
-      case RateLimiter::Verdict::kRateLimited:
-        throw errors::rate_limit_reached();
-      case RateLimiter::Verdict::kQuotaExceeded:
-        throw errors::billing_limit_exceeded();
-      case RateLimiter::Verdict::kAllowed:
-        break;
+      case RateLimiter::Verdict::kRateLimited: throw errors::rate_limit_reached();
+      case RateLimiter::Verdict::kQuotaExceeded: throw errors::billing_limit_exceeded();
+      case RateLimiter::Verdict::kAllowed: break;
     }
-    const bool has_offset = request.has_param("offset") ||
-                            (request.method == "POST" &&
-                             request.body.find("\"offset\"") != std::string::npos);
+    const bool has_offset =
+        request.has_param("offset") ||
+        (request.method == "POST" && request.body.find("\"offset\"") != std::string::npos);
     const auto fault = faults_.decide(route, has_offset);
     if (fault) {
       entry.fault = fault->kind;

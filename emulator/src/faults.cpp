@@ -49,8 +49,8 @@ std::string route_class_name(RouteClass route) {
 }
 
 std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
-  constexpr std::array<const char*, 8> kKinds = {"500",      "502",       "503",   "reset",
-                                                 "truncate", "malformed", "delay", "iterator_expiry"};
+  constexpr std::array<const char*, 8> kKinds = {
+      "500", "502", "503", "reset", "truncate", "malformed", "delay", "iterator_expiry"};
   constexpr std::array<const char*, 7> kRoutes = {"any",  "list",     "get", "write",
                                                   "meta", "webhooks", "*"};
   std::vector<FaultRule> rules;
@@ -59,8 +59,7 @@ std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
     for (const std::string& pair : split(text, ',')) {
       const size_t eq = pair.find('=');
       if (eq == std::string::npos) {
-        throw std::invalid_argument("fault rule '" + text + "': '" + pair +
-                                    "' is not key=value");
+        throw std::invalid_argument("fault rule '" + text + "': '" + pair + "' is not key=value");
       }
       const std::string key = pair.substr(0, eq);
       const std::string value = pair.substr(eq + 1);
@@ -98,8 +97,8 @@ std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
                                     "' (known: kind, route, p, every, at, times, ms, retry_after)");
       }
     }
-    if (std::find_if(kKinds.begin(), kKinds.end(),
-                     [&](const char* k) { return rule.kind == k; }) == kKinds.end()) {
+    if (std::find_if(kKinds.begin(), kKinds.end(), [&](const char* k) { return rule.kind == k; }) ==
+        kKinds.end()) {
       throw std::invalid_argument(
           "fault rule '" + text +
           "' needs kind=500|502|503|reset|truncate|malformed|delay|iterator_expiry");
@@ -172,8 +171,7 @@ int64_t FaultInjector::latency_ms() {
   if (latency_.jitter_ms <= 0) {
     return latency_.fixed_ms;
   }
-  return latency_.fixed_ms +
-         std::uniform_int_distribution<int64_t>(0, latency_.jitter_ms)(rng_);
+  return latency_.fixed_ms + std::uniform_int_distribution<int64_t>(0, latency_.jitter_ms)(rng_);
 }
 
 Json FaultInjector::describe() const {
@@ -188,8 +186,9 @@ Json FaultInjector::describe() const {
     }
     rules.push_back(rule);
   }
-  return Json{{"rules", rules},
-              {"latency", Json{{"fixed_ms", latency_.fixed_ms}, {"jitter_ms", latency_.jitter_ms}}}};
+  return Json{
+      {"rules", rules},
+      {"latency", Json{{"fixed_ms", latency_.fixed_ms}, {"jitter_ms", latency_.jitter_ms}}}};
 }
 
 }  // namespace emu

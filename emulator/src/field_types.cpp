@@ -8,17 +8,46 @@ namespace emu {
 namespace {
 
 constexpr std::array<std::string_view, 12> kComputedTypes = {
-    "formula", "rollup",    "multipleLookupValues", "lookup", "count", "autoNumber",
-    "createdTime", "lastModifiedTime", "createdBy", "lastModifiedBy", "button", "aiText"};
+    "formula",    "rollup",      "multipleLookupValues", "lookup",    "count",
+    "autoNumber", "createdTime", "lastModifiedTime",     "createdBy", "lastModifiedBy",
+    "button",     "aiText"};
 
-constexpr std::array<std::string_view, 36> kKnownTypes = {
-    "singleLineText", "email", "url", "multilineText", "richText", "phoneNumber",
-    "number", "percent", "currency", "duration", "rating", "checkbox",
-    "autoNumber", "count", "date", "dateTime", "createdTime", "lastModifiedTime",
-    "singleCollaborator", "createdBy", "lastModifiedBy", "multipleCollaborators",
-    "singleSelect", "multipleSelects", "externalSyncSource", "multipleRecordLinks",
-    "multipleLookupValues", "lookup", "rollup", "formula", "multipleAttachments",
-    "barcode", "button", "aiText", "manualSort", "simpleText"};
+constexpr std::array<std::string_view, 36> kKnownTypes = {"singleLineText",
+                                                          "email",
+                                                          "url",
+                                                          "multilineText",
+                                                          "richText",
+                                                          "phoneNumber",
+                                                          "number",
+                                                          "percent",
+                                                          "currency",
+                                                          "duration",
+                                                          "rating",
+                                                          "checkbox",
+                                                          "autoNumber",
+                                                          "count",
+                                                          "date",
+                                                          "dateTime",
+                                                          "createdTime",
+                                                          "lastModifiedTime",
+                                                          "singleCollaborator",
+                                                          "createdBy",
+                                                          "lastModifiedBy",
+                                                          "multipleCollaborators",
+                                                          "singleSelect",
+                                                          "multipleSelects",
+                                                          "externalSyncSource",
+                                                          "multipleRecordLinks",
+                                                          "multipleLookupValues",
+                                                          "lookup",
+                                                          "rollup",
+                                                          "formula",
+                                                          "multipleAttachments",
+                                                          "barcode",
+                                                          "button",
+                                                          "aiText",
+                                                          "manualSort",
+                                                          "simpleText"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& set, std::string_view type) {

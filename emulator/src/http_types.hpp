@@ -12,10 +12,10 @@ namespace emu {
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", …
-  std::string target;  // raw request target: path and query
-  std::string path;    // raw (still percent-encoded) path
-  QueryParams query;   // decoded, in order
+  std::string method;                                        // "GET", "POST", …
+  std::string target;                                        // raw request target: path and query
+  std::string path;                                          // raw (still percent-encoded) path
+  QueryParams query;                                         // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
 

@@ -46,8 +46,7 @@ bool is_airtable_id(std::string_view text, std::string_view prefix) {
 }
 
 bool is_personal_access_token(std::string_view text) {
-  if (text.size() != 17 + 1 + 64 || !is_airtable_id(text.substr(0, 17), "pat") ||
-      text[17] != '.') {
+  if (text.size() != 17 + 1 + 64 || !is_airtable_id(text.substr(0, 17), "pat") || text[17] != '.') {
     return false;
   }
   for (const char c : text.substr(18)) {

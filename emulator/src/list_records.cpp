@@ -25,8 +25,10 @@ int64_t parse_int(const std::string& name, const std::string& text) {
     }
   } catch (const std::exception&) {
   }
-  throw errors::invalid_request_unknown("Invalid request: parameter validation failed. Check "
-                                        "your request data. (" + name + " must be an integer)");
+  throw errors::invalid_request_unknown(
+      "Invalid request: parameter validation failed. Check "
+      "your request data. (" +
+      name + " must be an integer)");
 }
 
 bool parse_bool(const std::string& name, const std::string& text) {

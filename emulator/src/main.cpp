@@ -16,13 +16,11 @@ int main(int argc, char** argv) {
   const emu::Options& options = *parsed.options;
   try {
     emu::Emulator emulator(options);
-    emu::HttpServer server(options.host, options.port,
-                           [&emulator](emu::HttpRequest& request) {
-                             return emulator.handle(request);
-                           });
-    const std::string host = options.host.find(':') != std::string::npos
-                                 ? "[" + options.host + "]"
-                                 : options.host;
+    emu::HttpServer server(options.host, options.port, [&emulator](emu::HttpRequest& request) {
+      return emulator.handle(request);
+    });
+    const std::string host =
+        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     const std::string url = "http://" + host + ":" + std::to_string(server.port());
     if (!options.port_file.empty()) {
       const std::string tmp = options.port_file + ".tmp";

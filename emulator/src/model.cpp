@@ -5,8 +5,8 @@
 namespace emu {
 
 const Field* Table::field_by_id(std::string_view field_id) const {
-  const auto it = std::find_if(fields.begin(), fields.end(),
-                               [&](const Field& f) { return f.id == field_id; });
+  const auto it =
+      std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.id == field_id; });
   return it == fields.end() ? nullptr : &*it;
 }
 
@@ -22,7 +22,8 @@ const Field* Table::find_field(std::string_view id_or_name) const {
 }
 
 Field* Table::mutable_field(std::string_view field_id) {
-  return const_cast<Field*>(field_by_id(field_id));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  return const_cast<Field*>(
+      field_by_id(field_id));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
 }
 
 const View* Table::find_view(std::string_view id_or_name) const {
@@ -49,7 +50,8 @@ const Record* Table::find_record(std::string_view record_id) const {
 }
 
 Record* Table::mutable_record(std::string_view record_id) {
-  return const_cast<Record*>(find_record(record_id));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  return const_cast<Record*>(
+      find_record(record_id));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
 }
 
 const Table* Base::find_table(std::string_view id_or_name) const {
@@ -65,7 +67,8 @@ const Table* Base::find_table(std::string_view id_or_name) const {
 }
 
 Table* Base::mutable_table(std::string_view id_or_name) {
-  return const_cast<Table*>(find_table(id_or_name));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  return const_cast<Table*>(
+      find_table(id_or_name));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
 }
 
 const Table* Base::table_by_id(std::string_view table_id) const {

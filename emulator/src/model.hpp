@@ -29,7 +29,7 @@ struct View {
   std::string type = "grid";
   // Optional view semantics used by list-records: a filter formula and a sort, both by field id.
   std::string filter_formula;
-  Json sort = Json::array();  // [{"field": fldId, "direction": "asc"|"desc"}]
+  Json sort = Json::array();                   // [{"field": fldId, "direction": "asc"|"desc"}]
   std::vector<std::string> visible_field_ids;  // empty = all
 };
 

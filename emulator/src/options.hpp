@@ -15,11 +15,11 @@ struct Options {
   bool demo = false;
   std::string generate;  // "TABLESxRECORDS"
   uint64_t seed = 42;
-  std::string token;     // default: kDefaultToken
+  std::string token;  // default: kDefaultToken
   bool rate_limit = true;
   double penalty_seconds = 30;
-  std::string latency;   // "MS[:JITTER]"
-  std::string faults;    // see faults.hpp
+  std::string latency;  // "MS[:JITTER]"
+  std::string faults;   // see faults.hpp
   double iterator_ttl_seconds = 60;
   int64_t monthly_quota = 0;
   bool quiet = false;

@@ -127,12 +127,13 @@ std::string scalar_string(const CellResolver& resolver, const Field& field, cons
       const bool date_only = text.size() == 10;
       std::string zone = options.time_zone;
       if (field.options.is_object() && field.options.value("timeZone", "client") != "client") {
-        zone = field.options.value("timeZone", "utc") == "utc" ? "UTC"
-                                                               : field.options.value("timeZone", "");
+        zone = field.options.value("timeZone", "utc") == "utc"
+                   ? "UTC"
+                   : field.options.value("timeZone", "");
       }
       const std::tm parts = date_only ? local_parts(*at, "UTC") : local_parts(*at, zone);
-      std::string out = format_date_string(field, parts.tm_year + 1900, parts.tm_mon + 1,
-                                           parts.tm_mday);
+      std::string out =
+          format_date_string(field, parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday);
       if (!date_only) {
         std::array<char, 16> buf{};
         const int hour12 = parts.tm_hour % 12 == 0 ? 12 : parts.tm_hour % 12;
@@ -208,7 +209,7 @@ void append_record_json(std::string& out, const CellResolver& resolver, const Re
 }
 
 void detail::render_record(std::string& out, const CellResolver& resolver, const Record& record,
-                   const RenderOptions& options) {
+                           const RenderOptions& options) {
   out += R"({"id":")";
   out += record.id;
   out += R"(","createdTime":")";

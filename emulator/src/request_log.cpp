@@ -26,11 +26,11 @@ Json RequestLog::to_json(int64_t since, size_t limit) const {
     if (out.size() >= limit) {
       break;
     }
-    Json item{{"seq", e.seq},       {"time", format_iso_ms(e.time_ms)},
+    Json item{{"seq", e.seq},         {"time", format_iso_ms(e.time_ms)},
               {"time_ms", e.time_ms}, {"method", e.method},
-              {"path", e.path},     {"target", e.target},
-              {"base", e.base_id},  {"table", e.table},
-              {"route", e.route},   {"status", e.status}};
+              {"path", e.path},       {"target", e.target},
+              {"base", e.base_id},    {"table", e.table},
+              {"route", e.route},     {"status", e.status}};
     if (!e.error_type.empty()) {
       item["error_type"] = e.error_type;
     }

@@ -98,18 +98,17 @@ HttpResponse field_control(Emulator& emulator, const std::vector<std::string>& s
   opts.now_ms = emulator.clock().now_ms();
   const Json body = parse_body(request);
   if (seg.size() == 5 && request.method == "POST") {
-    return json_response(200, field_json(emulator.store().create_field(*base, *table, body, opts))
-                                  .dump());
+    return json_response(
+        200, field_json(emulator.store().create_field(*base, *table, body, opts)).dump());
   }
   if (seg.size() == 6 && request.method == "PATCH") {
     if (!body.contains("type") || !body["type"].is_string()) {
       throw bad_control_request("body needs {\"type\": …, \"options\"?: …}");
     }
-    return json_response(
-        200, field_json(emulator.store().convert_field(*base, *table, seg[5],
-                                                       body["type"].get<std::string>(),
-                                                       body.value("options", Json(nullptr)), opts))
-                 .dump());
+    return json_response(200, field_json(emulator.store().convert_field(
+                                             *base, *table, seg[5], body["type"].get<std::string>(),
+                                             body.value("options", Json(nullptr)), opts))
+                                  .dump());
   }
   if (seg.size() == 6 && request.method == "DELETE") {
     emulator.store().delete_field(*base, *table, seg[5], opts);
@@ -133,8 +132,8 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
       return json_response(200, "{}");
     }
     const int64_t since = request.has_param("since") ? std::stoll(request.param("since")) : 0;
-    const size_t limit = request.has_param("limit") ? std::stoull(request.param("limit"))
-                                                    : 1'000'000;
+    const size_t limit =
+        request.has_param("limit") ? std::stoull(request.param("limit")) : 1'000'000;
     return json_response(200, Json{{"requests", emulator.log().to_json(since, limit)},
                                    {"last_seq", emulator.log().last_seq()}}
                                   .dump());
@@ -213,8 +212,8 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
     Json tables = Json::array();
     for (const Base& base : emulator.store().workspace().bases) {
       for (const Table& t : base.tables) {
-        tables.push_back(Json{{"base", base.id}, {"table", t.id}, {"name", t.name},
-                              {"records", t.records.size()}});
+        tables.push_back(Json{
+            {"base", base.id}, {"table", t.id}, {"name", t.name}, {"records", t.records.size()}});
       }
     }
     return json_response(200, Json{{"iterators", emulator.iterators().size()},

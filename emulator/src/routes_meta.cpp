@@ -63,8 +63,7 @@ HttpResponse whoami(Emulator& emulator, const RouteMatch& match) {
   if (match.grant.has_scope("user.email:read")) {
     const std::shared_lock lock(emulator.store().mutex());
     const Collaborator* user = emulator.store().workspace().find_user(match.grant.user_id);
-    out["email"] = user != nullptr && !user->email.empty() ? user->email
-                                                            : "emulator@example.com";
+    out["email"] = user != nullptr && !user->email.empty() ? user->email : "emulator@example.com";
   }
   return json_response(200, out.dump());
 }

@@ -42,8 +42,8 @@ void require_role(const TokenGrant& grant, const std::string& level) {
 RenderOptions write_render_options(const Json& body, const HttpRequest& request) {
   RenderOptions render;
   if (body.contains("returnFieldsByFieldId")) {
-    render.by_field_id = body["returnFieldsByFieldId"].is_boolean() &&
-                         body["returnFieldsByFieldId"].get<bool>();
+    render.by_field_id =
+        body["returnFieldsByFieldId"].is_boolean() && body["returnFieldsByFieldId"].get<bool>();
   }
   const std::string param = request.param("returnFieldsByFieldId");
   if (param == "true" || param == "1") {
@@ -53,8 +53,7 @@ RenderOptions write_render_options(const Json& body, const HttpRequest& request)
 }
 
 bool typecast_of(const Json& body) {
-  return body.contains("typecast") && body["typecast"].is_boolean() &&
-         body["typecast"].get<bool>();
+  return body.contains("typecast") && body["typecast"].is_boolean() && body["typecast"].get<bool>();
 }
 
 std::string records_array(const CellResolver& resolver, const Table& table,
@@ -75,8 +74,9 @@ const Json& records_of(const Json& body) {
         "Invalid request: parameter validation failed. Check your request data.");
   }
   if (body["records"].size() > kMaxRecordsPerWrite) {
-    throw errors::invalid_records("You can only create, update or delete up to 10 records per "
-                                  "request");
+    throw errors::invalid_records(
+        "You can only create, update or delete up to 10 records per "
+        "request");
   }
   return body["records"];
 }

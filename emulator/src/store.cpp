@@ -73,9 +73,8 @@ std::set<std::string> as_id_set(const Json& cell) {
 }
 
 // Airtable keeps both sides of a link: linking A → B shows A in B's inverse field.
-void sync_inverse(Base& base, const Field& field, const std::string& record_id,
-                  const Json& before, const Json& after, int64_t now_ms,
-                  const std::string& user_id) {
+void sync_inverse(Base& base, const Field& field, const std::string& record_id, const Json& before,
+                  const Json& after, int64_t now_ms, const std::string& user_id) {
   if (!field.options.is_object()) {
     return;
   }
@@ -199,8 +198,8 @@ Json convert_value(WriteContext& ctx, Field& field, const Json& old_value) {
       size_t start = 0;
       while (start <= text.size() && !text.empty()) {
         const size_t comma = text.find(", ", start);
-        list.push_back(text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start));
+        list.push_back(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (comma == std::string::npos) {
           break;
         }
@@ -210,9 +209,9 @@ Json convert_value(WriteContext& ctx, Field& field, const Json& old_value) {
     }
   } else if (type == "checkbox") {
     candidate = true;
-  } else if (!(old_value.is_number() && (type == "number" || type == "currency" ||
-                                         type == "percent" || type == "duration" ||
-                                         type == "rating"))) {
+  } else if (!(old_value.is_number() &&
+               (type == "number" || type == "currency" || type == "percent" || type == "duration" ||
+                type == "rating"))) {
     candidate = cell_text(old_value);
   }
   try {
@@ -285,8 +284,7 @@ std::vector<std::string> Store::create_records(Base& base, Table& table, const J
     ids.push_back(stored.id);
     for (const Field& f : table.fields) {
       if (f.type == "multipleRecordLinks" && !stored.cells[f.slot].is_null()) {
-        sync_inverse(base, f, stored.id, nullptr, stored.cells[f.slot], opts.now_ms,
-                     opts.user_id);
+        sync_inverse(base, f, stored.id, nullptr, stored.cells[f.slot], opts.now_ms, opts.user_id);
       }
     }
   }
@@ -351,8 +349,7 @@ std::vector<std::string> Store::update_records(Base& base, Table& table, const J
         }
       }
       if (field != nullptr && field->type == "multipleRecordLinks") {
-        sync_inverse(base, *field, record.id, record.cells[slot], value, opts.now_ms,
-                     opts.user_id);
+        sync_inverse(base, *field, record.id, record.cells[slot], value, opts.now_ms, opts.user_id);
       }
       record.cells[slot] = std::move(value);
       record.modified_ms[slot] = opts.now_ms;
@@ -457,8 +454,9 @@ void Store::prepare_field(const Table& table, Field& field, const Json& spec) {
                                                   "\" is already used in this table");
     }
   }
-  field.options = spec.contains("options") && !spec["options"].is_null() ? spec["options"]
-                                                                         : default_options(field.type);
+  field.options = spec.contains("options") && !spec["options"].is_null()
+                      ? spec["options"]
+                      : default_options(field.type);
   if ((field.type == "singleSelect" || field.type == "multipleSelects") &&
       field.options.is_object() && field.options.contains("choices")) {
     for (Json& choice : field.options["choices"]) {
@@ -566,8 +564,8 @@ const Field& Store::convert_field(Base& base, Table& table, const std::string& f
   for (auto& [seq, old_value] : old_values) {
     Record& record = table.records.at(seq);
     ensure_slots(record, table.next_slot);
-    record.cells[field->slot] = is_computed_type(type) ? Json(nullptr)
-                                                       : convert_value(ctx, *field, old_value);
+    record.cells[field->slot] =
+        is_computed_type(type) ? Json(nullptr) : convert_value(ctx, *field, old_value);
   }
   ChangeEvent event = make_event(ChangeEvent::Kind::kFieldChanged, base.id, table.id, opts);
   event.field_id = field->id;
@@ -623,9 +621,9 @@ Table& Store::create_table(Base& base, const Json& spec, const WriteOptions& opt
   const std::string name = spec["name"].get<std::string>();
   for (const Table& t : base.tables) {
     if (lower(t.name) == lower(name)) {
-      throw ApiError(422, Json{{"error", Json{{"type", "DUPLICATE_TABLE_NAME"},
-                                              {"message", "Table name \"" + name +
-                                                              "\" is already used"}}}});
+      throw ApiError(
+          422, Json{{"error", Json{{"type", "DUPLICATE_TABLE_NAME"},
+                                   {"message", "Table name \"" + name + "\" is already used"}}}});
     }
   }
   Table table;
@@ -645,15 +643,15 @@ Table& Store::create_table(Base& base, const Json& spec, const WriteOptions& opt
   grid.name = "Grid view";
   table.views.push_back(grid);
   base.tables.push_back(std::move(table));
-  ChangeEvent event = make_event(ChangeEvent::Kind::kTableChanged, base.id, base.tables.back().id, opts);
+  ChangeEvent event =
+      make_event(ChangeEvent::Kind::kTableChanged, base.id, base.tables.back().id, opts);
   event.current = Json{{"name", name}};
   ++base.transaction_number;
   emit(base, event);
   return base.tables.back();
 }
 
-void Store::update_table(Base& base, Table& table, const Json& changes,
-                         const WriteOptions& opts) {
+void Store::update_table(Base& base, Table& table, const Json& changes, const WriteOptions& opts) {
   const Json previous{{"name", table.name}, {"description", table.description}};
   if (changes.contains("name") && changes["name"].is_string()) {
     table.name = changes["name"].get<std::string>();

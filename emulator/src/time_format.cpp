@@ -71,8 +71,8 @@ std::string format_iso_ms(int64_t epoch_ms) {
 std::string format_date(int64_t epoch_ms) {
   const Civil c = civil_from_days(floor_div(epoch_ms, 86400000));
   std::array<char, 16> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02u", static_cast<long long>(c.year),
-                c.month, c.day);
+  std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month,
+                c.day);
   return buf.data();
 }
 
@@ -86,8 +86,8 @@ std::optional<int64_t> parse_iso(std::string_view text) {
       !read_digits(text, pos, 2, day) || month < 1 || month > 12 || day < 1 || day > 31) {
     return std::nullopt;
   }
-  int64_t ms = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
-               86400000;
+  int64_t ms =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400000;
   if (pos == text.size()) {
     return ms;
   }

@@ -15,7 +15,6 @@ from typing import Any
 
 from airtable_lakeflow.emulator import EmulatorError, EmulatorProcess
 
-
 _last_call = [0.0]
 
 
@@ -77,7 +76,9 @@ def main() -> int:
             print(json.dumps(sample["records"], indent=2, ensure_ascii=False))
         log = emu.requests()
         print(f"\nthe emulator answered {len(log)} requests; statuses: ", end="")
-        print({s: sum(1 for e in log if e["status"] == s) for s in sorted({e["status"] for e in log})})
+        print(
+            {s: sum(1 for e in log if e["status"] == s) for s in sorted({e["status"] for e in log})}
+        )
     finally:
         emu.stop()
     return 0

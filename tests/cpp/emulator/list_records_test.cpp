@@ -51,7 +51,8 @@ struct Lister {
 
 void fill(TestWorkspace& w, int n) {
   for (int i = 0; i < n; ++i) {
-    w.create(w.tasks(), Json{{"Name", "Task " + std::to_string(i)}, {"Points", (i * 7) % 13}}, kT0 + i);
+    w.create(w.tasks(), Json{{"Name", "Task " + std::to_string(i)}, {"Points", (i * 7) % 13}},
+             kT0 + i);
   }
 }
 
@@ -102,7 +103,8 @@ TEST(ListRecords, SortIsFixedWhenListingStartsButValuesAreLive) {
   TestWorkspace w;
   fill(w, 30);
   Lister lister{w};
-  const Json first = lister.page({{"sort[0][field]", "Points"}, {"sort[0][direction]", "desc"}, {"pageSize", "10"}});
+  const Json first = lister.page(
+      {{"sort[0][field]", "Points"}, {"sort[0][direction]", "desc"}, {"pageSize", "10"}});
   int64_t last = 100;
   for (const Json& r : first["records"]) {
     EXPECT_LE(r["fields"]["Points"].get<int64_t>(), last);
@@ -113,7 +115,8 @@ TEST(ListRecords, SortIsFixedWhenListingStartsButValuesAreLive) {
   const auto order = peek.all({{"sort[0][field]", "Points"}, {"sort[0][direction]", "desc"}});
   const std::string later = order[15];
   w.update(w.tasks(), later, Json{{"Points", 99}}, kT0 + 500);
-  const Json second = lister.page({{"pageSize", "10"}, {"offset", first["offset"].get<std::string>()}});
+  const Json second =
+      lister.page({{"pageSize", "10"}, {"offset", first["offset"].get<std::string>()}});
   EXPECT_EQ(second["records"][5]["id"], later);
   EXPECT_EQ(second["records"][5]["fields"]["Points"], 99);
 }
@@ -179,10 +182,13 @@ TEST(ListRecords, ParameterValidation) {
   TestWorkspace w;
   Lister lister{w};
   std::string type;
-  for (const QueryParams& q : std::vector<QueryParams>{{{"pageSize", "0"}}, {{"pageSize", "101"}},
-                                                        {{"maxRecords", "-1"}}, {{"cellFormat", "xml"}},
-                                                        {{"cellFormat", "string"}}, {{"what", "1"}},
-                                                        {{"sort[0][direction]", "up"}}}) {
+  for (const QueryParams& q : std::vector<QueryParams>{{{"pageSize", "0"}},
+                                                       {{"pageSize", "101"}},
+                                                       {{"maxRecords", "-1"}},
+                                                       {{"cellFormat", "xml"}},
+                                                       {{"cellFormat", "string"}},
+                                                       {{"what", "1"}},
+                                                       {{"sort[0][direction]", "up"}}}) {
     EXPECT_EQ(list_error(lister, q, type), 422) << q[0].first;
     EXPECT_EQ(type, "INVALID_REQUEST_UNKNOWN");
   }
@@ -197,7 +203,8 @@ TEST(ListRecords, ParameterValidation) {
 TEST(ListRecords, PostBodyOptions) {
   TestWorkspace w;
   fill(w, 15);
-  const Json body{{"pageSize", 5}, {"fields", Json::array({"Points"})},
+  const Json body{{"pageSize", 5},
+                  {"fields", Json::array({"Points"})},
                   {"sort", Json::array({Json{{"field", "Points"}}})}};
   const ListOptions options = list_options_from_body(body, {{"timeZone", "UTC"}});
   EXPECT_EQ(options.page_size, 5);

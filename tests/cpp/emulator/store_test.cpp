@@ -81,7 +81,12 @@ TEST(Store, LinksAreKeptOnBothSides) {
   w.store.delete_records(w.base(), w.campaigns(), {c1[0]}, opts);
   EXPECT_TRUE(cell(w, w.tasks(), t2[0], "Campaign").is_null());
   std::string type;
-  EXPECT_EQ(error_status([&] { w.create(w.tasks(), Json{{"Campaign", Json::array({"recNOPE0000000000"})}}, kT0); }, &type), 422);
+  EXPECT_EQ(error_status(
+                [&] {
+                  w.create(w.tasks(), Json{{"Campaign", Json::array({"recNOPE0000000000"})}}, kT0);
+                },
+                &type),
+            422);
   EXPECT_EQ(type, "ROW_DOES_NOT_EXIST");
 }
 
@@ -114,7 +119,8 @@ TEST(Store, ValidationAndTypecast) {
   // Nothing was stored by the failed writes (all-or-nothing).
   EXPECT_EQ(w.tasks().records.size(), 2U);
   // Empty values are stored as empty: "", [], false.
-  const auto e = w.create(w.tasks(), Json{{"Name", ""}, {"Done", false}, {"Campaign", Json::array()}}, kT0);
+  const auto e =
+      w.create(w.tasks(), Json{{"Name", ""}, {"Done", false}, {"Campaign", Json::array()}}, kT0);
   EXPECT_TRUE(cell(w, w.tasks(), e[0], "Name").is_null());
   EXPECT_TRUE(cell(w, w.tasks(), e[0], "Done").is_null());
   EXPECT_TRUE(cell(w, w.tasks(), e[0], "Campaign").is_null());
@@ -125,12 +131,18 @@ TEST(Store, FieldCreateRenameConvertDelete) {
   WriteOptions opts;
   opts.now_ms = kT0;
   const auto t = w.create(w.tasks(), Json{{"Name", "A"}, {"Points", 12}}, kT0);
-  const Field& created =
-      w.store.create_field(w.base(), w.tasks(), Json{{"name", "Notes"}, {"type", "multilineText"}}, opts);
+  const Field& created = w.store.create_field(
+      w.base(), w.tasks(), Json{{"name", "Notes"}, {"type", "multilineText"}}, opts);
   EXPECT_TRUE(is_airtable_id(created.id, "fld"));
   const std::string points_id = w.tasks().field_by_name("Points")->id;
   std::string type;
-  EXPECT_EQ(error_status([&] { w.store.create_field(w.base(), w.tasks(), Json{{"name", "notes"}, {"type", "number"}}, opts); }, &type), 422);
+  EXPECT_EQ(error_status(
+                [&] {
+                  w.store.create_field(w.base(), w.tasks(),
+                                       Json{{"name", "notes"}, {"type", "number"}}, opts);
+                },
+                &type),
+            422);
   w.store.update_field(w.base(), w.tasks(), points_id, Json{{"name", "Story points"}}, opts);
   EXPECT_EQ(cell(w, w.tasks(), t[0], "Story points"), 12);
   w.store.convert_field(w.base(), w.tasks(), points_id, "singleLineText", nullptr, opts);
@@ -141,7 +153,10 @@ TEST(Store, FieldCreateRenameConvertDelete) {
   w.store.delete_field(w.base(), w.tasks(), link_id, opts);
   EXPECT_EQ(w.tasks().field_by_name("Campaign"), nullptr);
   EXPECT_FALSE(w.tasks().field_by_name("Budget (from Campaign)")->options["isValid"].get<bool>());
-  EXPECT_EQ(error_status([&] { w.store.delete_field(w.base(), w.tasks(), w.tasks().primary_field_id, opts); }), 422);
+  EXPECT_EQ(error_status([&] {
+              w.store.delete_field(w.base(), w.tasks(), w.tasks().primary_field_id, opts);
+            }),
+            422);
 }
 
 TEST(Store, ChangeEventsCarryCurrentAndPreviousValues) {

@@ -39,29 +39,39 @@ struct TestWorkspace {
       return f.id;
     };
     add(campaigns, "Name", "singleLineText", nullptr);
-    const std::string budget = add(campaigns, "Budget", "currency", Json{{"precision", 2}, {"symbol", "$"}});
+    const std::string budget =
+        add(campaigns, "Budget", "currency", Json{{"precision", 2}, {"symbol", "$"}});
     const std::string inverse = ids.next("fld");
     add(tasks, "Name", "singleLineText", nullptr);
     add(tasks, "Points", "number", Json{{"precision", 0}});
     add(tasks, "Done", "checkbox", Json{{"icon", "check"}, {"color", "greenBright"}});
     add(tasks, "Status", "singleSelect",
-        Json{{"choices", Json::array({Json{{"id", "selAAAAAAAAAAAAAA"}, {"name", "Todo"}, {"color", "blueLight2"}}})}});
+        Json{{"choices",
+              Json::array({Json{
+                  {"id", "selAAAAAAAAAAAAAA"}, {"name", "Todo"}, {"color", "blueLight2"}}})}});
     const std::string link = add(tasks, "Campaign", "multipleRecordLinks",
-                                 Json{{"linkedTableId", campaigns.id}, {"isReversed", false},
-                                      {"prefersSingleRecordLink", false}, {"inverseLinkFieldId", inverse}});
+                                 Json{{"linkedTableId", campaigns.id},
+                                      {"isReversed", false},
+                                      {"prefersSingleRecordLink", false},
+                                      {"inverseLinkFieldId", inverse}});
     add(tasks, "Budget (from Campaign)", "multipleLookupValues",
-        Json{{"recordLinkFieldId", link}, {"fieldIdInLinkedTable", budget}, {"isValid", true},
+        Json{{"recordLinkFieldId", link},
+             {"fieldIdInLinkedTable", budget},
+             {"isValid", true},
              {"result", Json{{"type", "currency"}}}});
     add(tasks, "Last Modified", "lastModifiedTime",
-        Json{{"isValid", true}, {"referencedFieldIds", Json::array()},
+        Json{{"isValid", true},
+             {"referencedFieldIds", Json::array()},
              {"result", Json{{"type", "dateTime"}}}});
     add(tasks, "Auto", "autoNumber", nullptr);
     Field inv;
     inv.id = inverse;
     inv.name = "Tasks";
     inv.type = "multipleRecordLinks";
-    inv.options = Json{{"linkedTableId", tasks.id}, {"isReversed", false},
-                       {"prefersSingleRecordLink", false}, {"inverseLinkFieldId", link}};
+    inv.options = Json{{"linkedTableId", tasks.id},
+                       {"isReversed", false},
+                       {"prefersSingleRecordLink", false},
+                       {"inverseLinkFieldId", link}};
     inv.slot = campaigns.next_slot++;
     campaigns.fields.push_back(inv);
     for (Table* t : {&tasks, &campaigns}) {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-
 from airtable_lakeflow.emulator import EmulatorProcess
 
 

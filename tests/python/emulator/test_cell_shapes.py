@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from airtable_lakeflow.emulator import EmulatorProcess
 
 from .http_helpers import Client
@@ -80,8 +79,9 @@ SHAPES: dict[str, Callable[[Any], bool]] = {
     "singleSelect": lambda v: isinstance(v, str),
     "externalSyncSource": lambda v: isinstance(v, str),
     "multipleSelects": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-    "multipleRecordLinks": lambda v: isinstance(v, list)
-    and all(isinstance(x, str) and x.startswith("rec") for x in v),
+    "multipleRecordLinks": lambda v: (
+        isinstance(v, list) and all(isinstance(x, str) and x.startswith("rec") for x in v)
+    ),
     "multipleLookupValues": lambda v: isinstance(v, list),
     "rollup": lambda v: isinstance(v, str | int | float) or v is True or is_special(v),
     "formula": lambda v: isinstance(v, str | int | float | list) or v is True or is_special(v),
@@ -161,9 +161,9 @@ def test_error_and_special_values_and_ai_states(snapshot: list[tuple[dict, list[
     assert any(v == {"specialValue": "NaN"} for _, v in values)
     states = {v["state"] for t, v in values if t == "aiText"}
     assert states == {"empty", "loading", "generated", "error"}
-    assert any(
-        "thumbnails" in a for t, v in values if t == "multipleAttachments" for a in v
-    ), "attachments with thumbnails"
+    assert any("thumbnails" in a for t, v in values if t == "multipleAttachments" for a in v), (
+        "attachments with thumbnails"
+    )
     assert any(v["url"] is None for t, v in values if t == "button")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from airtable_lakeflow.emulator import EmulatorProcess, find_emulator_binary
 
 KNOBS = [

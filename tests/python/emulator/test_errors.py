@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from airtable_lakeflow.emulator import EmulatorProcess
 
 from .http_helpers import Client

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from airtable_lakeflow.emulator import EmulatorProcess
 
 from .http_helpers import Client

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from airtable_lakeflow.emulator import EmulatorProcess
 from pyairtable import Api
 from pyairtable.formulas import match
 from requests.exceptions import HTTPError
-
-from airtable_lakeflow.emulator import EmulatorProcess
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from airtable_lakeflow.emulator import EmulatorProcess
 
 from .http_helpers import Client
