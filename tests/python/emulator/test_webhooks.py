@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
 
@@ -94,3 +102,46 @@ def test_webhooks_need_the_scope(emu: EmulatorProcess) -> None:
     emu.control("POST", "tokens", {"token": token, "scopes": ["data.records:read"]})
     r = Client(emu, token).get(hooks_path(emu))
     assert r.status_code == 403
+
+
+def test_notification_ping_is_signed(emu: EmulatorProcess, client: Client) -> None:
+    received: list[tuple[bytes, str]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, self.headers["X-Airtable-Content-MAC"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        hook = client.post(hooks_path(emu), {"notificationUrl": url, "specification": SPEC}).json()
+        table = client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"][0]
+        client.post(f"/v0/{emu.base_id}/{table['id']}", {"fields": {}})
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received, "no notification ping arrived"
+    body, mac = received[0]
+    key = base64.b64decode(hook["macSecretBase64"])
+    assert mac == "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    ping = json.loads(body)
+    assert ping["base"] == {"id": emu.base_id}
+    assert ping["webhook"] == {"id": hook["id"]}
+    assert "changedTablesById" not in ping
+    listed = client.get(hooks_path(emu)).json()["webhooks"][0]
+    deadline = time.monotonic() + 5
+    while listed["lastNotificationResult"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        listed = client.get(hooks_path(emu)).json()["webhooks"][0]
+    assert listed["lastNotificationResult"]["success"] is True
