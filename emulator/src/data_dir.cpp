@@ -137,7 +137,8 @@ Base base_from_json(const Json& json, Workspace& workspace, IdGenerator& ids, in
         }
         record.created_ms = *at;
       }
-      record.created_by = rj.value("createdBy", workspace.users.empty() ? "" : workspace.users.front().id);
+      record.created_by =
+          rj.value("createdBy", workspace.users.empty() ? "" : workspace.users.front().id);
       record.cells.resize(table.next_slot);
       record.modified_ms.resize(table.next_slot, 0);
       const Json fields = rj.value("fields", Json::object());
@@ -175,7 +176,8 @@ Base base_from_json(const Json& json, Workspace& workspace, IdGenerator& ids, in
           continue;
         }
         if (!cell.is_array()) {
-          fail(table.name + "." + field.name + " of " + record.id, "a link cell must be a list of record ids");
+          fail(table.name + "." + field.name + " of " + record.id,
+               "a link cell must be a list of record ids");
         }
         for (const Json& id : cell) {
           if (!id.is_string() || target->find_record(id.get<std::string>()) == nullptr) {

@@ -121,8 +121,8 @@ View& BaseBuilder::add_view(Table& table, const std::string& name) {
 
 Json choices(IdGenerator& ids, const std::vector<std::string>& names) {
   static constexpr std::array<const char*, 8> kColors = {
-      "blueLight2", "cyanLight2", "tealLight2", "greenLight2",
-      "yellowLight2", "orangeLight2", "redLight2", "purpleLight2"};
+      "blueLight2",   "cyanLight2",   "tealLight2", "greenLight2",
+      "yellowLight2", "orangeLight2", "redLight2",  "purpleLight2"};
   Json out = Json::array();
   for (size_t i = 0; i < names.size(); ++i) {
     out.push_back(Json{{"id", ids.next("sel")}, {"name", names[i]}, {"color", kColors[i % 8]}});

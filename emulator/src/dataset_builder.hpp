@@ -21,8 +21,8 @@ class BaseBuilder {
   std::string add_field(Table& table, const std::string& name, const std::string& type,
                         Json options = nullptr);
   // A link field from `table` to `target` plus its inverse in `target`; returns {link, inverse}.
-  std::pair<std::string, std::string> add_link(Table& table, const std::string& name,
-                                               Table& target, const std::string& inverse_name);
+  std::pair<std::string, std::string> add_link(Table& table, const std::string& name, Table& target,
+                                               const std::string& inverse_name);
   // Appends a record (cells empty); sets times and numbering.
   Record& add_record(Table& table, int64_t created_ms, const std::string& user_id);
   void set(Table& table, Record& record, const std::string& field_id, Json value);

@@ -152,7 +152,7 @@ void Emulator::reset() {
   tokens_.clear();
   install_default_token();
   clock_.advance_ms(-clock_.offset_ms());
-  RateLimitConfig limits = rate_limiter_.config();
+  RateLimitConfig limits;
   limits.enabled = options_.rate_limit;
   limits.penalty_ms = static_cast<int64_t>(options_.penalty_seconds * 1000);
   limits.monthly_quota = options_.monthly_quota;

@@ -84,16 +84,17 @@ Ids add_fields(detail::BaseBuilder& b, Table& t) {
   f.summary = b.add_field(t, "Summary", "aiText",
                           Json{{"prompt", Json::array({"Summarise the notes"})},
                                {"referencedFieldIds", Json::array({f.notes})}});
-  f.total = b.add_field(t, "Total", "rollup",
-                        Json{{"isValid", true},
-                             {"referencedFieldIds", Json::array()},
-                             {"result", Json{{"type", "number"}, {"options", Json{{"precision", 2}}}}}});
-  f.score = b.add_field(
-      t, "Score", "formula",
-      Json{{"formula", "{" + f.amount + "} / {" + f.stars + "}"},
-           {"isValid", true},
-           {"referencedFieldIds", Json::array({f.amount, f.stars})},
-           {"result", Json{{"type", "number"}, {"options", Json{{"precision", 3}}}}}});
+  f.total =
+      b.add_field(t, "Total", "rollup",
+                  Json{{"isValid", true},
+                       {"referencedFieldIds", Json::array()},
+                       {"result", Json{{"type", "number"}, {"options", Json{{"precision", 2}}}}}});
+  f.score =
+      b.add_field(t, "Score", "formula",
+                  Json{{"formula", "{" + f.amount + "} / {" + f.stars + "}"},
+                       {"isValid", true},
+                       {"referencedFieldIds", Json::array({f.amount, f.stars})},
+                       {"result", Json{{"type", "number"}, {"options", Json{{"precision", 3}}}}}});
   f.label_text = b.add_field(t, "Label Text", "formula",
                              Json{{"formula", "UPPER({" + f.name + "})"},
                                   {"isValid", true},
@@ -165,14 +166,15 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
           b.add_link(table, "Related", next, "Related from " + table.name).first;
     }
     const std::string& target_name = fields[static_cast<size_t>((t + 1) % tables)].name;
-    fields[static_cast<size_t>(t)].lookup = b.add_field(
-        table, "Related Names", "multipleLookupValues",
-        Json{{"isValid", true},
-             {"recordLinkFieldId", fields[static_cast<size_t>(t)].related},
-             {"fieldIdInLinkedTable", target_name},
-             {"result", Json{{"type", "singleLineText"}}}});
-    b.add_field(table, "Related Count", "count",
-                Json{{"isValid", true}, {"recordLinkFieldId", fields[static_cast<size_t>(t)].related}});
+    fields[static_cast<size_t>(t)].lookup =
+        b.add_field(table, "Related Names", "multipleLookupValues",
+                    Json{{"isValid", true},
+                         {"recordLinkFieldId", fields[static_cast<size_t>(t)].related},
+                         {"fieldIdInLinkedTable", target_name},
+                         {"result", Json{{"type", "singleLineText"}}}});
+    b.add_field(
+        table, "Related Count", "count",
+        Json{{"isValid", true}, {"recordLinkFieldId", fields[static_cast<size_t>(t)].related}});
   }
   static constexpr std::array<const char*, 4> kStages = {"Lead", "Qualified", "Won", "Lost"};
   static constexpr std::array<const char*, 4> kLabels = {"red", "green", "blue", "ünïcode ✓"};
@@ -196,8 +198,11 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
       b.set(table, r, f.name, prefix + n);
       maybe(f.email, "person" + n + "@example.com");
       maybe(f.url, "https://example.com/items/" + n);
-      maybe(f.notes, j % 10 == 0 ? "Ping <airtable:mention id=\"menAAAAAAAAAAAAAA\">@User 1</airtable:mention>\nline 2"
-                                 : "Note " + n);
+      maybe(
+          f.notes,
+          j % 10 == 0
+              ? "Ping <airtable:mention id=\"menAAAAAAAAAAAAAA\">@User 1</airtable:mention>\nline 2"
+              : "Note " + n);
       maybe(f.rich, "**Bold** item " + n + "\n");
       maybe(f.phone, "(212) 555-" + std::to_string(1000 + j % 9000));
       maybe(f.amount, static_cast<double>(rng.below(10'000'000)) / 100.0);
@@ -209,7 +214,8 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
         b.set(table, r, f.flag, true);
       }
       maybe(f.day, format_date(kEpoch + static_cast<int64_t>(rng.below(365)) * kDay));
-      maybe(f.moment, format_iso_ms(kEpoch + static_cast<int64_t>(rng.below(365 * 24 * 60)) * 60000));
+      maybe(f.moment,
+            format_iso_ms(kEpoch + static_cast<int64_t>(rng.below(365 * 24 * 60)) * 60000));
       maybe(f.owner, people[rng.below(people.size())]);
       maybe(f.team, Json::array({people[rng.below(5)], people[(rng.below(4) + 1) % 5]}));
       maybe(f.stage, kStages[rng.below(4)]);
@@ -219,8 +225,10 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
       if (rng.percent(30)) {
         const std::string att = ids.next("att");
         const std::string url = "https://v5.airtableusercontent.com/v3/u/gen/" + att + "/file.jpg";
-        Json attachment{{"id", att},          {"width", 640},
-                        {"height", 480},      {"url", url},
+        Json attachment{{"id", att},
+                        {"width", 640},
+                        {"height", 480},
+                        {"url", url},
                         {"filename", "photo-" + n + ".jpg"},
                         {"size", static_cast<int64_t>(10'000 + rng.below(90'000))},
                         {"type", "image/jpeg"}};
@@ -238,18 +246,25 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
                  {"url", rng.percent(20) ? Json(nullptr) : Json("https://example.com/open/" + n)}});
       switch (rng.below(4)) {
         case 0:
-          b.set(table, r, f.summary,
-                Json{{"state", "generated"}, {"isStale", rng.percent(20)}, {"value", "Summary " + n}});
+          b.set(
+              table, r, f.summary,
+              Json{
+                  {"state", "generated"}, {"isStale", rng.percent(20)}, {"value", "Summary " + n}});
           break;
         case 1:
-          b.set(table, r, f.summary, Json{{"state", "empty"}, {"isStale", false}, {"value", nullptr}});
+          b.set(table, r, f.summary,
+                Json{{"state", "empty"}, {"isStale", false}, {"value", nullptr}});
           break;
         case 2:
-          b.set(table, r, f.summary, Json{{"state", "loading"}, {"isStale", false}, {"value", nullptr}});
+          b.set(table, r, f.summary,
+                Json{{"state", "loading"}, {"isStale", false}, {"value", nullptr}});
           break;
         default:
           b.set(table, r, f.summary,
-                Json{{"state", "error"}, {"errorType", "emptyDependency"}, {"isStale", false}, {"value", nullptr}});
+                Json{{"state", "error"},
+                     {"errorType", "emptyDependency"},
+                     {"isStale", false},
+                     {"value", nullptr}});
       }
       maybe(f.total, static_cast<double>(rng.below(100000)) / 10.0);
       const uint64_t roll = rng.below(100);

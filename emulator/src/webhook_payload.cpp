@@ -46,9 +46,8 @@ Json cells_v2(const Base& base, const Table& table, const Json& cells, const std
   Json out = Json::object();
   for (const auto& [field_id, value] : cells.items()) {
     const Field* field = table.field_by_id(field_id);
-    out[field_id] = field == nullptr || value.is_null()
-                        ? value
-                        : to_v2_cell(base, table, *field, value, rec);
+    out[field_id] =
+        field == nullptr || value.is_null() ? value : to_v2_cell(base, table, *field, value, rec);
   }
   return out;
 }
@@ -91,9 +90,9 @@ Json to_v2_cell(const Base& base, const Table& table, const Field& field, const 
     }
     Json by_record = Json::object();
     for (size_t i = 0; i < cell.size(); ++i) {
-      const std::string key = linked_ids.empty()
-                                  ? "unknown"
-                                  : linked_ids[std::min(i, linked_ids.size() - 1)].get<std::string>();
+      const std::string key =
+          linked_ids.empty() ? "unknown"
+                             : linked_ids[std::min(i, linked_ids.size() - 1)].get<std::string>();
       if (!by_record.contains(key)) {
         by_record[key] = Json::array();
       }
@@ -140,8 +139,9 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
       }
       Json created = Json::object();
       for (const RecordChange& r : event.records) {
-        created[r.record_id] = Json{{"cellValuesByFieldId", cells_v2(base, *table, r.current, r.record_id)},
-                                    {"createdTime", format_iso_ms(r.created_ms)}};
+        created[r.record_id] =
+            Json{{"cellValuesByFieldId", cells_v2(base, *table, r.current, r.record_id)},
+                 {"createdTime", format_iso_ms(r.created_ms)}};
       }
       out["createdRecordsById"] = created;
       break;
@@ -159,9 +159,11 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
         if (!watched) {
           continue;
         }
-        Json entry{{"current", Json{{"cellValuesByFieldId", cells_v2(base, *table, r.current, r.record_id)}}}};
+        Json entry{{"current",
+                    Json{{"cellValuesByFieldId", cells_v2(base, *table, r.current, r.record_id)}}}};
         if (include_previous) {
-          entry["previous"] = Json{{"cellValuesByFieldId", cells_v2(base, *table, r.previous, r.record_id)}};
+          entry["previous"] =
+              Json{{"cellValuesByFieldId", cells_v2(base, *table, r.previous, r.record_id)}};
         }
         Json unchanged = Json::object();
         for (const auto& [field_id, value] : r.unchanged.items()) {
@@ -170,7 +172,8 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
           }
         }
         if (!unchanged.empty()) {
-          entry["unchanged"] = Json{{"cellValuesByFieldId", cells_v2(base, *table, unchanged, r.record_id)}};
+          entry["unchanged"] =
+              Json{{"cellValuesByFieldId", cells_v2(base, *table, unchanged, r.record_id)}};
         }
         changed[r.record_id] = entry;
       }
@@ -196,7 +199,8 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
       }
       break;
     case ChangeEvent::Kind::kFieldChanged:
-      if (type_allowed("update") && (watch_schema.empty() || in_list(watch_schema, event.field_id))) {
+      if (type_allowed("update") &&
+          (watch_schema.empty() || in_list(watch_schema, event.field_id))) {
         Json entry{{"current", event.current}};
         if (include_previous_fields) {
           entry["previous"] = event.previous;
@@ -205,7 +209,8 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
       }
       break;
     case ChangeEvent::Kind::kFieldDestroyed:
-      if (type_allowed("remove") && (watch_schema.empty() || in_list(watch_schema, event.field_id))) {
+      if (type_allowed("remove") &&
+          (watch_schema.empty() || in_list(watch_schema, event.field_id))) {
         out["destroyedFieldIds"] = Json::array({event.field_id});
       }
       break;

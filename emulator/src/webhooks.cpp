@@ -59,8 +59,8 @@ void check_string_list(const Json& filters, const char* key,
       for (const std::string& a : allowed) {
         names += (names.empty() ? "" : ", ") + a;
       }
-      throw bad_spec(std::string("specification.options.filters.") + key + " has " +
-                     item.dump() + (allowed.empty() ? "" : "; allowed: " + names));
+      throw bad_spec(std::string("specification.options.filters.") + key + " has " + item.dump() +
+                     (allowed.empty() ? "" : "; allowed: " + names));
     }
   }
 }
@@ -86,8 +86,9 @@ void validate(const Base& base, const Json& spec) {
   const Json& filters = options["filters"];
   if (!filters.contains("dataTypes") || !filters["dataTypes"].is_array() ||
       filters["dataTypes"].empty()) {
-    throw bad_spec("specification.options.filters.dataTypes needs at least one of tableData, "
-                   "tableFields, tableMetadata");
+    throw bad_spec(
+        "specification.options.filters.dataTypes needs at least one of tableData, "
+        "tableFields, tableMetadata");
   }
   check_string_list(filters, "dataTypes", {"tableData", "tableFields", "tableMetadata"});
   check_string_list(filters, "changeTypes", {"add", "remove", "update"});
@@ -113,14 +114,15 @@ void validate(const Base& base, const Json& spec) {
       }
     }
     if (!found) {
-      throw bad_spec("specification.options.filters.recordChangeScope must be a table or view id "
-                     "of this base");
+      throw bad_spec(
+          "specification.options.filters.recordChangeScope must be a table or view id "
+          "of this base");
     }
   }
   for (const auto& [key, value] : filters.items()) {
     static const std::vector<std::string> kKnown = {
-        "dataTypes", "recordChangeScope", "changeTypes", "fromSources", "sourceOptions",
-        "watchDataInFieldIds", "watchSchemasOfFieldIds"};
+        "dataTypes",     "recordChangeScope",   "changeTypes",           "fromSources",
+        "sourceOptions", "watchDataInFieldIds", "watchSchemasOfFieldIds"};
     if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
       throw bad_spec("unknown key specification.options.filters." + key);
     }
@@ -157,7 +159,7 @@ struct WebhookRegistry::Impl {
 
   IdGenerator& ids;
   std::mutex mutex;
-  std::vector<Hook> hooks;  // creation order, all bases
+  std::vector<Hook> hooks;   // creation order, all bases
   WebhookNotifier notifier;  // last: stops (joins) before the hooks go away
 
   Hook& find(const Base& base, const std::string& id) {
@@ -182,16 +184,15 @@ struct WebhookRegistry::Impl {
   }
 
   void ping(Hook& hook, int64_t now_ms) {
-    if (!hook.notification_url.is_string() || !hook.notifications_enabled ||
-        hook.ping_in_flight) {
+    if (!hook.notification_url.is_string() || !hook.notifications_enabled || hook.ping_in_flight) {
       return;
     }
     hook.ping_in_flight = true;
-    const std::string body =
-        Json{{"base", Json{{"id", hook.base_id}}},
-             {"webhook", Json{{"id", hook.id}}},
-             {"timestamp", format_iso_ms(now_ms)}}
-            .dump();
+    const std::string body = Json{
+        {"base", Json{{"id", hook.base_id}}},
+        {"webhook", Json{{"id", hook.id}}},
+        {"timestamp",
+         format_iso_ms(now_ms)}}.dump();
     const std::string id = hook.id;
     notifier.enqueue(PingJob{hook.notification_url.get<std::string>(), body, hook.mac_key,
                              [this, id, now_ms](const PingResult& result) {
@@ -297,8 +298,9 @@ Json WebhookRegistry::refresh(const Base& base, const std::string& webhook_id, i
   impl_->sweep(now_ms);
   Hook& hook = impl_->find(base, webhook_id);
   if (now_ms >= hook.expires_ms) {
-    throw errors::cannot_refresh_webhook("The webhook has expired and can no longer be "
-                                         "refreshed; create a new one");
+    throw errors::cannot_refresh_webhook(
+        "The webhook has expired and can no longer be "
+        "refreshed; create a new one");
   }
   hook.expires_ms = now_ms + kWeekMs;
   return Json{{"expirationTime", format_iso_ms(hook.expires_ms)}};
@@ -361,7 +363,8 @@ void WebhookRegistry::on_change(const Base& base, const ChangeEvent& event) {
       continue;
     }
     const Json sources = filters.value("fromSources", Json::array());
-    if (!sources.empty() && std::find(sources.begin(), sources.end(), event.source) == sources.end()) {
+    if (!sources.empty() &&
+        std::find(sources.begin(), sources.end(), event.source) == sources.end()) {
       continue;
     }
     Json changes = table_changes(base, event, options);

@@ -65,7 +65,7 @@ struct Node {
   Type type = Type::kLiteral;
   Value literal;
   FieldRef field;
-  std::string op;    // unary / binary operator, or the upper-cased function name
+  std::string op;  // unary / binary operator, or the upper-cased function name
   std::vector<std::unique_ptr<Node>> args;
   std::vector<std::string> field_ids;  // LAST_MODIFIED_TIME({a}, {b}) arguments
 };

@@ -159,7 +159,8 @@ std::optional<int64_t> parse_with_format(const std::string& text, const std::str
     auto take = [&](size_t width, int64_t& out) {
       out = 0;
       size_t n = 0;
-      while (n < width && t < text.size() && std::isdigit(static_cast<unsigned char>(text[t])) != 0) {
+      while (n < width && t < text.size() &&
+             std::isdigit(static_cast<unsigned char>(text[t])) != 0) {
         out = out * 10 + (text[t++] - '0');
         ++n;
       }
@@ -253,7 +254,7 @@ Value from_cell(const FieldRef& field, const Json& cell, const RecordContext& re
   }
   if (cell.is_object() && cell.size() == 1 && cell.contains("specialValue")) {
     const std::string special = cell["specialValue"].get<std::string>();
-    return Value::of_number(special == "Infinity" ? std::numeric_limits<double>::infinity()
+    return Value::of_number(special == "Infinity"    ? std::numeric_limits<double>::infinity()
                             : special == "-Infinity" ? -std::numeric_limits<double>::infinity()
                                                      : std::nan(""));
   }
@@ -264,7 +265,8 @@ Value from_cell(const FieldRef& field, const Json& cell, const RecordContext& re
     if (field.own_type == "multipleRecordLinks") {
       const std::string table_id = field.options.value("linkedTableId", "");
       for (const Json& id : cell) {
-        out.items.push_back(Value::of_text(record.linked_record_name(table_id, id.get<std::string>())));
+        out.items.push_back(
+            Value::of_text(record.linked_record_name(table_id, id.get<std::string>())));
       }
       return out;
     }
@@ -335,10 +337,8 @@ Json to_cell(const Value& v) {
 
 Value evaluate(const Node& node, const RecordContext& record) {
   switch (node.type) {
-    case Node::Type::kLiteral:
-      return node.literal;
-    case Node::Type::kField:
-      return from_cell(node.field, record.cell(node.field.id), record);
+    case Node::Type::kLiteral: return node.literal;
+    case Node::Type::kField: return from_cell(node.field, record.cell(node.field.id), record);
     case Node::Type::kUnary: {
       const Value v = evaluate(*node.args[0], record);
       if (v.kind == Kind::kError) {
@@ -400,8 +400,7 @@ Value evaluate(const Node& node, const RecordContext& record) {
       }
       return Value::of_number(*x / *y);
     }
-    case Node::Type::kCall:
-      return call(node, record);
+    case Node::Type::kCall: return call(node, record);
   }
   return Value::blank();
 }
@@ -503,7 +502,8 @@ Value call(const Node& node, const RecordContext& record) {
       return v;
     }
     const std::string text = to_text(v);
-    const auto at = node.args.size() > 1 ? parse_with_format(text, to_text(arg(1))) : parse_iso(text);
+    const auto at =
+        node.args.size() > 1 ? parse_with_format(text, to_text(arg(1))) : parse_iso(text);
     return at ? Value::of_date(*at) : Value::error();
   }
   if (fn == "DATETIME_DIFF") {
@@ -664,8 +664,8 @@ Value call(const Node& node, const RecordContext& record) {
   if (fn == "SUM" || fn == "MIN" || fn == "MAX" || fn == "AVERAGE" || fn == "COUNTA") {
     const auto values = all_args();
     if (fn == "COUNTA") {
-      return Value::of_number(static_cast<double>(
-          std::count_if(values.begin(), values.end(), [](const Value& v) { return !is_blankish(v); })));
+      return Value::of_number(static_cast<double>(std::count_if(
+          values.begin(), values.end(), [](const Value& v) { return !is_blankish(v); })));
     }
     std::vector<double> numbers;
     for (const Value& v : values) {

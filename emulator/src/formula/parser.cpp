@@ -21,22 +21,53 @@ struct Token {
 // {min, max} argument counts; max -1 = any.
 const std::map<std::string, std::pair<int, int>>& arities() {
   static const std::map<std::string, std::pair<int, int>> kArity = {
-      {"AND", {1, -1}},         {"OR", {1, -1}},         {"XOR", {1, -1}},
-      {"NOT", {1, 1}},          {"IF", {2, 3}},          {"SWITCH", {3, -1}},
-      {"BLANK", {0, 0}},        {"TRUE", {0, 0}},        {"FALSE", {0, 0}},
-      {"ERROR", {0, 1}},        {"ISERROR", {1, 1}},     {"IS_AFTER", {2, 2}},
-      {"IS_BEFORE", {2, 2}},    {"IS_SAME", {2, 3}},     {"DATETIME_PARSE", {1, 3}},
-      {"DATETIME_DIFF", {2, 3}}, {"DATEADD", {3, 3}},    {"DATETIME_FORMAT", {1, 2}},
-      {"DATESTR", {1, 1}},      {"NOW", {0, 0}},         {"TODAY", {0, 0}},
-      {"LAST_MODIFIED_TIME", {0, -1}}, {"CREATED_TIME", {0, 0}}, {"RECORD_ID", {0, 0}},
-      {"LEN", {1, 1}},          {"FIND", {2, 3}},        {"SEARCH", {2, 3}},
-      {"LOWER", {1, 1}},        {"UPPER", {1, 1}},       {"TRIM", {1, 1}},
-      {"CONCATENATE", {1, -1}}, {"LEFT", {2, 2}},        {"RIGHT", {2, 2}},
-      {"MID", {3, 3}},          {"SUBSTITUTE", {3, 3}},  {"VALUE", {1, 1}},
-      {"T", {1, 1}},            {"ARRAYJOIN", {1, 2}},   {"ROUND", {1, 2}},
-      {"ABS", {1, 1}},          {"INT", {1, 1}},         {"MOD", {2, 2}},
-      {"SUM", {1, -1}},         {"MIN", {1, -1}},        {"MAX", {1, -1}},
-      {"AVERAGE", {1, -1}},     {"COUNTA", {1, -1}},
+      {"AND", {1, -1}},
+      {"OR", {1, -1}},
+      {"XOR", {1, -1}},
+      {"NOT", {1, 1}},
+      {"IF", {2, 3}},
+      {"SWITCH", {3, -1}},
+      {"BLANK", {0, 0}},
+      {"TRUE", {0, 0}},
+      {"FALSE", {0, 0}},
+      {"ERROR", {0, 1}},
+      {"ISERROR", {1, 1}},
+      {"IS_AFTER", {2, 2}},
+      {"IS_BEFORE", {2, 2}},
+      {"IS_SAME", {2, 3}},
+      {"DATETIME_PARSE", {1, 3}},
+      {"DATETIME_DIFF", {2, 3}},
+      {"DATEADD", {3, 3}},
+      {"DATETIME_FORMAT", {1, 2}},
+      {"DATESTR", {1, 1}},
+      {"NOW", {0, 0}},
+      {"TODAY", {0, 0}},
+      {"LAST_MODIFIED_TIME", {0, -1}},
+      {"CREATED_TIME", {0, 0}},
+      {"RECORD_ID", {0, 0}},
+      {"LEN", {1, 1}},
+      {"FIND", {2, 3}},
+      {"SEARCH", {2, 3}},
+      {"LOWER", {1, 1}},
+      {"UPPER", {1, 1}},
+      {"TRIM", {1, 1}},
+      {"CONCATENATE", {1, -1}},
+      {"LEFT", {2, 2}},
+      {"RIGHT", {2, 2}},
+      {"MID", {3, 3}},
+      {"SUBSTITUTE", {3, 3}},
+      {"VALUE", {1, 1}},
+      {"T", {1, 1}},
+      {"ARRAYJOIN", {1, 2}},
+      {"ROUND", {1, 2}},
+      {"ABS", {1, 1}},
+      {"INT", {1, 1}},
+      {"MOD", {2, 2}},
+      {"SUM", {1, -1}},
+      {"MIN", {1, -1}},
+      {"MAX", {1, -1}},
+      {"AVERAGE", {1, -1}},
+      {"COUNTA", {1, -1}},
   };
   return kArity;
 }
@@ -58,8 +89,8 @@ class Lexer {
         (c == '.' && pos_ + 1 < text_.size() &&
          std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])) != 0)) {
       const size_t start = pos_;
-      while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) != 0 ||
-                                     text_[pos_] == '.')) {
+      while (pos_ < text_.size() &&
+             (std::isdigit(static_cast<unsigned char>(text_[pos_])) != 0 || text_[pos_] == '.')) {
         ++pos_;
       }
       token.kind = Token::Kind::kNumber;
@@ -102,8 +133,8 @@ class Lexer {
     }
     if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_') {
       const size_t start = pos_;
-      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0 ||
-                                     text_[pos_] == '_')) {
+      while (pos_ < text_.size() &&
+             (std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0 || text_[pos_] == '_')) {
         ++pos_;
       }
       token.kind = Token::Kind::kIdent;
@@ -115,7 +146,12 @@ class Lexer {
       case '(': token.kind = Token::Kind::kLParen; return token;
       case ')': token.kind = Token::Kind::kRParen; return token;
       case ',': token.kind = Token::Kind::kComma; return token;
-      case '+': case '-': case '*': case '/': case '&': case '=':
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '&':
+      case '=':
         token.kind = Token::Kind::kOp;
         token.text = std::string(1, c);
         return token;
@@ -127,7 +163,8 @@ class Lexer {
           return token;
         }
         break;
-      case '<': case '>': {
+      case '<':
+      case '>': {
         token.kind = Token::Kind::kOp;
         token.text = std::string(1, c);
         if (pos_ < text_.size() && (text_[pos_] == '=' || (c == '<' && text_[pos_] == '>'))) {
@@ -138,10 +175,10 @@ class Lexer {
         }
         return token;
       }
-      default:
-        break;
+      default: break;
     }
-    throw FormulaError(FormulaError::Kind::kSyntax, std::string("unexpected character '") + c + "'");
+    throw FormulaError(FormulaError::Kind::kSyntax,
+                       std::string("unexpected character '") + c + "'");
   }
 
  private:
@@ -281,12 +318,11 @@ class Parser {
         expect(Token::Kind::kRParen, ")");
         return inner;
       }
-      case Token::Kind::kIdent:
-        return call_or_name();
+      case Token::Kind::kIdent: return call_or_name();
       default:
-        throw FormulaError(FormulaError::Kind::kSyntax,
-                           current_.kind == Token::Kind::kEnd ? "unexpected end of formula"
-                                                              : "unexpected '" + current_.text + "'");
+        throw FormulaError(FormulaError::Kind::kSyntax, current_.kind == Token::Kind::kEnd
+                                                            ? "unexpected end of formula"
+                                                            : "unexpected '" + current_.text + "'");
     }
   }
 
@@ -332,15 +368,15 @@ class Parser {
     }
     expect(Token::Kind::kRParen, ")");
     const int count = static_cast<int>(node->args.size());
-    if (count < arity->second.first || (arity->second.second >= 0 && count > arity->second.second)) {
-      throw FormulaError(FormulaError::Kind::kArity,
-                         upper + " takes " + std::to_string(arity->second.first) +
-                             (arity->second.second == arity->second.first
-                                  ? ""
-                                  : arity->second.second < 0
-                                        ? " or more"
-                                        : " to " + std::to_string(arity->second.second)) +
-                             " arguments, got " + std::to_string(count));
+    if (count < arity->second.first ||
+        (arity->second.second >= 0 && count > arity->second.second)) {
+      throw FormulaError(
+          FormulaError::Kind::kArity,
+          upper + " takes " + std::to_string(arity->second.first) +
+              (arity->second.second == arity->second.first ? ""
+               : arity->second.second < 0                  ? " or more"
+                                          : " to " + std::to_string(arity->second.second)) +
+              " arguments, got " + std::to_string(count));
     }
     if (upper == "LAST_MODIFIED_TIME") {
       for (const auto& arg : node->args) {

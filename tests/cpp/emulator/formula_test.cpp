@@ -65,7 +65,9 @@ struct Fixture : ::testing::Test {
   Json eval(const std::string& text) {
     return Formula::compile(text, table, false).evaluate(record);
   }
-  bool match(const std::string& text) { return Formula::compile(text, table, false).matches(record); }
+  bool match(const std::string& text) {
+    return Formula::compile(text, table, false).matches(record);
+  }
   FormulaError::Kind error_kind(const std::string& text, std::string* detail = nullptr) {
     try {
       Formula::compile(text, table, false);
@@ -137,7 +139,7 @@ TEST_F(Fixture, DatesAndRecordFunctions) {
 
 TEST_F(Fixture, TextFunctions) {
   EXPECT_EQ(eval("LEN({Name})"), 7);
-  EXPECT_EQ(eval("FIND('off', {Name})"), 4);
+  EXPECT_EQ(eval("FIND('off', {Name})"), 5);
   EXPECT_EQ(eval("FIND('zz', {Name})"), 0);
   EXPECT_EQ(eval("SEARCH('KICK', {Name})"), 1);
   EXPECT_EQ(eval("UPPER(LEFT({Name}, 4)) & LOWER(RIGHT('ABC', 2))"), "KICKbc");

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from airtable_lakeflow.emulator import EmulatorProcess
-
-from .http_helpers import Client
+from testing_http import Client
 
 PERMISSION_MESSAGE = (
     "Invalid permissions, or the requested model was not found. Check that both your user and "

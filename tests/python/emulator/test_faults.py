@@ -8,8 +8,7 @@ import time
 import pytest
 import requests
 from airtable_lakeflow.emulator import EmulatorProcess
-
-from .http_helpers import Client
+from testing_http import Client
 
 
 def test_503_with_retry_after_then_recovery(emu: EmulatorProcess) -> None:

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
-
-from .http_helpers import Client
+from testing_http import Client
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from airtable_lakeflow.emulator import EmulatorProcess
 from pyairtable import Api
-
-from .http_helpers import Client
+from testing_http import Client
 
 
 def test_create_and_rename_fields_with_pyairtable(emu: EmulatorProcess) -> None:

@@ -12,8 +12,7 @@ import time
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
-
-from .http_helpers import Client
+from testing_http import Client
 
 SPEC = {"options": {"filters": {"dataTypes": ["tableData", "tableFields"]}}}
 
@@ -108,7 +107,7 @@ def test_notification_ping_is_signed(emu: EmulatorProcess, client: Client) -> No
     received: list[tuple[bytes, str]] = []
 
     class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((body, self.headers["X-Airtable-Content-MAC"]))
             self.send_response(204)
