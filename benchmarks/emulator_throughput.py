@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 
 from airtable_lakeflow.emulator import EmulatorProcess
@@ -52,15 +53,23 @@ def main() -> int:
             page_bytes = len(json.dumps(page))
         assert len(page["records"]) == 100 and "offset" in page, "benchmark page is not full"
         fields = sum(len(r["fields"]) for r in page["records"])
+        # Naming every field bypasses the per-record JSON cache: pages are rendered cell by cell.
+        names = {name for record in page["records"] for name in record["fields"]}
+        cold_url = page_url + "".join(
+            "&fields%5B%5D=" + urllib.parse.quote(name, safe="") for name in sorted(names)
+        )
         base_rate, base_bad = wrk(
             f"{emu.url}/_emulator/health", None, args.seconds, args.connections
         )
         page_rate, page_bad = wrk(page_url, emu.token, args.seconds, args.connections)
-        assert base_bad == 0 and page_bad == 0, "non-2xx responses during the benchmark"
+        cold_rate, cold_bad = wrk(cold_url, emu.token, args.seconds, args.connections)
+        assert base_bad == page_bad == cold_bad == 0, "non-2xx responses during the benchmark"
     print(f"page: 100 records, {fields} non-empty cells, ~{page_bytes / 1024:.0f} KiB of JSON")
     print(f"baseline  /_emulator/health           {base_rate:10.0f} req/s")
-    print(f"list      100-record pages            {page_rate:10.0f} pages/s")
-    print(f"ratio     pages / baseline requests   {page_rate / base_rate:10.3f}")
+    print(f"list      100-record pages (cached)   {page_rate:10.0f} pages/s")
+    print(f"list      100-record pages (rendered) {cold_rate:10.0f} pages/s")
+    print(f"ratio     cached pages / baseline     {page_rate / base_rate:10.3f}")
+    print(f"ratio     rendered pages / baseline   {cold_rate / base_rate:10.3f}")
     print(f"target    >= 5000 pages/s             {'met' if page_rate >= 5000 else 'NOT met'}")
     return 0
 

@@ -177,6 +177,18 @@ Json CellResolver::cell(const Record& record, const Field& field) const {
   return is_empty_cell(stored) ? Json(nullptr) : stored;
 }
 
+const Json* CellResolver::stored_cell(const Record& record, const Field& field) const {
+  static const Json kEmpty;
+  if (is_computed_type(field.type) && field.type != "formula" && field.type != "rollup" &&
+      field.type != "button" && field.type != "aiText") {
+    return nullptr;
+  }
+  if (field.slot >= record.cells.size() || is_empty_cell(record.cells[field.slot])) {
+    return &kEmpty;
+  }
+  return &record.cells[field.slot];
+}
+
 Json ResolvedRecord::cell(const std::string& field_id) const {
   const Field* field = resolver_.table().field_by_id(field_id);
   return field == nullptr ? Json(nullptr) : resolver_.cell(record_, *field);

@@ -21,6 +21,9 @@ class CellResolver {
 
   // The cell value, or null when the cell is empty (and must be omitted).
   [[nodiscard]] Json cell(const Record& record, const Field& field) const;
+  // The stored cell of an editable field (null Json when empty), without a copy; nullptr when
+  // the field is computed and needs cell().
+  [[nodiscard]] const Json* stored_cell(const Record& record, const Field& field) const;
   // Latest user edit of the given non-computed fields (all editable fields when empty).
   [[nodiscard]] std::optional<int64_t> last_modified_ms(
       const Record& record, const std::vector<std::string>& field_ids) const;

@@ -1,5 +1,6 @@
 #include "record_json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -12,8 +13,24 @@ namespace emu {
 
 namespace {
 
+// Appends `value` as JSON to `out` without an intermediate string.
+void append_json(std::string& out, const Json& value) {
+  nlohmann::detail::serializer<Json> serializer(nlohmann::detail::output_adapter<char>(out), ' ',
+                                                Json::error_handler_t::replace);
+  serializer.dump(value, false, false, 0);
+}
+
 void append_json_string(std::string& out, const std::string& text) {
-  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  });
+  if (plain) {  // most field names: no escaping needed
+    out.push_back('"');
+    out += text;
+    out.push_back('"');
+    return;
+  }
+  append_json(out, Json(text));
 }
 
 std::string fixed(double value, int precision) {
@@ -217,7 +234,13 @@ void detail::render_record(std::string& out, const CellResolver& resolver, const
   out += R"(","fields":{)";
   bool first = true;
   auto emit = [&](const Field& field) {
-    const Json cell = resolver.cell(record, field);
+    // Stored cells are serialised in place; only computed ones are built.
+    const Json* stored = resolver.stored_cell(record, field);
+    Json computed;
+    if (stored == nullptr) {
+      computed = resolver.cell(record, field);
+    }
+    const Json& cell = stored != nullptr ? *stored : computed;
     if (cell.is_null()) {
       return;
     }
@@ -237,7 +260,7 @@ void detail::render_record(std::string& out, const CellResolver& resolver, const
     if (options.string_format) {
       append_json_string(out, text);
     } else {
-      out += cell.dump(-1, ' ', false, Json::error_handler_t::replace);
+      append_json(out, cell);
     }
   };
   if (options.fields.empty()) {

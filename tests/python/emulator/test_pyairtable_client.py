@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
 from pyairtable import Api, Table
-from pyairtable.models.schema import FieldSchema
 from pyairtable.formulas import match
+from pyairtable.models.schema import FieldSchema
 from requests.exceptions import HTTPError
 
 
