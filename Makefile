@@ -51,7 +51,7 @@ wheel: build
 
 lint: build
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
-	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'emulator/src/*.cpp' 'emulator/src/**/*.cpp') 2>/dev/null
+	git ls-files 'emulator/src/*.cpp' 'src/*.cpp' | xargs -P 2 -n 6 clang-tidy -p $(BUILD_DIR) --quiet
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
 

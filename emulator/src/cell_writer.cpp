@@ -159,7 +159,8 @@ Json normalize_cell(WriteContext& ctx, Field& field, const Json& value) {
   if (type == "rating") {
     const auto number = as_number(value, ctx.typecast);
     const int64_t max = field.options.is_object() ? field.options.value("max", 5) : 5;
-    if (!number || *number != std::round(*number) || *number < 1 || *number > max) {
+    if (!number || *number != std::round(*number) || *number < 1 ||
+        *number > static_cast<double>(max)) {
       throw cannot_accept(field, value);
     }
     return static_cast<int64_t>(*number);

@@ -177,8 +177,9 @@ Workspace make_demo_workspace(IdGenerator& ids, int64_t /*now_ms*/) {
     b.set(campaigns, r, c_budget,
           i % 5 == 4 ? Json(nullptr) : Json(1500.0 + 1250.25 * static_cast<double>(i)));
     b.set(campaigns, r, c_start, format_date(kDemoEpoch + static_cast<int64_t>(i) * 7 * kDay));
-    b.set(campaigns, r, c_launch,
-          format_iso_ms(kDemoEpoch + static_cast<int64_t>(i) * 7 * kDay + 14 * kHour + 30 * 60000));
+    b.set(
+        campaigns, r, c_launch,
+        format_iso_ms(kDemoEpoch + static_cast<int64_t>(i) * 7 * kDay + 14 * kHour + 30LL * 60000));
     b.set(campaigns, r, c_owner, collaborator(i));
     b.set(campaigns, r, c_region, kRegions[i % kRegions.size()]);
     b.set(campaigns, r, c_active, i % 3 == 0 ? Json(nullptr) : Json(true));

@@ -59,7 +59,9 @@ std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
     for (const std::string& pair : split(text, ',')) {
       const size_t eq = pair.find('=');
       if (eq == std::string::npos) {
-        throw std::invalid_argument("fault rule '" + text + "': '" + pair + "' is not key=value");
+        std::string message = "fault rule '";
+        message.append(text).append("': '").append(pair).append("' is not key=value");
+        throw std::invalid_argument(message);
       }
       const std::string key = pair.substr(0, eq);
       const std::string value = pair.substr(eq + 1);

@@ -215,7 +215,7 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
       }
       maybe(f.day, format_date(kEpoch + static_cast<int64_t>(rng.below(365)) * kDay));
       maybe(f.moment,
-            format_iso_ms(kEpoch + static_cast<int64_t>(rng.below(365 * 24 * 60)) * 60000));
+            format_iso_ms(kEpoch + static_cast<int64_t>(rng.below(365ULL * 24 * 60)) * 60000));
       maybe(f.owner, people[rng.below(people.size())]);
       maybe(f.team, Json::array({people[rng.below(5)], people[(rng.below(4) + 1) % 5]}));
       maybe(f.stage, kStages[rng.below(4)]);

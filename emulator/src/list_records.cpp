@@ -155,10 +155,8 @@ ListOptions list_options_from_query(const QueryParams& query) {
       set_cell_format(options, value);
     } else if (key == "timeZone" || key == "userLocale") {
       continue;
-    } else if (key == "fields[]" || key == "fields") {
-      options.fields.push_back(value);
-    } else if (key.rfind("fields[", 0) == 0) {
-      options.fields.push_back(value);  // fields[0]=A
+    } else if (key == "fields[]" || key == "fields" || key.rfind("fields[", 0) == 0) {
+      options.fields.push_back(value);  // fields[]=A, fields=A or fields[0]=A
     } else if (key == "returnFieldsByFieldId") {
       options.by_field_id = parse_bool(key, value);
     } else if (key == "recordMetadata[]" || key == "recordMetadata") {
@@ -339,6 +337,7 @@ std::string list_records(const ListContext& ctx, const ListOptions& options) {
         keys.reserve(it.seqs.size());
         for (const int64_t seq : it.seqs) {
           std::vector<Json> row;
+          row.reserve(sort.size());
           for (const auto& [spec, field] : sort) {
             row.push_back(ctx.resolver.cell(table.records.at(seq), *field));
           }

@@ -517,13 +517,15 @@ Value call(const Node& node, const RecordContext& record) {
       return Value::of_number(static_cast<double>(months_of(*x) - months_of(*y)));
     }
     if (lower(unit) == "years" || unit == "y") {
-      return Value::of_number(static_cast<double>((months_of(*x) - months_of(*y)) / 12));
+      const int64_t whole_years = (months_of(*x) - months_of(*y)) / 12;
+      return Value::of_number(static_cast<double>(whole_years));
     }
     const int64_t step = unit_ms(unit);
     if (step == 0) {
       return Value::error();
     }
-    return Value::of_number(static_cast<double>((*x - *y) / step));
+    const int64_t whole_units = (*x - *y) / step;  // Airtable truncates toward zero
+    return Value::of_number(static_cast<double>(whole_units));
   }
   if (fn == "DATEADD") {
     const auto x = as_date(arg(0));
