@@ -65,7 +65,8 @@ def main() -> int:
                 blank = sum(1 for r in records if not r["fields"])
                 print(
                     f"  table {table['id']}  {table['name']!r}: {len(records)} records "
-                    f"({blank} with "fields": {{}}) in {pages} page(s), {len(table['fields'])} fields"
+                    f"({blank} with 'fields': {{}}) in {pages} page(s), "
+                    f"{len(table['fields'])} fields"
                 )
                 for field in table["fields"]:
                     filled = sum(1 for r in records if field["id"] in r["fields"])
