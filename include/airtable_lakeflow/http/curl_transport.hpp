@@ -1,0 +1,35 @@
+// The real transport: libcurl with one reused connection per transport, gzip, HTTP/2 when
+// the server offers it, TLS verification on, proxies from the environment, timeouts.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "airtable_lakeflow/http/transport.hpp"
+
+namespace airtable_lakeflow::http {
+
+struct TransportOptions {
+  long connect_timeout_ms = 10'000;
+  long read_timeout_s = 60;  // abort when no byte arrives for this long
+  std::string ca_bundle;     // empty: the system's
+  std::string user_agent;    // empty: "airtable-lakeflow/<version>"
+};
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(TransportOptions options = {});
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  Response send(const Request& request) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string default_user_agent();
+
+}  // namespace airtable_lakeflow::http

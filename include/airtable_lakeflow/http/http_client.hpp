@@ -1,0 +1,75 @@
+// Airtable requests with the whole policy applied: throttle before sending (shared limiter),
+// retry 5xx / timeouts / resets with backoff, pause a base after a 429, fail at once on a
+// quota 429 or a 4xx with a typed error whose message says what to do. The token never
+// appears in a message.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "airtable_lakeflow/error.hpp"
+#include "airtable_lakeflow/http/clock.hpp"
+#include "airtable_lakeflow/http/rate_limiter.hpp"
+#include "airtable_lakeflow/http/retry_policy.hpp"
+#include "airtable_lakeflow/http/transport.hpp"
+
+namespace airtable_lakeflow::http {
+
+// The listing's iterator is gone (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE or a bad offset):
+// the caller restarts the listing.
+class ListingExpired : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClientConfig {
+  std::string base_url = "https://api.airtable.com";  // a trailing "/v0" is tolerated
+  std::string token;
+  RetryPolicy policy;
+};
+
+struct ClientStats {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> retries{0};
+  std::atomic<int64_t> rate_limited{0};  // 429 RATE_LIMIT_REACHED answers seen
+  std::atomic<int64_t> throttle_wait_ms{0};
+};
+
+class HttpClient {
+ public:
+  HttpClient(ClientConfig config, std::shared_ptr<Transport> transport, Clock& clock,
+             RateLimiter& limiter, std::function<double()> random01 = {});
+
+  // `path` starts with "/v0/…" and includes any query string. Returns the 2xx body.
+  // `what` names the thing for messages ("table Tasks of base app…"); `scope` the scope the
+  // call needs. Throws Error, or ListingExpired when an offset is no longer valid.
+  std::string call(const std::string& method, const std::string& path, const std::string& base_id,
+                   const std::string& body, const std::string& what, const std::string& scope);
+
+  [[nodiscard]] const ClientStats& stats() const { return stats_; }
+  [[nodiscard]] const std::string& base_url() const { return base_url_; }
+
+ private:
+  Error to_error(ErrorKind kind, const Response& response, const std::string& type,
+                 const std::string& airtable_message, const std::string& what,
+                 const std::string& scope) const;
+
+  ClientConfig config_;
+  std::string base_url_;
+  std::string token_key_;
+  std::shared_ptr<Transport> transport_;
+  Clock& clock_;
+  RateLimiter& limiter_;
+  std::function<double()> random01_;
+  ClientStats stats_;
+};
+
+// Airtable's error body: {"error": {"type", "message"}} or {"error": "TYPE"}; tolerant of
+// bodies that are not JSON. Returns {type, message}.
+std::pair<std::string, std::string> parse_error_body(const std::string& body);
+// Replaces every occurrence of `secret` in `text` with a redaction marker.
+std::string redact(std::string text, const std::string& secret);
+
+}  // namespace airtable_lakeflow::http

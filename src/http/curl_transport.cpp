@@ -1,0 +1,127 @@
+#include "airtable_lakeflow/http/curl_transport.hpp"
+
+#include <curl/curl.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "airtable_lakeflow/version.hpp"
+
+namespace airtable_lakeflow::http {
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+struct Headers {
+  std::optional<double> retry_after_s;
+};
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  const std::string_view line(data, size * count);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string lower(line.substr(0, kName.size()));
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (lower == kName) {
+      const std::string value(line.substr(kName.size()));
+      char* end = nullptr;
+      const double seconds = std::strtod(value.c_str(), &end);
+      if (end != value.c_str() && seconds >= 0) {
+        static_cast<Headers*>(user)->retry_after_s = seconds;
+      }
+    }
+  }
+  return size * count;
+}
+
+}  // namespace
+
+std::string default_user_agent() {
+  return std::string("airtable-lakeflow/") + kVersion + " (libcurl/" +
+         curl_version_info(CURLVERSION_NOW)->version + ")";
+}
+
+struct CurlTransport::Impl {
+  CURL* handle = nullptr;
+  TransportOptions options;
+};
+
+CurlTransport::CurlTransport(TransportOptions options) : impl_(std::make_unique<Impl>()) {
+  global_init();
+  impl_->handle = curl_easy_init();
+  impl_->options = std::move(options);
+  if (impl_->options.user_agent.empty()) {
+    impl_->options.user_agent = default_user_agent();
+  }
+}
+
+CurlTransport::~CurlTransport() {
+  if (impl_->handle != nullptr) {
+    curl_easy_cleanup(impl_->handle);
+  }
+}
+
+Response CurlTransport::send(const Request& request) {
+  CURL* curl = impl_->handle;
+  // Reset options but keep the connection cache, so keep-alive connections are reused.
+  curl_easy_reset(curl);
+  Response response;
+  Headers headers;
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "POST" || request.method == "PATCH" || request.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : request.headers) {
+    list = curl_slist_append(list, (name + ": " + value).c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip, deflate, br, zstd as built
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!impl_->options.ca_bundle.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, impl_->options.ca_bundle.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, impl_->options.connect_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, impl_->options.read_timeout_s);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (code != CURLE_OK) {
+    response.status = 0;
+    response.body.clear();
+    response.transport_error = error[0] != '\0' ? error : curl_easy_strerror(code);
+    return response;
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  response.retry_after_s = headers.retry_after_s;
+  return response;
+}
+
+}  // namespace airtable_lakeflow::http
