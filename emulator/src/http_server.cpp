@@ -76,12 +76,14 @@ struct HttpServer::Impl {
         const std::lock_guard lock(mutex);
         ++active;
       }
-      std::thread([this, s = std::move(socket)]() mutable { serve(std::move(s)); }).detach();
+      auto owned = std::make_unique<tcp::socket>(std::move(socket));
+      std::thread([this, s = std::move(owned)]() mutable { serve(std::move(s)); }).detach();
       accept_next();
     });
   }
 
-  void serve(tcp::socket socket) {
+  void serve(std::unique_ptr<tcp::socket> owned) {
+    tcp::socket& socket = *owned;
     {
       const std::lock_guard lock(mutex);
       open_sockets.insert(&socket);
@@ -141,8 +143,13 @@ struct HttpServer::Impl {
       }
     }
     socket.shutdown(tcp::socket::shutdown_send, ec);
+    {
+      const std::lock_guard lock(mutex);
+      open_sockets.erase(&socket);
+    }
+    // The socket must be gone before the server may be destroyed (it uses the io_context).
+    owned.reset();
     const std::lock_guard lock(mutex);
-    open_sockets.erase(&socket);
     --active;
     idle.notify_all();
   }
