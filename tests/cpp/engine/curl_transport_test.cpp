@@ -6,45 +6,12 @@
 #include <thread>
 
 #include "airtable_lakeflow/http/http_client.hpp"
-#include "emulator.hpp"
-#include "http_server.hpp"
+#include "live_emulator.hpp"
 
 namespace airtable_lakeflow::http {
 namespace {
 
-class LiveEmulator : public ::testing::Test {
- protected:
-  void SetUp() override {
-    emu::Options options;
-    options.rate_limit = false;
-    options.token = emu::kDefaultToken;
-    emulator_ = std::make_unique<emu::Emulator>(options);
-    server_ = std::make_unique<emu::HttpServer>(
-        "127.0.0.1", 0, [this](emu::HttpRequest& r) { return emulator_->handle(r); });
-    thread_ = std::thread([this] { server_->run(); });
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
-    base_ = emulator_->startup_info(url_, server_->port())["bases"][0]["id"].get<std::string>();
-  }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
-  void faults(const std::string& spec) {
-    emulator_->faults().set_rules(emu::parse_fault_spec(spec));
-  }
-  Response get(CurlTransport& transport, const std::string& path) {
-    Request request;
-    request.url = url_ + path;
-    request.headers = {{"Authorization", std::string("Bearer ") + emu::kDefaultToken}};
-    return transport.send(request);
-  }
-
-  std::unique_ptr<emu::Emulator> emulator_;
-  std::unique_ptr<emu::HttpServer> server_;
-  std::thread thread_;
-  std::string url_;
-  std::string base_;
-};
+using testing::LiveEmulator;
 
 TEST_F(LiveEmulator, RealRequestsStatusesAndHeaders) {
   CurlTransport transport;
