@@ -88,7 +88,9 @@ Response CurlTransport::send(const Request& request) {
   }
   curl_slist* list = nullptr;
   for (const auto& [name, value] : request.headers) {
-    list = curl_slist_append(list, (name + ": " + value).c_str());
+    std::string line = name;
+    line.append(": ").append(value);
+    list = curl_slist_append(list, line.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
