@@ -131,9 +131,14 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
       emulator.log().clear();
       return json_response(200, "{}");
     }
-    const int64_t since = request.has_param("since") ? std::stoll(request.param("since")) : 0;
-    const size_t limit =
-        request.has_param("limit") ? std::stoull(request.param("limit")) : 1'000'000;
+    int64_t since = 0;
+    size_t limit = 1'000'000;
+    try {
+      since = request.has_param("since") ? std::stoll(request.param("since")) : 0;
+      limit = request.has_param("limit") ? std::stoull(request.param("limit")) : limit;
+    } catch (const std::exception&) {
+      throw bad_control_request("since and limit must be integers");
+    }
     return json_response(200, Json{{"requests", emulator.log().to_json(since, limit)},
                                    {"last_seq", emulator.log().last_seq()}}
                                   .dump());
