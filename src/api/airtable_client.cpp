@@ -87,8 +87,8 @@ std::vector<BaseInfo> AirtableClient::list_bases() {
   do {
     const std::string path =
         "/v0/meta/bases" + (offset.empty() ? "" : "?offset=" + url_encode(offset));
-    const std::string body = http_.call("GET", path, "", "", "the list of bases",
-                                        "schema.bases:read");
+    const std::string body =
+        http_.call("GET", path, "", "", "the list of bases", "schema.bases:read");
     const auto doc = parse(parser, body, "the list of bases");
     simdjson::dom::array bases;
     if (doc["bases"].get_array().get(bases) == simdjson::SUCCESS) {
@@ -113,8 +113,8 @@ std::vector<TableInfo> AirtableClient::base_schema(const std::string& base_id) {
     throw Error(ErrorKind::kServer, "Airtable's answer for " + what + " has no tables list");
   }
   for (const auto t : tables) {
-    TableInfo table{str(t, "id"), str(t, "name"), str(t, "primaryFieldId"),
-                    str(t, "description"), {}, {}};
+    TableInfo table{
+        str(t, "id"), str(t, "name"), str(t, "primaryFieldId"), str(t, "description"), {}, {}};
     simdjson::dom::array fields;
     if (t["fields"].get_array().get(fields) == simdjson::SUCCESS) {
       for (const auto f : fields) {
