@@ -7,6 +7,7 @@
 
 #include "auth.hpp"
 #include "http_types.hpp"
+#include "model.hpp"
 
 namespace emu {
 
@@ -32,5 +33,10 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request);
 HttpResponse json_response(int status, const std::string& body);
 Json parse_body(const HttpRequest& request);  // throws the 400 Airtable sends for bad JSON
 void require_scope(const TokenGrant& grant, const std::string& scope);
+// The route's base, if the token may see it (else 403, as Airtable answers for both cases).
+// Caller holds the store lock.
+Base& visible_base(Emulator& emulator, const RouteMatch& match);
+// A table of the base by id or name, else 404 TABLE_NOT_FOUND.
+Table& find_table(Base& base, const std::string& id_or_name);
 
 }  // namespace emu

@@ -12,22 +12,6 @@ namespace {
 
 constexpr size_t kBasesPerPage = 1000;
 
-Base& visible_base(Emulator& emulator, const RouteMatch& match) {
-  Base* base = emulator.store().workspace().mutable_base(match.base_id);
-  if (base == nullptr || !match.grant.can_see_base(base->id)) {
-    throw errors::invalid_permissions_or_model_not_found();
-  }
-  return *base;
-}
-
-Table& find_table(Base& base, const std::string& id_or_name) {
-  Table* table = base.mutable_table(id_or_name);
-  if (table == nullptr) {
-    throw errors::table_not_found(id_or_name, base.id);
-  }
-  return *table;
-}
-
 Json table_json(const Table& table, bool visible_field_ids) {
   Json fields = Json::array();
   for (const Field& f : table.fields) {

@@ -15,22 +15,6 @@ namespace {
 
 constexpr size_t kMaxRecordsPerWrite = 10;
 
-Base& visible_base(Emulator& emulator, const RouteMatch& match) {
-  Base* base = emulator.store().workspace().mutable_base(match.base_id);
-  if (base == nullptr || !match.grant.can_see_base(base->id)) {
-    throw errors::invalid_permissions_or_model_not_found();
-  }
-  return *base;
-}
-
-Table& find_table(Base& base, const std::string& name) {
-  Table* table = base.mutable_table(name);
-  if (table == nullptr) {
-    throw errors::table_not_found(name, base.id);
-  }
-  return *table;
-}
-
 void require_role(const TokenGrant& grant, const std::string& level) {
   if (!grant.role_at_least(level)) {
     throw errors::invalid_permissions(
