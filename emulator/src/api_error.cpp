@@ -37,7 +37,8 @@ ApiError model_id_not_found(const std::string& message) {
 }
 
 ApiError record_not_found(const std::string& record_id) {
-  return model_id_not_found("Could not find a record with ID \"" + record_id + "\".");
+  (void)record_id;
+  return model_id_not_found("Record not found");
 }
 
 ApiError invalid_request_unknown(const std::string& message) {
@@ -45,7 +46,7 @@ ApiError invalid_request_unknown(const std::string& message) {
 }
 
 ApiError invalid_request_body() {
-  return typed(400, "INVALID_REQUEST_BODY", "Could not parse request body");
+  return typed(422, "INVALID_REQUEST_BODY", "Could not parse request body");
 }
 
 ApiError invalid_filter_by_formula(const std::string& message) {
@@ -66,11 +67,16 @@ ApiError invalid_offset_value(const std::string& offset) {
 }
 
 ApiError view_name_not_found(const std::string& view) {
-  return typed(422, "VIEW_NAME_NOT_FOUND", "View \"" + view + "\" not found");
+  return typed(422, "VIEW_NAME_NOT_FOUND", "View " + view + " not found");
 }
 
 ApiError invalid_value_for_column(const std::string& message) {
   return typed(422, "INVALID_VALUE_FOR_COLUMN", message);
+}
+
+ApiError row_does_not_exist(const std::string& record_id) {
+  return typed(422, "ROW_DOES_NOT_EXIST",
+               "Record ID " + record_id + " does not exist in this table");
 }
 
 ApiError invalid_records(const std::string& message) {
@@ -110,8 +116,8 @@ ApiError server_error(int status, std::optional<int> retry_after_s) {
 ApiError method_not_allowed() { return not_found(); }
 
 ApiError too_many_webhooks() {
-  return typed(422, "TOO_MANY_WEBHOOKS_BY_OAUTH_INTEGRATION_IN_BASE",
-               "A base can have at most 10 webhooks.");
+  return typed(422, "TOO_MANY_WEBHOOKS_IN_BASE",
+               "Cannot create webhook: this base already has the maximum of 10 webhooks");
 }
 
 ApiError cannot_refresh_webhook(const std::string& message) {

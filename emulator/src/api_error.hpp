@@ -37,7 +37,7 @@ ApiError table_not_found(const std::string& table, const std::string& base_id);
 ApiError model_id_not_found(const std::string& message);
 ApiError record_not_found(const std::string& record_id);
 ApiError invalid_request_unknown(const std::string& message);
-ApiError invalid_request_body();  // 400: body is not valid JSON
+ApiError invalid_request_body();  // 422 INVALID_REQUEST_BODY, as seen live
 ApiError invalid_filter_by_formula(const std::string& message);
 ApiError unknown_field_name(const std::string& name);
 ApiError iterator_not_available();
@@ -45,6 +45,7 @@ ApiError invalid_offset_value(const std::string& offset);
 ApiError view_name_not_found(const std::string& view);
 ApiError invalid_value_for_column(const std::string& message);
 ApiError invalid_records(const std::string& message);
+ApiError row_does_not_exist(const std::string& record_id);  // batch update of a missing id
 ApiError uri_too_long();
 ApiError request_too_large();
 ApiError rate_limit_reached();

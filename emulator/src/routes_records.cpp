@@ -17,9 +17,7 @@ constexpr size_t kMaxRecordsPerWrite = 10;
 
 void require_role(const TokenGrant& grant, const std::string& level) {
   if (!grant.role_at_least(level)) {
-    throw errors::invalid_permissions(
-        "You are not permitted to perform this operation because your role on this base is "
-        "too low");
+    throw errors::invalid_permissions("You are not permitted to perform this operation");
   }
 }
 
@@ -149,6 +147,9 @@ HttpResponse update(Emulator& emulator, const RouteMatch& match, const HttpReque
     if (!body.contains("fields")) {
       throw errors::invalid_request_unknown(
           "Invalid request: parameter validation failed. Check your request data.");
+    }
+    if (table.find_record(match.segments[2]) == nullptr) {
+      throw errors::record_not_found(match.segments[2]);  // one record: 404, not 422
     }
     const Json items = Json::array({Json{{"id", match.segments[2]}, {"fields", body["fields"]}}});
     const auto ids = emulator.store().update_records(base, table, items, replace_all, opts);

@@ -314,7 +314,7 @@ std::vector<std::string> Store::update_records(Base& base, Table& table, const J
     }
     Staged s{item["id"].get<std::string>(), {}};
     if (table.find_record(s.id) == nullptr) {
-      throw errors::record_not_found(s.id);
+      throw errors::row_does_not_exist(s.id);
     }
     std::set<size_t> written;
     for (const auto& [key, value] : fields_of(item).items()) {

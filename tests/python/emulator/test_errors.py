@@ -57,7 +57,20 @@ def test_unknown_table_and_record(emu: EmulatorProcess, client: Client) -> None:
     assert "No Such Table" in r.json()["error"]["message"]
     r = client.get(f"/v0/{emu.base_id}/Campaigns/recAAAAAAAAAAAAAA")
     assert r.status_code == 404
-    assert r.json()["error"]["type"] in {"MODEL_ID_NOT_FOUND", "NOT_FOUND"}
+    assert r.json() == {"error": {"type": "MODEL_ID_NOT_FOUND", "message": "Record not found"}}
+    # A batch update naming a missing record: 422 ROW_DOES_NOT_EXIST, as Airtable answers.
+    r = client.request(
+        "PATCH",
+        f"/v0/{emu.base_id}/Campaigns",
+        json={"records": [{"id": "recAAAAAAAAAAAAAA", "fields": {}}]},
+    )
+    assert r.status_code == 422
+    assert r.json() == {
+        "error": {
+            "type": "ROW_DOES_NOT_EXIST",
+            "message": "Record ID recAAAAAAAAAAAAAA does not exist in this table",
+        }
+    }
 
 
 @pytest.mark.parametrize(
@@ -85,8 +98,10 @@ def test_malformed_json_body(emu: EmulatorProcess, client: Client) -> None:
         data=b"{not json",
         headers={"Content-Type": "application/json"},
     )
-    assert r.status_code in (400, 422)
-    assert r.json()["error"]["type"]
+    assert r.status_code == 422
+    assert r.json() == {
+        "error": {"type": "INVALID_REQUEST_BODY", "message": "Could not parse request body"}
+    }
 
 
 def test_invalid_parameters(emu: EmulatorProcess, client: Client) -> None:
@@ -99,7 +114,9 @@ def test_invalid_parameters(emu: EmulatorProcess, client: Client) -> None:
     assert r.status_code == 422
     r = client.get(path, view="No such view")
     assert r.status_code == 422
-    assert r.json()["error"]["type"] == "VIEW_NAME_NOT_FOUND"
+    assert r.json() == {
+        "error": {"type": "VIEW_NAME_NOT_FOUND", "message": "View No such view not found"}
+    }
     r = client.get(path, **{"fields[]": "No such field"})
     assert r.status_code == 422
     assert r.json()["error"]["type"] == "UNKNOWN_FIELD_NAME"
