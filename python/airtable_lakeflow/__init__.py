@@ -1,3 +1,37 @@
-"""airtable-lakeflow: Airtable to lakehouse connector."""
+"""airtable-lakeflow: Airtable to lakehouse connector with a C++ engine."""
+
+from airtable_lakeflow.client import Airtable, TableRead
+from airtable_lakeflow.errors import (
+    AirtableLakeflowError,
+    AuthenticationError,
+    ConfigError,
+    EngineError,
+    EngineLoadError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestError,
+    ServerError,
+    TransportError,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Airtable",
+    "AirtableLakeflowError",
+    "AuthenticationError",
+    "ConfigError",
+    "EngineError",
+    "EngineLoadError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestError",
+    "ServerError",
+    "TableRead",
+    "TransportError",
+    "__version__",
+]

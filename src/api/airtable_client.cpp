@@ -203,7 +203,6 @@ Page AirtableClient::list_records_page(const std::string& base_id, const std::st
     page.body = http_.call("POST", path + "/listRecords", base_id, body, what, "data.records:read");
     page.used_post = true;
   }
-  page.offset = page_offset(page.body);
   return page;
 }
 

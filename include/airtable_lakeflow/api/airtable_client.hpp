@@ -59,8 +59,7 @@ struct ListQuery {
 };
 
 struct Page {
-  std::string body;    // the raw JSON page, for the converter to parse in place
-  std::string offset;  // empty on the last page
+  std::string body;  // the raw JSON page; its "offset" (page_offset) leads to the next one
   bool used_post = false;
 };
 

@@ -34,7 +34,7 @@ class ClientTest : public testing::LiveEmulator {
       for (auto record : doc["records"].get_array()) {
         ids.emplace_back(std::string_view(record["id"]));
       }
-      offset = page.offset;
+      offset = page_offset(page.body);
     } while (!offset.empty());
     return ids;
   }
@@ -94,7 +94,7 @@ TEST_F(ClientTest, TypedErrorsAndExpiredListings) {
   query.page_size = 5;
   const Page first = client_->list_records_page(base_, "Packaging Tasks", query, "");
   emulator_->iterators().expire_all();
-  EXPECT_THROW(client_->list_records_page(base_, "Packaging Tasks", query, first.offset),
+  EXPECT_THROW(client_->list_records_page(base_, "Packaging Tasks", query, page_offset(first.body)),
                http::ListingExpired);
   query.formula = "AND(";
   try {

@@ -1,0 +1,24 @@
+// Exact conversions of Airtable's scalar cell values: dates, instants, numbers to decimals and
+// durations. Each returns nothing when the value does not fit, never a rounded value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "airtable_lakeflow/int128.hpp"
+
+namespace airtable_lakeflow::convert {
+
+// "2024-03-04" → days since 1970-01-01.
+std::optional<int32_t> parse_date(std::string_view text);
+// "2024-03-04T09:30:00.000Z" (or an offset such as +02:00, 0–9 fraction digits, no digits past
+// microseconds that are not 0) → microseconds since the epoch, UTC.
+std::optional<int64_t> parse_timestamp(std::string_view text);
+// A JSON number's text ("-12.5", "1e-7", "3") as value × 10^scale, exactly; nothing when that
+// needs more fraction digits than `scale` or more than 38 digits in all.
+std::optional<int128> scaled_decimal(std::string_view number_text, int scale);
+// The shortest text that reads back as `value` ("121.000000001", "1e-07").
+std::string_view shortest_text(double value, char (&buffer)[32]);
+
+}  // namespace airtable_lakeflow::convert

@@ -1,0 +1,68 @@
+// Reads one table as a sequence of Arrow record batches: plans the columns from the base
+// schema, lists pages (throttled and retried by the HTTP layer), converts each page straight
+// into the column builders and cuts a batch every `batch_rows` rows, so memory stays flat in
+// the table's size. When Airtable's iterator expires mid-table the listing restarts and the
+// records already emitted are skipped: no duplicates and none missing.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "airtable_lakeflow/api/airtable_client.hpp"
+#include "airtable_lakeflow/convert/page_converter.hpp"
+#include "airtable_lakeflow/read/id_set.hpp"
+#include "airtable_lakeflow/schema/table_layout.hpp"
+
+namespace airtable_lakeflow::read {
+
+struct ReadRequest {
+  std::string base_id;
+  std::string table;                // id or name
+  std::vector<std::string> fields;  // ids or names; empty = every field
+  std::string view;
+  std::string formula;
+  std::vector<api::SortKey> sort;
+  std::optional<int64_t> max_records;
+  int64_t batch_rows = 10'000;
+  int page_size = 100;
+};
+
+struct ReadProgress {
+  std::atomic<int64_t> pages{0};
+  std::atomic<int64_t> records{0};
+  std::atomic<int64_t> restarts{0};         // listings restarted after an expired iterator
+  std::atomic<int64_t> malformed_pages{0};  // pages asked for again
+  std::atomic<int64_t> rescued_cells{0};
+};
+
+inline constexpr int kMaxMalformedPageRetries = 5;
+
+class TableReader {
+ public:
+  // Reads the base schema (one request) to plan the columns.
+  TableReader(api::AirtableClient& client, ReadRequest request, int max_listing_restarts);
+
+  [[nodiscard]] const schema::TableLayout& layout() const { return converter_.layout(); }
+  void export_schema(ArrowSchema* out) const { converter_.export_schema(out); }
+  // The next batch into `out`; false (and `out` untouched) when the table is done.
+  bool next(ArrowArray* out);
+  [[nodiscard]] const ReadProgress& progress() const { return progress_; }
+
+ private:
+  api::Page fetch_page();
+
+  api::AirtableClient& client_;
+  ReadRequest request_;
+  int max_listing_restarts_;
+  api::ListQuery query_;
+  convert::PageConverter converter_;
+  IdSet emitted_;
+  bool skipping_ = false;
+  std::string offset_;
+  bool done_ = false;
+  ReadProgress progress_;
+};
+
+}  // namespace airtable_lakeflow::read

@@ -1,0 +1,203 @@
+"""Loads the C++ engine with ctypes and is the one place engine errors become exceptions.
+
+The engine is a plain shared library with a C ABI (``include/airtable_lakeflow/capi/engine.h``);
+ctypes releases the GIL during each call. Record batches arrive through the Arrow C stream
+interface and are imported by pyarrow without copying.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import platform
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from airtable_lakeflow.errors import BY_KIND, AirtableLakeflowError, EngineError, EngineLoadError
+
+LIBRARY_NAME = "libairtable_lakeflow_engine.so"
+_lib: ctypes.CDLL | None = None
+
+
+class _ArrowArrayStream(ctypes.Structure):
+    _fields_ = [
+        ("get_schema", ctypes.c_void_p),
+        ("get_next", ctypes.c_void_p),
+        ("get_last_error", ctypes.c_void_p),
+        ("release", ctypes.c_void_p),
+        ("private_data", ctypes.c_void_p),
+    ]
+
+
+def library_path() -> Path:
+    """$AIRTABLE_LAKEFLOW_ENGINE, else the library shipped inside this package."""
+    explicit = os.environ.get("AIRTABLE_LAKEFLOW_ENGINE")
+    return Path(explicit) if explicit else Path(__file__).parent / "_lib" / LIBRARY_NAME
+
+
+def library() -> ctypes.CDLL:
+    global _lib
+    if _lib is not None:
+        return _lib
+    path = library_path()
+    if not path.is_file():
+        raise EngineLoadError(
+            f"The airtable-lakeflow engine is missing ({path}). Install the airtable-lakeflow "
+            "wheel for this platform, or run `make build` in a source checkout."
+        )
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as error:
+        libc = "-".join(platform.libc_ver()) or "unknown libc"
+        raise EngineLoadError(
+            f"The airtable-lakeflow engine at {path} cannot load on this machine "
+            f"({platform.system()} {platform.machine()}, {libc}): {error}. Install the wheel "
+            "built for this platform (the Linux wheels need glibc as reported by "
+            "`auditwheel show`)."
+        ) from None
+    c_char_pp = ctypes.POINTER(ctypes.c_void_p)
+    signatures: dict[str, tuple[Any, list[Any]]] = {
+        "alf_version": (ctypes.c_char_p, []),
+        "alf_free": (None, [ctypes.c_void_p]),
+        "alf_session_open": (ctypes.c_void_p, [ctypes.c_char_p, c_char_pp]),
+        "alf_session_close": (None, [ctypes.c_void_p]),
+        "alf_session_call": (
+            ctypes.c_void_p,
+            [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, c_char_pp],
+        ),
+        "alf_reader_open": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, c_char_pp]),
+        "alf_reader_stream": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
+        "alf_reader_error": (ctypes.c_void_p, [ctypes.c_void_p]),
+        "alf_reader_progress": (ctypes.c_void_p, [ctypes.c_void_p]),
+        "alf_reader_layout": (ctypes.c_void_p, [ctypes.c_void_p]),
+        "alf_reader_close": (None, [ctypes.c_void_p]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+    _lib = lib
+    return lib
+
+
+def engine_version() -> str:
+    return library().alf_version().decode()
+
+
+def _take_string(pointer: int | None) -> str | None:
+    """Copies and frees a string the engine returned."""
+    if not pointer:
+        return None
+    try:
+        return ctypes.string_at(pointer).decode()
+    finally:
+        library().alf_free(pointer)
+
+
+def error_from_json(text: str | None) -> AirtableLakeflowError:
+    """The one mapping from an engine error to the Python exception hierarchy."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        data = {}
+    message = data.get("message") or "the engine failed without saying why"
+    cls = BY_KIND.get(data.get("kind", ""), EngineError)
+    return cls(
+        message,
+        http_status=data.get("http_status"),
+        airtable_type=data.get("airtable_type", ""),
+    )
+
+
+def _checked(call: Any, *args: Any) -> int:
+    error = ctypes.c_void_p()
+    result = call(*args, ctypes.byref(error))
+    if not result:
+        raise error_from_json(_take_string(error.value))
+    return result
+
+
+class Session:
+    """A connection to Airtable (or the emulator) inside the engine."""
+
+    def __init__(self, config: dict[str, Any]):
+        lib = library()
+        self._handle = _checked(lib.alf_session_open, json.dumps(config).encode())
+
+    def call(self, op: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        pointer = _checked(
+            library().alf_session_call, self._handle, op.encode(), json.dumps(args or {}).encode()
+        )
+        return json.loads(_take_string(pointer) or "{}")
+
+    def open_reader(self, request: dict[str, Any]) -> Reader:
+        pointer = _checked(library().alf_reader_open, self._handle, json.dumps(request).encode())
+        return Reader(pointer)
+
+    def close(self) -> None:
+        if self._handle:
+            library().alf_session_close(self._handle)
+            self._handle = 0
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class Reader:
+    """One table read. ``batches()`` yields pyarrow RecordBatches; errors map to exceptions."""
+
+    def __init__(self, handle: int):
+        self._handle = handle
+        self._layout: dict[str, Any] = json.loads(
+            _take_string(library().alf_reader_layout(handle)) or "{}"
+        )
+        self._final_progress: dict[str, int] | None = None
+
+    def layout(self) -> dict[str, Any]:
+        return self._layout
+
+    def progress(self) -> dict[str, int]:
+        """Pages, records, requests, retries, 429s so far (also after the read ended)."""
+        if not self._handle:
+            return dict(self._final_progress or {})
+        return json.loads(_take_string(library().alf_reader_progress(self._handle)) or "{}")
+
+    def record_batch_reader(self) -> Any:
+        """A pyarrow.RecordBatchReader over the engine's Arrow C stream."""
+        import pyarrow as pa
+
+        stream = _ArrowArrayStream()
+        if library().alf_reader_stream(self._handle, ctypes.addressof(stream)) != 0:
+            raise EngineError("a table read can be streamed only once")
+        raw = pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+        return pa.RecordBatchReader.from_batches(raw.schema, self._checked_batches(raw))
+
+    def _checked_batches(self, raw: Any) -> Iterator[Any]:
+        import pyarrow as pa
+
+        try:
+            while True:
+                try:
+                    batch = raw.read_next_batch()
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError):
+                    failure = _take_string(library().alf_reader_error(self._handle))
+                    if failure is None:
+                        raise
+                    raise error_from_json(failure) from None
+                yield batch
+        finally:
+            raw.close()
+            self.close()
+
+    def close(self) -> None:
+        if self._handle:
+            self._final_progress = self.progress()
+            library().alf_reader_close(self._handle)
+            self._handle = 0
+
+    def __del__(self) -> None:
+        self.close()

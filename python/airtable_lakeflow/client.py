@@ -1,0 +1,126 @@
+"""Read Airtable from Python: metadata as dicts, tables as ``pyarrow.RecordBatchReader``.
+
+>>> from airtable_lakeflow import Airtable
+>>> at = Airtable(token=os.environ["AIRTABLE_TOKEN"])
+>>> reader = at.read("appXXXXXXXXXXXXXX", "Tasks")   # typed Arrow batches, streamed
+>>> table = reader.read_all()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airtable_lakeflow import _engine
+from airtable_lakeflow.errors import ConfigError
+
+__all__ = ["DEFAULT_BASE_URL", "Airtable", "TableRead"]
+
+DEFAULT_BASE_URL = "https://api.airtable.com"
+
+
+class TableRead:
+    """One table being read: its column layout, its batches and its progress."""
+
+    def __init__(self, reader: _engine.Reader):
+        self._reader = reader
+
+    @property
+    def layout(self) -> dict[str, Any]:
+        """Columns with their Airtable field id, name and type, Arrow and Spark types."""
+        return self._reader.layout()
+
+    def progress(self) -> dict[str, int]:
+        """pages, records, requests, retries, rate_limited (429s), restarts, rescued_cells."""
+        return self._reader.progress()
+
+    def batches(self) -> Any:
+        """A pyarrow.RecordBatchReader; call once."""
+        return self._reader.record_batch_reader()
+
+
+class Airtable:
+    """A connection to the Airtable Web API (or the emulator at ``base_url``).
+
+    Requests are throttled to 5/s per base and 50/s per token across the whole process, and
+    retried the way Airtable asks. The token is never logged or shown in errors.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        ca_bundle: str | None = None,
+        connect_timeout_ms: int | None = None,
+        read_timeout_s: int | None = None,
+        max_attempts: int | None = None,
+        rate_limit_pause_s: int | None = None,
+    ):
+        if not isinstance(token, str) or not token.strip():
+            raise ConfigError(
+                "No Airtable token: set AIRTABLE_TOKEN or pass token=... "
+                "(create one at https://airtable.com/create/tokens)."
+            )
+        config: dict[str, Any] = {"token": token.strip(), "base_url": base_url}
+        optional = {
+            "ca_bundle": ca_bundle,
+            "connect_timeout_ms": connect_timeout_ms,
+            "read_timeout_s": read_timeout_s,
+            "max_attempts": max_attempts,
+            "rate_limit_pause_s": rate_limit_pause_s,
+        }
+        config.update({k: v for k, v in optional.items() if v is not None})
+        self._config = config
+        self._session = _engine.Session(config)
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"Airtable(base_url={self._config['base_url']!r})"
+
+    def whoami(self) -> dict[str, Any]:
+        return self._session.call("whoami")
+
+    def bases(self) -> list[dict[str, Any]]:
+        return self._session.call("bases")["bases"]
+
+    def schema(self, base_id: str) -> list[dict[str, Any]]:
+        return self._session.call("schema", {"base_id": base_id})["tables"]
+
+    def layout(
+        self, base_id: str, table: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        args: dict[str, Any] = {"base_id": base_id, "table": table}
+        if fields:
+            args["fields"] = list(fields)
+        return self._session.call("layout", args)
+
+    def open(
+        self,
+        base_id: str,
+        table: str,
+        *,
+        fields: Sequence[str] | None = None,
+        view: str | None = None,
+        formula: str | None = None,
+        sort: Sequence[tuple[str, str]] | None = None,
+        max_records: int | None = None,
+        batch_rows: int | None = None,
+        page_size: int | None = None,
+    ) -> TableRead:
+        """Plans a read of ``table`` (id or name); records flow when its batches are read."""
+        request: dict[str, Any] = {"base_id": base_id, "table": table}
+        optional: dict[str, Any] = {
+            "fields": list(fields) if fields else None,
+            "view": view,
+            "formula": formula,
+            "sort": [{"field": f, "direction": d} for f, d in sort] if sort else None,
+            "max_records": max_records,
+            "batch_rows": batch_rows,
+            "page_size": page_size,
+        }
+        request.update({k: v for k, v in optional.items() if v is not None})
+        return TableRead(self._session.open_reader(request))
+
+    def read(self, base_id: str, table: str, **options: Any) -> Any:
+        """``open(...).batches()``: a pyarrow.RecordBatchReader of the table."""
+        return self.open(base_id, table, **options).batches()

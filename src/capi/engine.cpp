@@ -1,0 +1,237 @@
+// The C ABI over the engine: every exception stops here and becomes an error JSON.
+#include "airtable_lakeflow/capi/engine.h"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "airtable_lakeflow/version.hpp"
+#include "json_io.hpp"
+
+using airtable_lakeflow::Error;
+using airtable_lakeflow::ErrorKind;
+namespace capi = airtable_lakeflow::capi;
+namespace http = airtable_lakeflow::http;
+namespace api = airtable_lakeflow::api;
+namespace reading = airtable_lakeflow::read;
+
+namespace {
+
+http::SystemClock& system_clock() {
+  static http::SystemClock clock;
+  return clock;
+}
+
+// One connection (transport + client) per session or reader: libcurl handles are not shared
+// between threads. The rate limiter is shared by the whole process.
+struct Connection {
+  explicit Connection(const capi::SessionConfig& config)
+      : http(config.client, std::make_shared<http::CurlTransport>(config.transport), system_clock(),
+             http::shared_rate_limiter()),
+        client(http) {}
+  http::HttpClient http;
+  api::AirtableClient client;
+};
+
+char* copy(const std::string& text) {
+  char* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out != nullptr) {
+    std::memcpy(out, text.c_str(), text.size() + 1);
+  }
+  return out;
+}
+
+std::string error_text(const std::string& token, const Error& error) {
+  return http::redact(capi::error_json(error).dump(), token);
+}
+
+// Runs `body`, turning any exception into an error JSON (token redacted).
+template <typename Body>
+auto guarded(const std::string& token, char** error_json, Body body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Error& error) {
+    if (error_json != nullptr) {
+      *error_json = copy(error_text(token, error));
+    }
+  } catch (const std::exception& error) {
+    if (error_json != nullptr) {
+      *error_json = copy(error_text(token, Error(ErrorKind::kInternal, error.what())));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+struct alf_session {
+  capi::SessionConfig config;
+  std::mutex mutex;  // one call at a time on the session's own connection
+  std::unique_ptr<Connection> connection;
+};
+
+struct ReaderState {
+  std::string token;
+  Connection connection;
+  reading::TableReader reader;
+  std::mutex mutex;
+  std::string error_json;     // set when the stream failed
+  std::string error_message;  // for ArrowArrayStream.get_last_error
+
+  ReaderState(const capi::SessionConfig& config, reading::ReadRequest request)
+      : token(config.client.token),
+        connection(config),
+        reader(connection.client, std::move(request), config.client.policy.max_listing_restarts) {}
+};
+
+struct alf_reader {
+  std::shared_ptr<ReaderState> state;
+  bool streamed = false;
+};
+
+namespace {
+
+struct StreamData {
+  std::shared_ptr<ReaderState> state;
+};
+
+ReaderState& state_of(ArrowArrayStream* stream) {
+  return *static_cast<StreamData*>(stream->private_data)->state;
+}
+
+int stream_get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
+  ReaderState& state = state_of(stream);
+  const std::lock_guard lock(state.mutex);
+  try {
+    state.reader.export_schema(out);
+    return 0;
+  } catch (const std::exception& error) {
+    state.error_message = error.what();
+    return ENOMEM;
+  }
+}
+
+int stream_get_next(ArrowArrayStream* stream, ArrowArray* out) {
+  ReaderState& state = state_of(stream);
+  const std::lock_guard lock(state.mutex);
+  if (!state.error_json.empty()) {
+    return EIO;  // a failed stream stays failed
+  }
+  Error failure(ErrorKind::kInternal, "");
+  try {
+    if (!state.reader.next(out)) {
+      out->release = nullptr;  // the end of the stream
+    }
+    return 0;
+  } catch (const Error& error) {
+    failure = error;
+  } catch (const std::exception& error) {
+    failure = Error(ErrorKind::kInternal, error.what());
+  }
+  state.error_json = error_text(state.token, failure);
+  state.error_message = http::redact(failure.what(), state.token);
+  return EIO;
+}
+
+const char* stream_last_error(ArrowArrayStream* stream) {
+  ReaderState& state = state_of(stream);
+  return state.error_message.empty() ? nullptr : state.error_message.c_str();
+}
+
+void stream_release(ArrowArrayStream* stream) {
+  delete static_cast<StreamData*>(stream->private_data);
+  stream->release = nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* alf_version(void) { return airtable_lakeflow::kVersion; }
+
+void alf_free(char* text) { std::free(text); }
+
+alf_session* alf_session_open(const char* config_json, char** error_json) {
+  return guarded("", error_json, [&]() -> alf_session* {
+    auto session = std::make_unique<alf_session>();
+    session->config = capi::session_config(capi::parse_json(config_json, "connection config"));
+    session->connection = std::make_unique<Connection>(session->config);
+    return session.release();
+  });
+}
+
+void alf_session_close(alf_session* session) { delete session; }
+
+char* alf_session_call(alf_session* session, const char* op, const char* args_json,
+                       char** error_json) {
+  return guarded(session->config.client.token, error_json, [&]() -> char* {
+    const capi::Json args = capi::parse_json(args_json, "call arguments");
+    const std::string name = op == nullptr ? "" : op;
+    const std::lock_guard lock(session->mutex);
+    api::AirtableClient& client = session->connection->client;
+    capi::Json out;
+    if (name == "whoami") {
+      out = capi::to_json(client.whoami());
+    } else if (name == "bases") {
+      out = capi::to_json(client.list_bases());
+    } else if (name == "schema") {
+      out = capi::to_json(client.base_schema(args.value("base_id", "")));
+    } else if (name == "layout") {
+      const reading::ReadRequest request = capi::read_request(args);
+      const auto tables = client.base_schema(request.base_id);
+      out = capi::to_json(airtable_lakeflow::schema::plan_table(
+          airtable_lakeflow::schema::find_table(tables, request.table, request.base_id),
+          request.fields));
+    } else if (name == "stats") {
+      const http::ClientStats& stats = session->connection->http.stats();
+      out = {{"requests", stats.requests.load()},
+             {"retries", stats.retries.load()},
+             {"rate_limited", stats.rate_limited.load()}};
+    } else {
+      throw Error(ErrorKind::kInternal, "unknown engine call '" + name + "'");
+    }
+    return copy(out.dump());
+  });
+}
+
+alf_reader* alf_reader_open(alf_session* session, const char* request_json, char** error_json) {
+  return guarded(session->config.client.token, error_json, [&]() -> alf_reader* {
+    reading::ReadRequest request =
+        capi::read_request(capi::parse_json(request_json, "read request"));
+    auto reader = std::make_unique<alf_reader>();
+    reader->state = std::make_shared<ReaderState>(session->config, std::move(request));
+    return reader.release();
+  });
+}
+
+int alf_reader_stream(alf_reader* reader, struct ArrowArrayStream* out) {
+  if (reader->streamed) {
+    return EINVAL;
+  }
+  reader->streamed = true;
+  out->get_schema = stream_get_schema;
+  out->get_next = stream_get_next;
+  out->get_last_error = stream_last_error;
+  out->release = stream_release;
+  out->private_data = new StreamData{reader->state};
+  return 0;
+}
+
+char* alf_reader_error(alf_reader* reader) {
+  const std::lock_guard lock(reader->state->mutex);
+  return reader->state->error_json.empty() ? nullptr : copy(reader->state->error_json);
+}
+
+char* alf_reader_progress(alf_reader* reader) {
+  ReaderState& state = *reader->state;
+  return copy(capi::to_json(state.reader.progress(), state.connection.http.stats()).dump());
+}
+
+char* alf_reader_layout(alf_reader* reader) {
+  return copy(capi::to_json(reader->state->reader.layout()).dump());
+}
+
+void alf_reader_close(alf_reader* reader) { delete reader; }
+
+}  // extern "C"

@@ -1,0 +1,35 @@
+// JSON in and out of the C ABI: session config and read requests in (errors name the bad key),
+// metadata, layouts, progress and errors out.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "airtable_lakeflow/api/airtable_client.hpp"
+#include "airtable_lakeflow/error.hpp"
+#include "airtable_lakeflow/http/curl_transport.hpp"
+#include "airtable_lakeflow/http/http_client.hpp"
+#include "airtable_lakeflow/read/table_reader.hpp"
+#include "airtable_lakeflow/schema/table_layout.hpp"
+
+namespace airtable_lakeflow::capi {
+
+using Json = nlohmann::ordered_json;
+
+struct SessionConfig {
+  http::ClientConfig client;
+  http::TransportOptions transport;
+};
+
+Json parse_json(const char* text, const char* what);
+SessionConfig session_config(const Json& config);
+read::ReadRequest read_request(const Json& request);
+
+Json to_json(const api::Whoami& whoami);
+Json to_json(const std::vector<api::BaseInfo>& bases);
+Json to_json(const std::vector<api::TableInfo>& tables);
+Json to_json(const schema::TableLayout& layout);
+Json to_json(const read::ReadProgress& progress, const http::ClientStats& stats);
+Json error_json(const Error& error);
+
+}  // namespace airtable_lakeflow::capi

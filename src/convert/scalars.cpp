@@ -1,0 +1,185 @@
+#include "airtable_lakeflow/convert/scalars.hpp"
+
+#include <charconv>
+#include <chrono>
+
+namespace airtable_lakeflow::convert {
+
+namespace {
+
+bool digits(std::string_view text, size_t at, size_t count, int& out) {
+  if (at + count > text.size()) {
+    return false;
+  }
+  int value = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  out = value;
+  return true;
+}
+
+std::optional<int32_t> civil_days(int year, int month, int day) {
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year{year},
+                            std::chrono::month{static_cast<unsigned>(month)},
+                            std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok()) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(sys_days{date}.time_since_epoch().count());
+}
+
+constexpr int128 pow10(int exponent) {
+  int128 out = 1;
+  for (int i = 0; i < exponent; ++i) {
+    out *= 10;
+  }
+  return out;
+}
+
+constexpr int kMaxDigits = 38;
+
+}  // namespace
+
+std::optional<int32_t> parse_date(std::string_view text) {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, year) ||
+      !digits(text, 5, 2, month) || !digits(text, 8, 2, day)) {
+    return std::nullopt;
+  }
+  return civil_days(year, month, day);
+}
+
+std::optional<int64_t> parse_timestamp(std::string_view text) {
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':' || !digits(text, 11, 2, hour) || !digits(text, 14, 2, minute) ||
+      !digits(text, 17, 2, second) || hour > 23 || minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  const auto days = parse_date(text.substr(0, 10));
+  if (!days) {
+    return std::nullopt;
+  }
+  size_t at = 19;
+  int64_t micros = 0;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    int count = 0;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++count) {
+      if (count < 6) {
+        micros = micros * 10 + (text[at] - '0');
+      } else if (text[at] != '0') {
+        return std::nullopt;  // sub-microsecond precision would be lost
+      }
+    }
+    if (count == 0) {
+      return std::nullopt;
+    }
+    for (; count < 6; ++count) {
+      micros *= 10;
+    }
+  }
+  int64_t offset_s = 0;
+  if (at + 1 == text.size() && (text[at] == 'Z' || text[at] == 'z')) {
+    // UTC
+  } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
+    int oh = 0;
+    int om = 0;
+    if (!digits(text, at + 1, 2, oh) || !digits(text, at + 4, 2, om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_s = (text[at] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;
+  }
+  const int64_t seconds =
+      int64_t{*days} * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_s;
+  return seconds * 1'000'000 + micros;
+}
+
+std::optional<int128> scaled_decimal(std::string_view text, int scale) {
+  size_t at = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) {
+    ++at;
+  }
+  int128 mantissa = 0;
+  int mantissa_digits = 0;  // significant digits kept in `mantissa`
+  int exponent = 0;         // value = mantissa × 10^exponent
+  bool any = false;
+  bool seen_point = false;
+  for (; at < text.size(); ++at) {
+    const char c = text[at];
+    if (c >= '0' && c <= '9') {
+      any = true;
+      if (mantissa == 0 && c == '0') {
+        if (seen_point) {
+          --exponent;  // leading zeros after the point only move the exponent
+        }
+        continue;
+      }
+      if (mantissa_digits >= kMaxDigits) {
+        return std::nullopt;
+      }
+      mantissa = mantissa * 10 + (c - '0');
+      ++mantissa_digits;
+      if (seen_point) {
+        --exponent;
+      }
+    } else if (c == '.' && !seen_point) {
+      seen_point = true;
+    } else {
+      break;
+    }
+  }
+  if (!any) {
+    return std::nullopt;
+  }
+  if (at < text.size()) {
+    if (text[at] != 'e' && text[at] != 'E') {
+      return std::nullopt;
+    }
+    int explicit_exponent = 0;
+    const char* begin = text.data() + at + 1;
+    if (begin < text.data() + text.size() && *begin == '+') {
+      ++begin;
+    }
+    const auto [end, error] = std::from_chars(begin, text.data() + text.size(), explicit_exponent);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      return std::nullopt;
+    }
+    exponent += explicit_exponent;
+  }
+  if (mantissa == 0) {
+    return int128{0};
+  }
+  // Drop trailing zeros of the mantissa (they are not precision).
+  while (mantissa % 10 == 0) {
+    mantissa /= 10;
+    --mantissa_digits;
+    ++exponent;
+  }
+  const int shift = exponent + scale;  // value × 10^scale = mantissa × 10^shift
+  if (shift < 0 || mantissa_digits + shift > kMaxDigits) {
+    return std::nullopt;
+  }
+  const int128 out = mantissa * pow10(shift);
+  return negative ? -out : out;
+}
+
+std::string_view shortest_text(double value, char (&buffer)[32]) {
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return error == std::errc() ? std::string_view(buffer, end - buffer) : std::string_view();
+}
+
+}  // namespace airtable_lakeflow::convert
