@@ -24,6 +24,14 @@ struct ListIterator {
   int64_t after_seq = 0;      // creation-order position, when !snapshot
   int64_t returned = 0;       // for maxRecords
   int64_t last_used_ms = 0;
+  // Where each offset handed out (keyed by its record id) continues, so asking again for the
+  // same offset (a client retrying a failed page) returns the same page.
+  struct Position {
+    size_t next_index = 0;
+    int64_t after_seq = 0;
+    int64_t returned = 0;
+  };
+  std::map<std::string, Position> positions;
 };
 
 class IteratorRegistry {

@@ -285,6 +285,14 @@ std::string list_records(const ListContext& ctx, const ListOptions& options) {
         it.table_id != table.id) {
       throw errors::iterator_not_available();
     }
+    const auto position = it.positions.find(options.offset.substr(slash + 1));
+    if (position == it.positions.end()) {
+      ctx.iterators.put(std::move(it));
+      throw errors::invalid_offset_value(options.offset);
+    }
+    it.next_index = position->second.next_index;
+    it.after_seq = position->second.after_seq;
+    it.returned = position->second.returned;
   } else {
     it.id = ctx.ids.next("itr");
     it.base_id = ctx.resolver.base().id;
@@ -417,6 +425,10 @@ std::string list_records(const ListContext& ctx, const ListOptions& options) {
     body += R"(,"offset":")";
     body += make_offset(it.id, last_id);
     body += '"';
+    it.positions[last_id] = {it.next_index, it.after_seq, it.returned};
+  }
+  if (!it.positions.empty()) {
+    // Kept after the last page too, so a client may ask again for any page it was offered.
     it.last_used_ms = ctx.now_ms;
     ctx.iterators.put(std::move(it));
   }

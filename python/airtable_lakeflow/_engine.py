@@ -73,6 +73,18 @@ def library() -> ctypes.CDLL:
         "alf_reader_progress": (ctypes.c_void_p, [ctypes.c_void_p]),
         "alf_reader_layout": (ctypes.c_void_p, [ctypes.c_void_p]),
         "alf_reader_close": (None, [ctypes.c_void_p]),
+        "alf_convert_pages": (
+            ctypes.c_int,
+            [
+                ctypes.c_char_p,
+                ctypes.c_char_p,
+                ctypes.c_char_p,
+                ctypes.POINTER(ctypes.c_char_p),
+                ctypes.c_int64,
+                ctypes.c_void_p,
+                c_char_pp,
+            ],
+        ),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -119,10 +131,42 @@ def _checked(call: Any, *args: Any) -> int:
     return result
 
 
+def convert_pages(
+    schema: dict[str, Any] | str,
+    table: str,
+    pages: list[str | bytes],
+    fields: list[str] | None = None,
+) -> Any:
+    """Converts list-records pages already in memory (no network): one RecordBatch per page.
+
+    ``schema`` is a base-schema answer (``{"tables": [...]}``), as dict or JSON text.
+    """
+    import pyarrow as pa
+
+    schema_text = schema if isinstance(schema, str) else json.dumps(schema)
+    encoded = [p.encode() if isinstance(p, str) else p for p in pages]
+    array = (ctypes.c_char_p * len(encoded))(*encoded)
+    stream = _ArrowArrayStream()
+    error = ctypes.c_void_p()
+    status = library().alf_convert_pages(
+        schema_text.encode(),
+        table.encode(),
+        json.dumps(fields).encode() if fields is not None else None,
+        array,
+        len(encoded),
+        ctypes.addressof(stream),
+        ctypes.byref(error),
+    )
+    if status != 0:
+        raise error_from_json(_take_string(error.value))
+    return pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+
+
 class Session:
     """A connection to Airtable (or the emulator) inside the engine."""
 
     def __init__(self, config: dict[str, Any]):
+        self._handle = 0
         lib = library()
         self._handle = _checked(lib.alf_session_open, json.dumps(config).encode())
 
@@ -137,7 +181,7 @@ class Session:
         return Reader(pointer)
 
     def close(self) -> None:
-        if self._handle:
+        if getattr(self, "_handle", 0):
             library().alf_session_close(self._handle)
             self._handle = 0
 

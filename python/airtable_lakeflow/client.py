@@ -55,7 +55,7 @@ class Airtable:
         connect_timeout_ms: int | None = None,
         read_timeout_s: int | None = None,
         max_attempts: int | None = None,
-        rate_limit_pause_s: int | None = None,
+        rate_limit_pause_s: float | None = None,
     ):
         if not isinstance(token, str) or not token.strip():
             raise ConfigError(

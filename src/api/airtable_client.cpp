@@ -101,10 +101,7 @@ std::vector<BaseInfo> AirtableClient::list_bases() {
   return out;
 }
 
-std::vector<TableInfo> AirtableClient::base_schema(const std::string& base_id) {
-  const std::string what = "the schema of base " + base_id;
-  const std::string body = http_.call("GET", "/v0/meta/bases/" + url_encode(base_id) + "/tables",
-                                      base_id, "", what, "schema.bases:read");
+std::vector<TableInfo> parse_tables(const std::string& body, const std::string& what) {
   simdjson::dom::parser parser;
   const auto doc = parse(parser, body, what);
   std::vector<TableInfo> out;
@@ -133,6 +130,13 @@ std::vector<TableInfo> AirtableClient::base_schema(const std::string& base_id) {
     out.push_back(std::move(table));
   }
   return out;
+}
+
+std::vector<TableInfo> AirtableClient::base_schema(const std::string& base_id) {
+  const std::string what = "the schema of base " + base_id;
+  const std::string body = http_.call("GET", "/v0/meta/bases/" + url_encode(base_id) + "/tables",
+                                      base_id, "", what, "schema.bases:read");
+  return parse_tables(body, what);
 }
 
 Page AirtableClient::list_records_page(const std::string& base_id, const std::string& table_id,

@@ -32,6 +32,7 @@ nlohmann::ordered_json spark_value(const DataType& type) {
       }
       return {{"type", "struct"}, {"fields", fields}};
     }
+    case TypeId::kInt64: return "long";  // Spark JSON names LongType "long" ("bigint" in DDL)
     default: return spark_ddl(type);
   }
 }

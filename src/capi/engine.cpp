@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "airtable_lakeflow/version.hpp"
+#include "batch_stream.hpp"
 #include "json_io.hpp"
 
 using airtable_lakeflow::Error;
@@ -71,18 +72,16 @@ struct alf_session {
   std::unique_ptr<Connection> connection;
 };
 
-struct ReaderState {
-  std::string token;
+struct ReaderState final : capi::BatchSource {
   Connection connection;
   reading::TableReader reader;
-  std::mutex mutex;
-  std::string error_json;     // set when the stream failed
-  std::string error_message;  // for ArrowArrayStream.get_last_error
 
   ReaderState(const capi::SessionConfig& config, reading::ReadRequest request)
-      : token(config.client.token),
+      : capi::BatchSource(config.client.token),
         connection(config),
         reader(connection.client, std::move(request), config.client.policy.max_listing_restarts) {}
+  void schema(ArrowSchema* out) override { reader.export_schema(out); }
+  bool next(ArrowArray* out) override { return reader.next(out); }
 };
 
 struct alf_reader {
@@ -92,57 +91,23 @@ struct alf_reader {
 
 namespace {
 
-struct StreamData {
-  std::shared_ptr<ReaderState> state;
-};
-
-ReaderState& state_of(ArrowArrayStream* stream) {
-  return *static_cast<StreamData*>(stream->private_data)->state;
-}
-
-int stream_get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
-  ReaderState& state = state_of(stream);
-  const std::lock_guard lock(state.mutex);
-  try {
-    state.reader.export_schema(out);
-    return 0;
-  } catch (const std::exception& error) {
-    state.error_message = error.what();
-    return ENOMEM;
-  }
-}
-
-int stream_get_next(ArrowArrayStream* stream, ArrowArray* out) {
-  ReaderState& state = state_of(stream);
-  const std::lock_guard lock(state.mutex);
-  if (!state.error_json.empty()) {
-    return EIO;  // a failed stream stays failed
-  }
-  Error failure(ErrorKind::kInternal, "");
-  try {
-    if (!state.reader.next(out)) {
-      out->release = nullptr;  // the end of the stream
+// Pages already in memory, one batch each.
+struct PageSource final : capi::BatchSource {
+  PageSource(airtable_lakeflow::schema::TableLayout layout, std::vector<std::string> bodies)
+      : capi::BatchSource(""), converter(std::move(layout)), pages(std::move(bodies)) {}
+  void schema(ArrowSchema* out) override { converter.export_schema(out); }
+  bool next(ArrowArray* out) override {
+    if (index == pages.size()) {
+      return false;
     }
-    return 0;
-  } catch (const Error& error) {
-    failure = error;
-  } catch (const std::exception& error) {
-    failure = Error(ErrorKind::kInternal, error.what());
+    converter.append_page(pages[index++]);
+    converter.finish(out);
+    return true;
   }
-  state.error_json = error_text(state.token, failure);
-  state.error_message = http::redact(failure.what(), state.token);
-  return EIO;
-}
-
-const char* stream_last_error(ArrowArrayStream* stream) {
-  ReaderState& state = state_of(stream);
-  return state.error_message.empty() ? nullptr : state.error_message.c_str();
-}
-
-void stream_release(ArrowArrayStream* stream) {
-  delete static_cast<StreamData*>(stream->private_data);
-  stream->release = nullptr;
-}
+  airtable_lakeflow::convert::PageConverter converter;
+  std::vector<std::string> pages;
+  size_t index = 0;
+};
 
 }  // namespace
 
@@ -210,11 +175,7 @@ int alf_reader_stream(alf_reader* reader, struct ArrowArrayStream* out) {
     return EINVAL;
   }
   reader->streamed = true;
-  out->get_schema = stream_get_schema;
-  out->get_next = stream_get_next;
-  out->get_last_error = stream_last_error;
-  out->release = stream_release;
-  out->private_data = new StreamData{reader->state};
+  capi::make_stream(reader->state, out);
   return 0;
 }
 
@@ -233,5 +194,39 @@ char* alf_reader_layout(alf_reader* reader) {
 }
 
 void alf_reader_close(alf_reader* reader) { delete reader; }
+
+int alf_convert_pages(const char* schema_json, const char* table, const char* fields_json,
+                      const char* const* pages, int64_t n_pages, struct ArrowArrayStream* out,
+                      char** error_json) {
+  return guarded("", error_json,
+                 [&]() -> int {
+                   const auto tables = airtable_lakeflow::api::parse_tables(
+                       schema_json == nullptr ? "" : schema_json, "the schema");
+                   std::vector<std::string> fields;
+                   if (fields_json != nullptr) {
+                     const capi::Json list = capi::Json::parse(fields_json, nullptr, false);
+                     if (!list.is_array()) {
+                       throw Error(ErrorKind::kConfig,
+                                   "fields must be a JSON list of field ids or names");
+                     }
+                     for (const capi::Json& field : list) {
+                       fields.push_back(field.get<std::string>());
+                     }
+                   }
+                   const std::string name = table == nullptr ? "" : table;
+                   auto layout = airtable_lakeflow::schema::plan_table(
+                       airtable_lakeflow::schema::find_table(tables, name, "(given schema)"),
+                       fields);
+                   std::vector<std::string> bodies;
+                   for (int64_t i = 0; i < n_pages; ++i) {
+                     bodies.emplace_back(pages[i]);
+                   }
+                   capi::make_stream(
+                       std::make_shared<PageSource>(std::move(layout), std::move(bodies)), out);
+                   return 1;
+                 }) == 1
+             ? 0
+             : -1;
+}
 
 }  // extern "C"

@@ -43,8 +43,9 @@ void reject_unknown(const Json& object, std::initializer_list<const char*> known
       allowed += (allowed.empty() ? "" : ", ") + std::string(k);
     }
     if (!ok) {
-      throw config_error(std::string("Unknown ") + what + " option '" + key +
-                         "'. Allowed: " + allowed + ".");
+      std::string message = std::string("Unknown ") + what + " option '" + key;
+      message += "'. Allowed: " + allowed + ".";
+      throw config_error(message);
     }
   }
 }
@@ -80,10 +81,17 @@ SessionConfig session_config(const Json& config) {
       get_int(config, "read_timeout_s", out.transport.read_timeout_s, 1, 3600);
   out.client.policy.max_attempts =
       static_cast<int>(get_int(config, "max_attempts", out.client.policy.max_attempts, 1, 100));
-  out.client.policy.rate_limit_pause = std::chrono::seconds(get_int(
-      config, "rate_limit_pause_s",
-      std::chrono::duration_cast<std::chrono::seconds>(out.client.policy.rate_limit_pause).count(),
-      30, 3600));
+  if (config.contains("rate_limit_pause_s") && !config["rate_limit_pause_s"].is_null()) {
+    // Airtable's penalty is 30 s; shorter pauses only make sense against the emulator.
+    const Json& pause = config["rate_limit_pause_s"];
+    if (!pause.is_number() || pause.get<double>() < 0.05 || pause.get<double>() > 3600) {
+      throw config_error(
+          "Option 'rate_limit_pause_s' must be a number of seconds from 0.05 to "
+          "3600 (Airtable's own penalty is 30).");
+    }
+    out.client.policy.rate_limit_pause = std::chrono::duration_cast<http::Duration>(
+        std::chrono::duration<double>(pause.get<double>()));
+  }
   return out;
 }
 

@@ -98,7 +98,7 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
     if (!digits(text, at + 1, 2, oh) || !digits(text, at + 4, 2, om) || oh > 23 || om > 59) {
       return std::nullopt;
     }
-    offset_s = (text[at] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    offset_s = (text[at] == '+' ? 1 : -1) * (int64_t{oh} * 3600 + int64_t{om} * 60);
   } else {
     return std::nullopt;
   }

@@ -1,6 +1,7 @@
 #include "airtable_lakeflow/schema/column_names.hpp"
 
 #include <cctype>
+#include <cstdint>
 
 namespace airtable_lakeflow::schema {
 
@@ -26,22 +27,54 @@ std::string cut_utf8(const std::string& text, size_t limit) {
   return text.substr(0, end);
 }
 
+// Letters of the scripts people name fields in (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic,
+// CJK, Hangul) stay; symbols and emoji (U+2000 and up, outside CJK and Hangul) become gaps.
+bool keep_code_point(uint32_t cp) {
+  return cp < 0x2000 || (cp >= 0x3040 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF);
+}
+
+// Decodes the UTF-8 sequence at `at`; returns its length (1 for a stray byte).
+size_t decode_utf8(const std::string& text, size_t at, uint32_t& cp) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (at + length > text.size() || length == 1) {
+    cp = 0xFFFD;
+    return 1;
+  }
+  cp = lead & (0x7FU >> length);
+  for (size_t i = 1; i < length; ++i) {
+    cp = (cp << 6U) | (static_cast<unsigned char>(text[at + i]) & 0x3FU);
+  }
+  return length;
+}
+
 }  // namespace
 
 std::string column_name(const std::string& airtable_name) {
   std::string out;
   bool gap = false;
-  for (const char c : airtable_name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || u >= 0x80) {
+  for (size_t at = 0; at < airtable_name.size();) {
+    const auto u = static_cast<unsigned char>(airtable_name[at]);
+    size_t length = 1;
+    bool keep = std::isalnum(u) != 0;
+    if (u >= 0x80) {
+      uint32_t cp = 0;
+      length = decode_utf8(airtable_name, at, cp);
+      keep = keep_code_point(cp);
+    }
+    if (keep) {
       if (gap && !out.empty()) {
         out.push_back('_');
       }
       gap = false;
-      out.push_back(static_cast<char>(std::tolower(u)));
+      for (size_t i = 0; i < length; ++i) {
+        out.push_back(
+            static_cast<char>(std::tolower(static_cast<unsigned char>(airtable_name[at + i]))));
+      }
     } else {
-      gap = true;  // spaces, punctuation, "_" and control characters
+      gap = true;  // spaces, punctuation, "_", symbols, emoji and control characters
     }
+    at += length;
   }
   out = cut_utf8(out, kMaxColumnName);
   while (!out.empty() && out.back() == '_') {

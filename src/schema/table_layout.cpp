@@ -61,6 +61,7 @@ TableLayout plan_table(const api::TableInfo& table, const std::vector<std::strin
       }
       if (match == nullptr) {
         std::vector<std::string> names;
+        names.reserve(table.fields.size());
         for (const api::FieldInfo& field : table.fields) {
           names.push_back(field.name);
         }
@@ -103,6 +104,7 @@ const api::TableInfo& find_table(const std::vector<api::TableInfo>& tables,
     }
   }
   std::vector<std::string> names;
+  names.reserve(tables.size());
   for (const api::TableInfo& table : tables) {
     names.push_back(table.name);
   }

@@ -82,6 +82,8 @@ class AirtableClient {
   http::HttpClient& http_;
 };
 
+// The tables of a base-schema answer ({"tables": [...]}); `what` names it in errors.
+std::vector<TableInfo> parse_tables(const std::string& body, const std::string& what);
 // Percent-encodes one URL component (RFC 3986 unreserved characters pass).
 std::string url_encode(const std::string& text);
 // The next-page offset of a list-records body ("" when absent).

@@ -47,6 +47,14 @@ ALF_EXPORT char* alf_reader_progress(alf_reader* reader);
 ALF_EXPORT char* alf_reader_layout(alf_reader* reader);
 ALF_EXPORT void alf_reader_close(alf_reader* reader);
 
+/* Converts list-records pages already in memory (no network): `schema_json` is a base-schema
+ * answer ({"tables": [...]}), `table` an id or name in it, `fields_json` a JSON list of field
+ * ids or names (or NULL for all). Fills `out` with one record batch per page. For golden tests,
+ * benchmarks and replaying captured pages. Returns 0, or non-zero with `error_json` set. */
+ALF_EXPORT int alf_convert_pages(const char* schema_json, const char* table,
+                                 const char* fields_json, const char* const* pages, int64_t n_pages,
+                                 struct ArrowArrayStream* out, char** error_json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,9 +8,10 @@ namespace airtable_lakeflow::schema {
 
 inline constexpr size_t kMaxColumnName = 128;
 
-// "Due Date (UTC)" → "due_date_utc": ASCII letters lowercased, every run of characters that
-// are not letters, digits or non-ASCII (UTF-8) bytes becomes one "_", no "_" at either end,
-// at most kMaxColumnName bytes (cut on a UTF-8 boundary); "field" when nothing is left.
+// "Due Date (UTC)" → "due_date_utc", "Región 📣" → "región": ASCII letters lowercased, letters
+// of other scripts kept, every run of anything else (spaces, punctuation, symbols, emoji)
+// becomes one "_", no "_" at either end, at most kMaxColumnName bytes (cut on a UTF-8
+// boundary); "field" when nothing is left.
 std::string column_name(const std::string& airtable_name);
 
 // Hands out names in call order: the first taker keeps a name, later ones get "_2", "_3", …

@@ -190,3 +190,19 @@ def test_quota_exceeded_blocks_data_but_not_metadata(emu: EmulatorProcess, clien
     assert r.status_code == 429
     assert r.json()["error"]["type"] == "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
     assert client.get(f"/v0/meta/bases/{emu.base_id}/tables").status_code == 200
+
+
+def test_the_same_offset_gives_the_same_page(emu: EmulatorProcess, client: Client) -> None:
+    """A client retrying a failed page sends the same offset again and must get that page."""
+    path = f"/v0/{emu.base_id}/Packaging%20Tasks"
+    first = client.get(path, pageSize="5").json()
+    second = client.get(path, pageSize="5", offset=first["offset"]).json()
+    again = client.get(path, pageSize="5", offset=first["offset"]).json()
+    assert [r["id"] for r in again["records"]] == [r["id"] for r in second["records"]]
+    assert again["offset"] == second["offset"]
+    third = client.get(path, pageSize="5", offset=second["offset"]).json()
+    assert third["records"][0]["id"] not in {r["id"] for r in second["records"]}
+    forged = first["offset"].split("/")[0] + "/" + third["records"][0]["id"]
+    r = client.get(path, pageSize="5", offset=forged)  # a position never handed out
+    assert r.status_code == 422
+    assert r.json()["error"]["type"] == "INVALID_OFFSET_VALUE"

@@ -1,0 +1,365 @@
+"""`airtable-lakeflow`: check a token, discover bases, show the typed schema, read tables.
+
+The token comes from AIRTABLE_TOKEN or --token-file and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import decimal
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from airtable_lakeflow import __version__
+from airtable_lakeflow.client import DEFAULT_BASE_URL, Airtable
+from airtable_lakeflow.credentials import TOKEN_ENV, resolve_token
+from airtable_lakeflow.errors import (
+    AirtableLakeflowError,
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ACCESS = 3
+EXIT_NOT_FOUND = 4
+EXIT_LIMITED = 5
+
+EXIT_CODES_HELP = f"""\
+exit codes:
+  {EXIT_OK}  success
+  {EXIT_FAILED}  failure (Airtable errors after retries, a check that did not pass)
+  {EXIT_USAGE}  bad usage or configuration, no token (the message names what to fix)
+  {EXIT_ACCESS}  token invalid, or without the scope / base access needed
+  {EXIT_NOT_FOUND}  base, table or field not found
+  {EXIT_LIMITED}  rate limit or monthly API quota exhausted
+
+The token is read from ${TOKEN_ENV} or --token-file, never from the command line.
+"""
+
+
+def _common(parser: argparse.ArgumentParser, *, base: bool = True) -> None:
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("AIRTABLE_BASE_URL", DEFAULT_BASE_URL),
+        help="Airtable API URL (default: $AIRTABLE_BASE_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--token-file", metavar="FILE", help=f"read the token from FILE instead of ${TOKEN_ENV}"
+    )
+    if base:
+        parser.add_argument(
+            "--base",
+            default=os.environ.get("AIRTABLE_BASE_ID"),
+            metavar="BASE_ID",
+            help="the base (app…); default: $AIRTABLE_BASE_ID",
+        )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="airtable-lakeflow",
+        description="Airtable to lakehouse connector (C++ engine).",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = _command(commands, "check", "is the token valid, which scopes and bases does it have")
+    _common(check)
+
+    discover = _command(commands, "discover", "list bases, tables, field counts and field types")
+    _common(discover)
+
+    schema = _command(commands, "schema", "the Arrow / Spark type of each field of a table")
+    schema.add_argument("table", metavar="TABLE", help="table id (tbl…) or name")
+    _common(schema)
+
+    read = _command(commands, "read", "read a table as JSON lines, Parquet or Arrow")
+    read.add_argument("table", metavar="TABLE", help="table id (tbl…) or name")
+    _common(read)
+    read.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write FILE.parquet or FILE.arrow (Arrow IPC) instead of JSON lines on stdout",
+    )
+    read.add_argument("--fields", help="comma-separated field names or ids (default: all)")
+    read.add_argument("--view", help="read through this view (its filter and order)")
+    read.add_argument("--formula", help="Airtable filterByFormula expression")
+    read.add_argument("--max-records", type=int, metavar="N", help="stop after N records")
+    read.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress on stderr (auto: when stderr is a terminal)",
+    )
+    return parser
+
+
+def _client(args: argparse.Namespace) -> Airtable:
+    return Airtable(resolve_token(args.token_file), base_url=args.base_url)
+
+
+def _need_base(args: argparse.Namespace) -> str:
+    if not args.base:
+        raise ConfigError("No base given: pass --base app… (or set AIRTABLE_BASE_ID).")
+    return args.base
+
+
+def _print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        out.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        out.write("\n")
+        if n == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    client = _client(args)
+    results: list[dict[str, Any]] = []
+
+    def step(name: str, action: Any) -> Any:
+        try:
+            value, detail = action()
+        except AirtableLakeflowError as error:
+            results.append({"check": name, "ok": False, "detail": str(error)})
+            return None
+        results.append({"check": name, "ok": True, "detail": detail})
+        return value
+
+    def whoami() -> tuple[Any, str]:
+        me = client.whoami()
+        email = me.get("email")
+        extra = f" ({email})" if email else " (email hidden: no user.email:read scope, optional)"
+        return me, f"the token is valid for user {me['id']}{extra}"
+
+    def bases() -> tuple[Any, str]:
+        found = client.bases()
+        return found, f"schema.bases:read granted; {len(found)} base(s) visible"
+
+    me = step("token", whoami)
+    visible = step("list bases", bases) if me is not None else None
+    if me is None:
+        wanted: list[str] = []  # nothing else can work without a valid token
+    else:
+        wanted = [args.base] if args.base else [b["id"] for b in (visible or [])][:5]
+    for base_id in wanted:
+        tables = step(
+            f"schema of {base_id}",
+            lambda b=base_id: (
+                (t := client.schema(b)),
+                f"{len(t)} table(s) visible in base {b}",
+            ),
+        )
+        if tables:
+            first = tables[0]
+            step(
+                f"records of {base_id}",
+                lambda b=base_id, t=first: (
+                    None,
+                    "data.records:read granted; read "
+                    f"{client.read(b, t['id'], max_records=1).read_all().num_rows} record(s) "
+                    f"of table '{t['name']}'",
+                ),
+            )
+    ok = all(r["ok"] for r in results)
+    if args.json:
+        out.write(json.dumps({"ok": ok, "checks": results}, indent=2) + "\n")
+    else:
+        for r in results:
+            out.write(f"{'✓' if r['ok'] else '✗'} {r['check']}: {r['detail']}\n")
+        out.write("all checks passed\n" if ok else "some checks failed\n")
+    if ok:
+        return EXIT_OK
+    return EXIT_ACCESS if me is None else EXIT_FAILED
+
+
+def cmd_discover(args: argparse.Namespace, out: TextIO) -> int:
+    client = _client(args)
+    bases = client.bases()
+    if args.base:
+        bases = [b for b in bases if b["id"] == args.base] or [
+            {"id": args.base, "name": "", "permission_level": ""}
+        ]
+    report = []
+    for base in bases:
+        tables = []
+        for table in client.schema(base["id"]):
+            types = collections.Counter(f["type"] for f in table["fields"])
+            tables.append(
+                {
+                    "id": table["id"],
+                    "name": table["name"],
+                    "fields": len(table["fields"]),
+                    "views": len(table["views"]),
+                    "types": dict(sorted(types.items())),
+                }
+            )
+        report.append({**base, "tables": tables})
+    if args.json:
+        out.write(json.dumps({"bases": report}, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for base in report:
+        out.write(f"base {base['id']}  {base['name']}  ({base['permission_level']})\n")
+        rows = [["table id", "name", "fields", "views", "field types"]]
+        for t in base["tables"]:
+            kinds = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in t["types"].items())
+            rows.append([t["id"], t["name"], str(t["fields"]), str(t["views"]), kinds])
+        _print_table(rows, out)
+        out.write("\n")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    layout = _client(args).layout(_need_base(args), args.table)
+    if args.json:
+        out.write(json.dumps(layout["spark_schema"], indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"table {layout['table_id']}  {layout['table_name']}\n")
+    rows = [["column", "Airtable field", "Airtable type", "Arrow type", "Spark type", "note"]]
+    for c in layout["columns"]:
+        airtable_type = c["airtable_type"]
+        if c["result_type"]:
+            airtable_type += f" ({c['result_type']})"
+        rows.append(
+            [c["name"], c["field_name"], airtable_type, c["arrow_type"], c["spark_type"], c["note"]]
+        )
+    _print_table(rows, out)
+    return EXIT_OK
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # exact; a JSON float would round
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+class _Progress:
+    def __init__(self, enabled: bool, table: str):
+        self.enabled, self.table, self.start, self.last = enabled, table, time.monotonic(), 0.0
+
+    def show(self, p: dict[str, int], final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not final and now - self.last < 0.2):
+            return
+        self.last = now
+        rate = p.get("requests", 0) / max(now - self.start, 1e-3)
+        sys.stderr.write(
+            f"\r{self.table}: {p.get('records', 0):,} records · {p.get('pages', 0)} pages · "
+            f"{rate:.1f} req/s" + ("\n" if final else "")
+        )
+        sys.stderr.flush()
+
+
+def cmd_read(args: argparse.Namespace, out: TextIO) -> int:
+    import pyarrow as pa
+
+    fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
+    if args.max_records is not None and args.max_records < 1:
+        raise ConfigError("--max-records must be at least 1.")
+    if args.output and not args.output.endswith((".parquet", ".arrow")):
+        raise ConfigError("--output must end in .parquet or .arrow.")
+    table_read = _client(args).open(
+        _need_base(args),
+        args.table,
+        fields=fields,
+        view=args.view,
+        formula=args.formula,
+        max_records=args.max_records,
+    )
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    progress = _Progress(show, table_read.layout["table_name"])
+    reader = table_read.batches()
+    if args.output:
+        tmp = args.output + ".partial"
+        writer: Any
+        if args.output.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            writer = pq.ParquetWriter(tmp, reader.schema)
+        else:
+            writer = pa.ipc.new_file(tmp, reader.schema)
+        try:
+            for batch in reader:
+                writer.write_batch(batch)
+                progress.show(table_read.progress())
+            writer.close()
+        except BaseException:
+            writer.close()
+            os.unlink(tmp)  # never leave a partial file looking complete
+            raise
+        os.replace(tmp, args.output)
+    else:
+        for batch in reader:
+            for row in batch.to_pylist():
+                out.write(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+            progress.show(table_read.progress())
+    final = table_read.progress()
+    progress.show(final, final=True)
+    if args.output and not args.json:
+        sys.stderr.write(f"wrote {final.get('records', 0):,} records to {args.output}\n")
+    if args.json and args.output:
+        out.write(json.dumps({"output": args.output, **final}) + "\n")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "discover": cmd_discover, "schema": cmd_schema, "read": cmd_read}
+
+
+def exit_code(error: AirtableLakeflowError) -> int:
+    if isinstance(error, ConfigError):
+        return EXIT_USAGE
+    if isinstance(error, AuthenticationError | PermissionDeniedError):
+        return EXIT_ACCESS
+    if isinstance(error, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, RateLimitError | QuotaExceededError):
+        return EXIT_LIMITED
+    return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out or sys.stdout)
+    except AirtableLakeflowError as error:
+        sys.stderr.write(f"\nerror: {error}\n" if sys.stderr.isatty() else f"error: {error}\n")
+        return exit_code(error)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK  # e.g. `| head`
+
+
+if __name__ == "__main__":
+    sys.exit(main())

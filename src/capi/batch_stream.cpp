@@ -1,0 +1,77 @@
+#include "batch_stream.hpp"
+
+#include <cerrno>
+
+#include "airtable_lakeflow/error.hpp"
+#include "airtable_lakeflow/http/http_client.hpp"
+#include "json_io.hpp"
+
+namespace airtable_lakeflow::capi {
+
+namespace {
+
+struct StreamData {
+  std::shared_ptr<BatchSource> source;
+};
+
+BatchSource& source_of(ArrowArrayStream* stream) {
+  return *static_cast<StreamData*>(stream->private_data)->source;
+}
+
+void fail(BatchSource& source, const Error& error) {
+  source.error_json = http::redact(error_json(error).dump(), source.token());
+  source.error_message = http::redact(error.what(), source.token());
+}
+
+int get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
+  BatchSource& source = source_of(stream);
+  const std::lock_guard lock(source.mutex);
+  try {
+    source.schema(out);
+    return 0;
+  } catch (const std::exception& error) {
+    fail(source, Error(ErrorKind::kInternal, error.what()));
+    return ENOMEM;
+  }
+}
+
+int get_next(ArrowArrayStream* stream, ArrowArray* out) {
+  BatchSource& source = source_of(stream);
+  const std::lock_guard lock(source.mutex);
+  if (!source.error_json.empty()) {
+    return EIO;  // a failed stream stays failed
+  }
+  try {
+    if (!source.next(out)) {
+      out->release = nullptr;  // the end of the stream
+    }
+    return 0;
+  } catch (const Error& error) {
+    fail(source, error);
+  } catch (const std::exception& error) {
+    fail(source, Error(ErrorKind::kInternal, error.what()));
+  }
+  return EIO;
+}
+
+const char* last_error(ArrowArrayStream* stream) {
+  const BatchSource& source = source_of(stream);
+  return source.error_message.empty() ? nullptr : source.error_message.c_str();
+}
+
+void release(ArrowArrayStream* stream) {
+  delete static_cast<StreamData*>(stream->private_data);
+  stream->release = nullptr;
+}
+
+}  // namespace
+
+void make_stream(std::shared_ptr<BatchSource> source, ArrowArrayStream* out) {
+  out->get_schema = get_schema;
+  out->get_next = get_next;
+  out->get_last_error = last_error;
+  out->release = release;
+  out->private_data = new StreamData{std::move(source)};
+}
+
+}  // namespace airtable_lakeflow::capi

@@ -1,0 +1,68 @@
+#include "airtable_lakeflow/convert/scalars.hpp"
+
+#include <gtest/gtest.h>
+
+namespace airtable_lakeflow::convert {
+namespace {
+
+TEST(Scalars, Dates) {
+  EXPECT_EQ(parse_date("1970-01-01"), 0);
+  EXPECT_EQ(parse_date("2024-03-04"), 19786);
+  EXPECT_EQ(parse_date("1969-12-31"), -1);
+  EXPECT_EQ(parse_date("2024-02-29"), 19782);
+  EXPECT_FALSE(parse_date("2023-02-29"));  // not a leap year
+  EXPECT_FALSE(parse_date("2024-13-01"));
+  EXPECT_FALSE(parse_date("2024-3-4"));
+  EXPECT_FALSE(parse_date("not a date"));
+}
+
+TEST(Scalars, Timestamps) {
+  EXPECT_EQ(parse_timestamp("1970-01-01T00:00:00.000Z"), 0);
+  EXPECT_EQ(parse_timestamp("2024-03-04T09:30:00.000Z"), int64_t{1709544600} * 1'000'000);
+  EXPECT_EQ(parse_timestamp("2024-03-04T09:30:00Z"), int64_t{1709544600} * 1'000'000);
+  EXPECT_EQ(parse_timestamp("2024-03-04T09:30:00.123456Z"),
+            int64_t{1709544600} * 1'000'000 + 123456);
+  EXPECT_EQ(parse_timestamp("2024-03-04T09:30:00.1234560Z"),
+            int64_t{1709544600} * 1'000'000 + 123456);
+  EXPECT_EQ(parse_timestamp("2024-03-04T11:30:00.000+02:00"), int64_t{1709544600} * 1'000'000);
+  EXPECT_EQ(parse_timestamp("2024-03-04T04:00:00.000-05:30"), int64_t{1709544600} * 1'000'000);
+  EXPECT_EQ(parse_timestamp("1969-12-31T23:59:59.500Z"), -500'000);
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.1234567Z"));  // would lose a digit
+  EXPECT_FALSE(parse_timestamp("2024-03-04T24:00:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.000"));  // no zone: ambiguous
+  EXPECT_FALSE(parse_timestamp("2024-03-04"));
+}
+
+TEST(Scalars, DecimalsAreExactOrNothing) {
+  EXPECT_EQ(scaled_decimal("1234.5", 2), 123450);
+  EXPECT_EQ(scaled_decimal("-0.5", 2), -50);
+  EXPECT_EQ(scaled_decimal("0", 2), 0);
+  EXPECT_EQ(scaled_decimal("-0", 2), 0);
+  EXPECT_EQ(scaled_decimal("100", 0), 100);
+  EXPECT_EQ(scaled_decimal("1.50", 1), 15);  // trailing zeros are not precision
+  EXPECT_EQ(scaled_decimal("1e-7", 8), 10);
+  EXPECT_EQ(scaled_decimal("1.5E3", 0), 1500);
+  EXPECT_EQ(scaled_decimal("2.5e+2", 0), 250);
+  EXPECT_EQ(scaled_decimal("121.000000001", 18), int128{121000000001} * 1'000'000'000);
+  EXPECT_FALSE(scaled_decimal("121.000000001", 2));  // never silently rounded
+  EXPECT_FALSE(scaled_decimal("1.234", 2));
+  EXPECT_FALSE(scaled_decimal("1e-19", 18));
+  EXPECT_FALSE(scaled_decimal("1e40", 0));  // more than 38 digits
+  const auto max = scaled_decimal("99999999999999999999.999999999999999999", 18);
+  ASSERT_TRUE(max);
+  EXPECT_FALSE(scaled_decimal("999999999999999999999.999999999999999999", 18));
+  EXPECT_FALSE(scaled_decimal("abc", 2));
+  EXPECT_FALSE(scaled_decimal("1.2.3", 2));
+  EXPECT_FALSE(scaled_decimal("", 2));
+}
+
+TEST(Scalars, ShortestTextRoundTrips) {
+  char buffer[32];
+  EXPECT_EQ(shortest_text(0.1 + 0.2, buffer), "0.30000000000000004");
+  EXPECT_EQ(shortest_text(121.000000001, buffer), "121.000000001");
+  EXPECT_EQ(shortest_text(1e-7, buffer), "1e-07");
+  EXPECT_EQ(scaled_decimal(shortest_text(1e-7, buffer), 8), 10);
+}
+
+}  // namespace
+}  // namespace airtable_lakeflow::convert
