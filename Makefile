@@ -45,6 +45,7 @@ demo: build
 
 bench: build
 	$(PY) benchmarks/emulator_throughput.py
+	BUILD_DIR=$(BUILD_DIR) $(PY) benchmarks/engine_bench.py
 
 wheel: build
 	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .

@@ -56,19 +56,26 @@ class Airtable:
         read_timeout_s: int | None = None,
         max_attempts: int | None = None,
         rate_limit_pause_s: float | None = None,
+        throttle: bool = True,
+        schema_cache_s: int | None = None,
     ):
         if not isinstance(token, str) or not token.strip():
             raise ConfigError(
                 "No Airtable token: set AIRTABLE_TOKEN or pass token=... "
                 "(create one at https://airtable.com/create/tokens)."
             )
-        config: dict[str, Any] = {"token": token.strip(), "base_url": base_url}
+        config: dict[str, Any] = {
+            "token": token.strip(),
+            "base_url": base_url,
+            "throttle": throttle,  # False only for a local emulator with its limits off
+        }
         optional = {
             "ca_bundle": ca_bundle,
             "connect_timeout_ms": connect_timeout_ms,
             "read_timeout_s": read_timeout_s,
             "max_attempts": max_attempts,
             "rate_limit_pause_s": rate_limit_pause_s,
+            "schema_cache_s": schema_cache_s,  # reads opened within it share one schema request
         }
         config.update({k: v for k, v in optional.items() if v is not None})
         self._config = config

@@ -7,13 +7,6 @@ namespace airtable_lakeflow::arrow {
 
 namespace {
 
-template <typename T>
-void put(Bytes& bytes, T value) {
-  const size_t at = bytes.size();
-  bytes.resize(at + sizeof(T));
-  std::memcpy(bytes.data() + at, &value, sizeof(T));
-}
-
 // Owns everything an exported ArrowArray points at.
 struct ExportedArray {
   std::vector<Bytes> buffers;
@@ -86,15 +79,19 @@ std::string encode_metadata(const Metadata& metadata) {
   if (metadata.empty()) {
     return {};
   }
-  Bytes bytes;
-  put(bytes, static_cast<int32_t>(metadata.size()));
+  std::string bytes;
+  const auto put_length = [&bytes](size_t n) {
+    const auto length = static_cast<int32_t>(n);
+    bytes.append(reinterpret_cast<const char*>(&length), sizeof(length));
+  };
+  put_length(metadata.size());
   for (const auto& [key, value] : metadata) {
-    put(bytes, static_cast<int32_t>(key.size()));
-    bytes.insert(bytes.end(), key.begin(), key.end());
-    put(bytes, static_cast<int32_t>(value.size()));
-    bytes.insert(bytes.end(), value.begin(), value.end());
+    put_length(key.size());
+    bytes += key;
+    put_length(value.size());
+    bytes += value;
   }
-  return {bytes.begin(), bytes.end()};
+  return bytes;
 }
 
 void fill_schema(ArrowSchema* out, const std::string& name, const DataType& type, bool nullable,
@@ -122,17 +119,6 @@ void fill_schema(ArrowSchema* out, const std::string& name, const DataType& type
 
 }  // namespace
 
-void ArrayBuilder::mark_valid() {
-  if (!validity_.empty()) {
-    const auto bit = static_cast<size_t>(length_);
-    if (bit / 8 >= validity_.size()) {
-      validity_.push_back(0);
-    }
-    validity_[bit / 8] |= static_cast<uint8_t>(1U << (bit % 8));
-  }
-  ++length_;
-}
-
 void ArrayBuilder::mark_null() {
   const auto bit = static_cast<size_t>(length_);
   if (validity_.empty()) {
@@ -148,6 +134,43 @@ void ArrayBuilder::mark_null() {
   ++null_count_;
 }
 
+namespace {
+
+// Keeps the first `length` bits, clearing the rest of the last byte.
+void truncate_bits(Bytes& bits, int64_t length) {
+  const auto keep = static_cast<size_t>(length);
+  if (bits.size() > (keep + 7) / 8) {
+    bits.resize((keep + 7) / 8);
+  }
+  if (keep % 8 != 0 && keep / 8 < bits.size()) {
+    bits[keep / 8] &= static_cast<uint8_t>((1U << (keep % 8)) - 1);
+  }
+}
+
+template <typename T>
+T read_at(const Bytes& bytes, int64_t index) {
+  T out;
+  std::memcpy(&out, bytes.data() + static_cast<size_t>(index) * sizeof(T), sizeof(T));
+  return out;
+}
+
+}  // namespace
+
+void ArrayBuilder::truncate_validity(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  if (!validity_.empty()) {
+    truncate_bits(validity_, length);
+    int64_t valid = 0;
+    for (int64_t i = 0; i < length; ++i) {
+      valid += (validity_[static_cast<size_t>(i / 8)] >> (i % 8)) & 1;
+    }
+    null_count_ = length - valid;
+  }
+  length_ = length;
+}
+
 Bytes ArrayBuilder::take_validity() {
   Bytes out = std::move(validity_);
   validity_ = {};
@@ -158,13 +181,8 @@ Bytes ArrayBuilder::take_validity() {
 
 StringBuilder::StringBuilder() : ArrayBuilder(utf8()) { put(offsets_, int32_t{0}); }
 
-void StringBuilder::append(std::string_view value) {
-  if (data_.size() + value.size() > static_cast<size_t>(INT32_MAX)) {
-    throw std::length_error("a string column passed 2 GiB in one batch; lower the batch size");
-  }
-  data_.insert(data_.end(), value.begin(), value.end());
-  put(offsets_, static_cast<int32_t>(data_.size()));
-  mark_valid();
+void StringBuilder::too_long() {
+  throw std::length_error("a string column passed 2 GiB in one batch; lower the batch size");
 }
 
 void StringBuilder::append_null() {
@@ -172,15 +190,28 @@ void StringBuilder::append_null() {
   mark_null();
 }
 
+void StringBuilder::truncate(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  data_.resize(static_cast<size_t>(read_at<int32_t>(offsets_, length)));
+  offsets_.resize(static_cast<size_t>(length + 1) * sizeof(int32_t));
+  truncate_validity(length);
+}
+
 void StringBuilder::finish(ArrowArray* out) {
   const int64_t length = length_;
   const int64_t nulls = null_count_;
   std::vector<Bytes> buffers;
   buffers.push_back(take_validity());
+  const size_t offsets_size = offsets_.size();
+  const size_t data_size = data_.size();
   buffers.push_back(std::move(offsets_));
   buffers.push_back(std::move(data_));
   offsets_ = {};
   data_ = {};
+  offsets_.reserve(offsets_size);  // the next batch is likely the same size
+  data_.reserve(data_size);
   put(offsets_, int32_t{0});
   fill_array(out, length, nulls, std::move(buffers), {});
 }
@@ -204,6 +235,14 @@ void BoolBuilder::append_null() {
   mark_null();
 }
 
+void BoolBuilder::truncate(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  truncate_bits(bits_, length);
+  truncate_validity(length);
+}
+
 void BoolBuilder::finish(ArrowArray* out) {
   const int64_t length = length_;
   const int64_t nulls = null_count_;
@@ -215,15 +254,18 @@ void BoolBuilder::finish(ArrowArray* out) {
 }
 
 template <typename T>
-void FixedWidthBuilder<T>::append(T value) {
-  put(values_, value);
-  mark_valid();
-}
-
-template <typename T>
 void FixedWidthBuilder<T>::append_null() {
   put(values_, T{});
   mark_null();
+}
+
+template <typename T>
+void FixedWidthBuilder<T>::truncate(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  values_.resize(static_cast<size_t>(length) * sizeof(T));
+  truncate_validity(length);
 }
 
 template <typename T>
@@ -232,8 +274,10 @@ void FixedWidthBuilder<T>::finish(ArrowArray* out) {
   const int64_t nulls = null_count_;
   std::vector<Bytes> buffers;
   buffers.push_back(take_validity());
+  const size_t size = values_.size();
   buffers.push_back(std::move(values_));
   values_ = {};
+  values_.reserve(size);
   fill_array(out, length, nulls, std::move(buffers), {});
 }
 
@@ -256,13 +300,24 @@ void ListBuilder::append_null() {
   mark_null();
 }
 
+void ListBuilder::truncate(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  element_->truncate(read_at<int32_t>(offsets_, length));
+  offsets_.resize(static_cast<size_t>(length + 1) * sizeof(int32_t));
+  truncate_validity(length);
+}
+
 void ListBuilder::finish(ArrowArray* out) {
   const int64_t length = length_;
   const int64_t nulls = null_count_;
   std::vector<Bytes> buffers;
   buffers.push_back(take_validity());
+  const size_t offsets_size = offsets_.size();
   buffers.push_back(std::move(offsets_));
   offsets_ = {};
+  offsets_.reserve(offsets_size);
   put(offsets_, int32_t{0});
   std::vector<ArrowArray> children(1);
   element_->finish(&children[0]);
@@ -282,6 +337,16 @@ void StructBuilder::append_null() {
     member->append_null();
   }
   mark_null();
+}
+
+void StructBuilder::truncate(int64_t length) {
+  if (length >= length_) {
+    return;
+  }
+  for (auto& member : members_) {
+    member->truncate(length);
+  }
+  truncate_validity(length);
 }
 
 void StructBuilder::finish(ArrowArray* out) {

@@ -2,7 +2,9 @@
 #include "airtable_lakeflow/capi/engine.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -70,16 +72,34 @@ struct alf_session {
   capi::SessionConfig config;
   std::mutex mutex;  // one call at a time on the session's own connection
   std::unique_ptr<Connection> connection;
+  // Base schemas fetched in the last few seconds: concurrent reads of one base share one
+  // request (and one view of the schema). Short-lived, so schema changes show up promptly.
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point,
+                                  std::vector<airtable_lakeflow::api::TableInfo>>>
+      schemas;
+
+  std::vector<airtable_lakeflow::api::TableInfo> schema(const std::string& base_id) {
+    const std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    auto cached = schemas.find(base_id);
+    if (cached == schemas.end() || now - cached->second.first > config.schema_cache) {
+      auto tables = connection->client.base_schema(base_id);
+      cached = schemas.insert_or_assign(base_id, std::make_pair(now, std::move(tables))).first;
+    }
+    return cached->second.second;
+  }
 };
 
 struct ReaderState final : capi::BatchSource {
   Connection connection;
   reading::TableReader reader;
 
-  ReaderState(const capi::SessionConfig& config, reading::ReadRequest request)
+  ReaderState(const capi::SessionConfig& config, reading::ReadRequest request,
+              const reading::SchemaSource& schema_source)
       : capi::BatchSource(config.client.token),
         connection(config),
-        reader(connection.client, std::move(request), config.client.policy.max_listing_restarts) {}
+        reader(connection.client, std::move(request), config.client.policy.max_listing_restarts,
+               schema_source) {}
   void schema(ArrowSchema* out) override { reader.export_schema(out); }
   bool next(ArrowArray* out) override { return reader.next(out); }
 };
@@ -165,7 +185,9 @@ alf_reader* alf_reader_open(alf_session* session, const char* request_json, char
     reading::ReadRequest request =
         capi::read_request(capi::parse_json(request_json, "read request"));
     auto reader = std::make_unique<alf_reader>();
-    reader->state = std::make_shared<ReaderState>(session->config, std::move(request));
+    reader->state = std::make_shared<ReaderState>(
+        session->config, std::move(request),
+        [session](const std::string& base_id) { return session->schema(base_id); });
     return reader.release();
   });
 }

@@ -63,7 +63,7 @@ Json parse_json(const char* text, const char* what) {
 SessionConfig session_config(const Json& config) {
   reject_unknown(config,
                  {"token", "base_url", "ca_bundle", "connect_timeout_ms", "read_timeout_s",
-                  "max_attempts", "rate_limit_pause_s", "user_agent"},
+                  "max_attempts", "rate_limit_pause_s", "user_agent", "throttle", "schema_cache_s"},
                  "connection");
   SessionConfig out;
   out.client.token = get_string(config, "token");
@@ -81,6 +81,13 @@ SessionConfig session_config(const Json& config) {
       get_int(config, "read_timeout_s", out.transport.read_timeout_s, 1, 3600);
   out.client.policy.max_attempts =
       static_cast<int>(get_int(config, "max_attempts", out.client.policy.max_attempts, 1, 100));
+  out.schema_cache = std::chrono::seconds(get_int(config, "schema_cache_s", 5, 0, 3600));
+  if (config.contains("throttle")) {
+    if (!config["throttle"].is_boolean()) {
+      throw config_error("Option 'throttle' must be true or false.");
+    }
+    out.client.throttle = config["throttle"].get<bool>();
+  }
   if (config.contains("rate_limit_pause_s") && !config["rate_limit_pause_s"].is_null()) {
     // Airtable's penalty is 30 s; shorter pauses only make sense against the emulator.
     const Json& pause = config["rate_limit_pause_s"];

@@ -2,6 +2,7 @@
 // metadata, layouts, progress and errors out.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -19,6 +20,7 @@ using Json = nlohmann::ordered_json;
 struct SessionConfig {
   http::ClientConfig client;
   http::TransportOptions transport;
+  std::chrono::milliseconds schema_cache{5000};  // 0: every read asks for the schema
 };
 
 Json parse_json(const char* text, const char* what);

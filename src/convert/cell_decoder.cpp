@@ -1,9 +1,11 @@
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
 #include "airtable_lakeflow/convert/scalars.hpp"
+#include "airtable_lakeflow/convert/short_equal.hpp"
 
 namespace airtable_lakeflow::convert {
 
@@ -69,125 +71,41 @@ std::optional<int64_t> micros(element value) {
   return std::nullopt;
 }
 
-std::string_view string_of(element value) {
-  std::string_view text;
-  return value.get_string().get(text) == simdjson::SUCCESS ? text : std::string_view();
+bool is_error_object(simdjson::dom::object object) {
+  // Airtable's error and special values: {"error": "#ERROR!"}, {"specialValue": "NaN"}.
+  return object.size() == 1 && (object["error"].error() == simdjson::SUCCESS ||
+                                object["specialValue"].error() == simdjson::SUCCESS);
 }
 
-void append_unchecked(const CellSpec& spec, element value, arrow::ArrayBuilder& builder);
+constexpr size_t kMaxMembers = 16;  // the widest struct (an attachment) has 8
 
-// A struct member that is absent or null appends a null.
-void append_member(const CellSpec& spec, simdjson::dom::object object, const std::string& key,
-                   arrow::ArrayBuilder& builder) {
-  element member;
-  if (object[key].get(member) != simdjson::SUCCESS || member.is_null()) {
-    builder.append_null();
-  } else {
-    append_unchecked(spec, member, builder);
-  }
-}
-
-void append_unchecked(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
-  switch (spec.kind) {
-    case CellKind::kText:
-      static_cast<arrow::StringBuilder&>(builder).append(string_of(value));
-      return;
-    case CellKind::kJson:
-      // JSON text, strings quoted, so the column always parses back to the value.
-      static_cast<arrow::StringBuilder&>(builder).append(simdjson::minify(value));
-      return;
-    case CellKind::kBool:
-    case CellKind::kCheckbox:
-      static_cast<arrow::BoolBuilder&>(builder).append(bool(value.get_bool()));
-      return;
-    case CellKind::kInteger:
-      static_cast<arrow::Int64Builder&>(builder).append(*integral(value));
-      return;
-    case CellKind::kDecimal:
-      static_cast<arrow::Decimal128Builder&>(builder).append(*number_scaled(value, spec.scale));
-      return;
-    case CellKind::kDate:
-      static_cast<arrow::Int32Builder&>(builder).append(*parse_date(string_of(value)));
-      return;
-    case CellKind::kTimestamp:
-      static_cast<arrow::Int64Builder&>(builder).append(*parse_timestamp(string_of(value)));
-      return;
-    case CellKind::kDuration:
-      static_cast<arrow::Int64Builder&>(builder).append(*micros(value));
-      return;
-    case CellKind::kList: {
-      auto& list = static_cast<arrow::ListBuilder&>(builder);
-      for (const element item : value.get_array()) {
-        append_unchecked(spec.element[0], item, list.element());
-      }
-      list.close_list();
-      return;
-    }
-    case CellKind::kStruct: {
-      auto& out = static_cast<arrow::StructBuilder&>(builder);
-      const simdjson::dom::object object = value.get_object();
-      for (size_t i = 0; i < spec.members.size(); ++i) {
-        append_member(spec.members[i].spec, object, spec.members[i].json_key, out.member(i));
-      }
-      out.close_struct();
-      return;
-    }
-  }
-}
-
-}  // namespace
-
-bool fits(const CellSpec& spec, element value) {
-  switch (spec.kind) {
-    case CellKind::kText: return value.is_string();
-    case CellKind::kJson: return true;
-    case CellKind::kBool:
-    case CellKind::kCheckbox: return value.is_bool();
-    case CellKind::kInteger: return integral(value).has_value();
-    case CellKind::kDecimal: return number_scaled(value, spec.scale).has_value();
-    case CellKind::kDate: return value.is_string() && parse_date(string_of(value)).has_value();
-    case CellKind::kTimestamp:
-      return value.is_string() && parse_timestamp(string_of(value)).has_value();
-    case CellKind::kDuration: return micros(value).has_value();
-    case CellKind::kList: {
-      simdjson::dom::array items;
-      if (value.get_array().get(items) != simdjson::SUCCESS) {
-        return false;
-      }
-      for (const element item : items) {
-        // Lists never hold nulls in Airtable; one would be a shape we do not know.
-        if (item.is_null() || !fits(spec.element[0], item)) {
-          return false;
+// The object's value for each struct member, in one pass over its keys. Keys usually come in
+// member order, so the next member is tried first.
+void collect_members(const CellSpec& spec, simdjson::dom::object object,
+                     std::array<element, kMaxMembers>& out, std::array<bool, kMaxMembers>& found) {
+  found.fill(false);
+  const size_t n = spec.members.size();
+  size_t next = 0;
+  for (const auto [key, value] : object) {
+    for (size_t tried = 0; tried < n; ++tried) {
+      const size_t m = (next + tried) % n;
+      const std::string& want = spec.members[m].json_key;
+      if (short_equal(want, key)) {
+        if (!found[m]) {
+          out[m] = value;
+          found[m] = !value.is_null();
         }
+        next = m + 1;
+        break;
       }
-      return true;
-    }
-    case CellKind::kStruct: {
-      simdjson::dom::object object;
-      if (value.get_object().get(object) != simdjson::SUCCESS) {
-        return false;
-      }
-      // Airtable's error and special values are objects too ({"error": "#ERROR!"}).
-      if (object.size() == 1 && (object["error"].error() == simdjson::SUCCESS ||
-                                 object["specialValue"].error() == simdjson::SUCCESS)) {
-        return false;
-      }
-      for (const schema::Member& member : spec.members) {
-        element item;
-        if (object[member.json_key].get(item) == simdjson::SUCCESS && !item.is_null() &&
-            !fits(member.spec, item)) {
-          return false;
-        }
-      }
-      return true;
     }
   }
-  return false;
 }
 
-bool try_append(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
+// Appends `value`; false when it does not fit, possibly after appending part of it (the
+// caller truncates).
+bool append_value(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
   switch (spec.kind) {
-    // The hot scalar paths convert once instead of checking and converting.
     case CellKind::kText: {
       std::string_view text;
       if (value.get_string().get(text) != simdjson::SUCCESS) {
@@ -196,12 +114,42 @@ bool try_append(const CellSpec& spec, element value, arrow::ArrayBuilder& builde
       static_cast<arrow::StringBuilder&>(builder).append(text);
       return true;
     }
+    case CellKind::kJson:
+      // JSON text, strings quoted, so the column always parses back to the value.
+      static_cast<arrow::StringBuilder&>(builder).append(simdjson::minify(value));
+      return true;
+    case CellKind::kBool:
+    case CellKind::kCheckbox: {
+      bool flag = false;
+      if (value.get_bool().get(flag) != simdjson::SUCCESS) {
+        return false;
+      }
+      static_cast<arrow::BoolBuilder&>(builder).append(flag);
+      return true;
+    }
+    case CellKind::kInteger: {
+      const auto number = integral(value);
+      if (!number) {
+        return false;
+      }
+      static_cast<arrow::Int64Builder&>(builder).append(*number);
+      return true;
+    }
     case CellKind::kDecimal: {
       const auto scaled = number_scaled(value, spec.scale);
       if (!scaled) {
         return false;
       }
       static_cast<arrow::Decimal128Builder&>(builder).append(*scaled);
+      return true;
+    }
+    case CellKind::kDate: {
+      std::string_view text;
+      std::optional<int32_t> days;
+      if (value.get_string().get(text) != simdjson::SUCCESS || !(days = parse_date(text))) {
+        return false;
+      }
+      static_cast<arrow::Int32Builder&>(builder).append(*days);
       return true;
     }
     case CellKind::kTimestamp: {
@@ -213,13 +161,61 @@ bool try_append(const CellSpec& spec, element value, arrow::ArrayBuilder& builde
       static_cast<arrow::Int64Builder&>(builder).append(*instant);
       return true;
     }
-    default:
-      if (!fits(spec, value)) {
+    case CellKind::kDuration: {
+      const auto us = micros(value);
+      if (!us) {
         return false;
       }
-      append_unchecked(spec, value, builder);
+      static_cast<arrow::Int64Builder&>(builder).append(*us);
       return true;
+    }
+    case CellKind::kList: {
+      simdjson::dom::array items;
+      if (value.get_array().get(items) != simdjson::SUCCESS) {
+        return false;
+      }
+      auto& list = static_cast<arrow::ListBuilder&>(builder);
+      for (const element item : items) {
+        // Airtable lists never hold nulls; one would be a shape we do not know.
+        if (item.is_null() || !append_value(spec.element[0], item, list.element())) {
+          return false;
+        }
+      }
+      list.close_list();
+      return true;
+    }
+    case CellKind::kStruct: {
+      simdjson::dom::object object;
+      if (value.get_object().get(object) != simdjson::SUCCESS || is_error_object(object)) {
+        return false;
+      }
+      std::array<element, kMaxMembers> members;
+      std::array<bool, kMaxMembers> found{};
+      collect_members(spec, object, members, found);
+      auto& out = static_cast<arrow::StructBuilder&>(builder);
+      for (size_t i = 0; i < spec.members.size(); ++i) {
+        if (!found[i]) {
+          out.member(i).append_null();
+        } else if (!append_value(spec.members[i].spec, members[i], out.member(i))) {
+          return false;
+        }
+      }
+      out.close_struct();
+      return true;
+    }
   }
+  return false;
+}
+
+}  // namespace
+
+bool try_append(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
+  const int64_t before = builder.length();
+  if (append_value(spec, value, builder)) {
+    return true;
+  }
+  builder.truncate(before);
+  return false;
 }
 
 void append_absent(const CellSpec& spec, arrow::ArrayBuilder& builder) {

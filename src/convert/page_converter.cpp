@@ -5,6 +5,7 @@
 
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
+#include "airtable_lakeflow/convert/short_equal.hpp"
 #include "airtable_lakeflow/error.hpp"
 
 namespace airtable_lakeflow::convert {
@@ -91,19 +92,26 @@ void PageConverter::append_record(simdjson::dom::object record, std::string_view
 
   simdjson::dom::object fields;
   if (record["fields"].get_object().get(fields) == simdjson::SUCCESS) {
+    size_t hint = kCreatedTimeIndex + 1;  // cells usually come in schema order
     for (const auto [key, value] : fields) {
-      const auto match =
-          std::lower_bound(by_field_id_.begin(), by_field_id_.end(), key,
-                           [](const std::pair<std::string, size_t>& entry, std::string_view k) {
-                             return std::string_view(entry.first) < k;
-                           });
-      if (match == by_field_id_.end() || match->first != key) {
-        // A field the layout does not know (added after the schema was read): keep it.
-        add_rescued(rescued_, key, value);
-        ++rescued_cells_;
-        continue;
+      size_t index = 0;
+      if (hint < layout_.columns.size() && short_equal(layout_.columns[hint].field_id, key)) {
+        index = hint;
+      } else {
+        const auto match =
+            std::lower_bound(by_field_id_.begin(), by_field_id_.end(), key,
+                             [](const std::pair<std::string, size_t>& entry, std::string_view k) {
+                               return std::string_view(entry.first) < k;
+                             });
+        if (match == by_field_id_.end() || match->first != key) {
+          // A field the layout does not know (added after the schema was read): keep it.
+          add_rescued(rescued_, key, value);
+          ++rescued_cells_;
+          continue;
+        }
+        index = match->second;
       }
-      const size_t index = match->second;
+      hint = index + 1;
       if (seen_[index] == rows_) {
         continue;  // a duplicated key: the first one counts
       }

@@ -106,6 +106,8 @@ Response CurlTransport::send(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, impl_->options.read_timeout_s);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  // No CURLOPT_PROXY: libcurl then honours https_proxy / http_proxy / no_proxy from the
+  // environment.
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

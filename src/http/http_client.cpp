@@ -139,11 +139,14 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
   for (;;) {
     ++attempt;
     const TimePoint now = clock_.now();
-    const TimePoint slot = limiter_.reserve(token_key_, base_id, now);
+    const TimePoint slot = config_.throttle ? limiter_.reserve(token_key_, base_id, now) : now;
     if (slot > now) {
       stats_.throttle_wait_ms +=
           std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count();
-      clock_.sleep_until(slot);
+      sleep_until(slot);
+    }
+    if (cancelled_.load()) {
+      throw Cancelled("cancelled");
     }
     ++stats_.requests;
     const Response response = transport_->send(request);
@@ -160,7 +163,7 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
       case Decision::Action::kSuccess: return response.body;
       case Decision::Action::kRetry:
         ++stats_.retries;
-        clock_.sleep_until(clock_.now() + decision.wait);
+        sleep_until(clock_.now() + decision.wait);
         break;
       case Decision::Action::kPauseBase:
         ++stats_.rate_limited;
@@ -174,6 +177,17 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
         throw to_error(decision.error_kind, response, answer.error_type, airtable_message, what,
                        scope);
     }
+  }
+}
+
+void HttpClient::sleep_until(TimePoint until) {
+  // In slices, so cancel() stops a long rate-limit pause or backoff promptly.
+  constexpr Duration kSlice = std::chrono::milliseconds(50);
+  for (TimePoint now = clock_.now(); now < until; now = clock_.now()) {
+    if (cancelled_.load()) {
+      throw Cancelled("cancelled");
+    }
+    clock_.sleep_until(std::min(until, now + kSlice));
   }
 }
 

@@ -1,12 +1,17 @@
 #include "airtable_lakeflow/read/table_reader.hpp"
 
+#include <simdjson.h>
+
+#include <cctype>
+
 #include "airtable_lakeflow/http/http_client.hpp"
 
 namespace airtable_lakeflow::read {
 
 namespace {
 
-schema::TableLayout plan(api::AirtableClient& client, const ReadRequest& request) {
+schema::TableLayout plan(api::AirtableClient& client, const ReadRequest& request,
+                         const SchemaSource& schema_source) {
   if (request.base_id.empty()) {
     throw Error(ErrorKind::kConfig, "No base given: set the base id (app…).");
   }
@@ -19,7 +24,8 @@ schema::TableLayout plan(api::AirtableClient& client, const ReadRequest& request
   if (request.page_size < 1 || request.page_size > 100) {
     throw Error(ErrorKind::kConfig, "page_size must be between 1 and 100 (Airtable's maximum).");
   }
-  const auto tables = client.base_schema(request.base_id);
+  const auto tables =
+      schema_source ? schema_source(request.base_id) : client.base_schema(request.base_id);
   return schema::plan_table(schema::find_table(tables, request.table, request.base_id),
                             request.fields);
 }
@@ -42,18 +48,134 @@ api::ListQuery list_query(const ReadRequest& request, const schema::TableLayout&
   return query;
 }
 
+// The offset of a page that ends the usual way, `…],"offset":"itr…/rec…"}`, read from its
+// last bytes. Only the top-level object's last key can be followed by nothing but `"}`: any
+// nested object is followed by the closing `]}` of the records list. Anything else (the last
+// page, another key order, whitespace) returns nothing and the page is parsed instead.
+std::optional<std::string> tail_offset(std::string_view body) {
+  static constexpr std::string_view kKey = R"("offset":")";
+  static constexpr size_t kTail = 128;
+  if (body.size() < kTail || body.substr(body.size() - 2) != R"("})") {
+    return std::nullopt;
+  }
+  const std::string_view tail = body.substr(body.size() - kTail);
+  const size_t key = tail.rfind(kKey);
+  if (key == std::string_view::npos || key == 0 || tail[key - 1] != ',') {
+    return std::nullopt;
+  }
+  const std::string_view value =
+      tail.substr(key + kKey.size(), tail.size() - key - kKey.size() - 2);
+  for (const char c : value) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '/') {
+      return std::nullopt;
+    }
+  }
+  return value.empty() ? std::nullopt : std::optional<std::string>(value);
+}
+
 }  // namespace
 
-TableReader::TableReader(api::AirtableClient& client, ReadRequest request, int max_listing_restarts)
+TableReader::TableReader(api::AirtableClient& client, ReadRequest request, int max_listing_restarts,
+                         const SchemaSource& schema_source)
     : client_(client),
       request_(std::move(request)),
       max_listing_restarts_(max_listing_restarts),
-      converter_(plan(client_, request_)) {
+      converter_(plan(client_, request_, schema_source)) {
   query_ = list_query(request_, converter_.layout());
 }
 
-api::Page TableReader::fetch_page() {
-  return client_.list_records_page(request_.base_id, converter_.layout().table_id, query_, offset_);
+TableReader::~TableReader() {
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  if (fetcher_.joinable()) {
+    if (!fetcher_done_.load()) {
+      client_.http().cancel();  // stop a pause or backoff the fetcher may be waiting in
+    }
+    fetcher_.join();
+    client_.http().uncancel();
+  }
+}
+
+void TableReader::push(Fetched item) {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return stop_ || ready_.size() < kPagesAhead; });
+  if (!stop_) {
+    ready_.push_back(std::move(item));
+  }
+  changed_.notify_all();
+}
+
+TableReader::Fetched TableReader::pop() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return !ready_.empty(); });
+  Fetched item = std::move(ready_.front());
+  ready_.pop_front();
+  changed_.notify_all();
+  return item;
+}
+
+// The fetcher: pages in listing order; the offset of the next page is read from each body.
+void TableReader::fetch_loop() {
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = true; }
+  } done{fetcher_done_};
+  simdjson::dom::parser parser;
+  std::string offset;
+  int malformed_in_a_row = 0;
+  try {
+    for (;;) {
+      {
+        const std::lock_guard lock(mutex_);
+        if (stop_) {
+          return;
+        }
+      }
+      api::Page page;
+      try {
+        page = client_.list_records_page(request_.base_id, converter_.layout().table_id, query_,
+                                         offset);
+      } catch (const http::ListingExpired&) {
+        offset.clear();
+        push({Fetched::Kind::kRestart, {}, {}});
+        continue;
+      }
+      if (auto quick = tail_offset(page.body)) {
+        // The usual page: no need to parse it twice (the converter parses it).
+        malformed_in_a_row = 0;
+        offset = std::move(*quick);
+        push({Fetched::Kind::kPage, std::move(page.body), {}});
+        continue;
+      }
+      simdjson::dom::element doc;
+      if (parser.parse(page.body).get(doc) != simdjson::SUCCESS) {
+        ++progress_.malformed_pages;
+        if (++malformed_in_a_row > kMaxMalformedPageRetries) {
+          throw Error(ErrorKind::kServer, "Airtable sent a list-records page that is not JSON " +
+                                              std::to_string(kMaxMalformedPageRetries + 1) +
+                                              " times in a row for table '" +
+                                              converter_.layout().table_name +
+                                              "'; the read stopped with nothing partial kept.");
+        }
+        continue;  // ask for the same page again
+      }
+      malformed_in_a_row = 0;
+      std::string_view next;
+      offset = doc["offset"].get_string().get(next) == simdjson::SUCCESS ? std::string(next) : "";
+      push({Fetched::Kind::kPage, std::move(page.body), {}});
+      if (offset.empty()) {
+        push({Fetched::Kind::kEnd, {}, {}});
+        return;
+      }
+    }
+  } catch (const http::Cancelled&) {
+    return;  // the reader is going away
+  } catch (...) {
+    push({Fetched::Kind::kError, {}, std::current_exception()});
+  }
 }
 
 bool TableReader::next(ArrowArray* out) {
@@ -64,43 +186,34 @@ bool TableReader::next(ArrowArray* out) {
     emitted_.add(id);
     return true;
   };
-  int malformed_in_a_row = 0;
+  if (!done_ && !fetcher_.joinable()) {
+    fetcher_ = std::thread([this] { fetch_loop(); });
+  }
   while (!done_ && converter_.rows() < request_.batch_rows) {
-    api::Page page;
-    try {
-      page = fetch_page();
-    } catch (const http::ListingExpired& expired) {
-      if (progress_.restarts.load() >= max_listing_restarts_) {
-        throw Error(ErrorKind::kServer,
-                    "Airtable's listing of table '" + converter_.layout().table_name +
-                        "' expired " + std::to_string(max_listing_restarts_ + 1) +
-                        " times; the read stopped. Reading faster (fewer concurrent reads of this "
-                        "base) or a smaller view helps.");
+    Fetched item = pop();
+    switch (item.kind) {
+      case Fetched::Kind::kError: done_ = true; std::rethrow_exception(item.error);
+      case Fetched::Kind::kEnd: done_ = true; break;
+      case Fetched::Kind::kRestart:
+        if (progress_.restarts.load() >= max_listing_restarts_) {
+          done_ = true;
+          throw Error(ErrorKind::kServer,
+                      "Airtable's listing of table '" + converter_.layout().table_name +
+                          "' expired " + std::to_string(max_listing_restarts_ + 1) +
+                          " times; the read stopped. Reading faster (fewer concurrent reads of "
+                          "this base) or a smaller view helps.");
+        }
+        ++progress_.restarts;
+        emitted_.seal();
+        skipping_ = true;
+        break;
+      case Fetched::Kind::kPage: {
+        ++progress_.pages;
+        const convert::PageResult result = converter_.append_page(item.body, keep);
+        progress_.records += result.records;
+        break;
       }
-      ++progress_.restarts;
-      emitted_.seal();
-      skipping_ = true;
-      offset_.clear();
-      continue;
     }
-    ++progress_.pages;
-    convert::PageResult result;
-    try {
-      result = converter_.append_page(page.body, keep);
-    } catch (const convert::MalformedPage& bad) {
-      ++progress_.malformed_pages;
-      if (++malformed_in_a_row > kMaxMalformedPageRetries) {
-        throw Error(ErrorKind::kServer,
-                    std::string(bad.what()) + " " + std::to_string(kMaxMalformedPageRetries + 1) +
-                        " times in a row for table '" + converter_.layout().table_name +
-                        "'; the read stopped with nothing partial kept.");
-      }
-      continue;  // ask for the same page again
-    }
-    malformed_in_a_row = 0;
-    progress_.records += result.records;
-    offset_ = result.offset;
-    done_ = offset_.empty();
   }
   progress_.rescued_cells = converter_.rescued_cells();
   if (converter_.rows() == 0) {

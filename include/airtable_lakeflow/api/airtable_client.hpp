@@ -77,6 +77,7 @@ class AirtableClient {
                          const ListQuery& query, const std::string& offset);
   std::string get_record(const std::string& base_id, const std::string& table_id,
                          const std::string& record_id);
+  [[nodiscard]] http::HttpClient& http() { return http_; }
 
  private:
   http::HttpClient& http_;

@@ -9,13 +9,19 @@
 #include <string_view>
 #include <vector>
 
+#include "airtable_lakeflow/arrow/buffer.hpp"
 #include "airtable_lakeflow/arrow/c_data.h"
 #include "airtable_lakeflow/arrow/data_type.hpp"
 #include "airtable_lakeflow/int128.hpp"
 
 namespace airtable_lakeflow::arrow {
 
-using Bytes = std::vector<uint8_t>;
+using Bytes = Buffer;
+
+template <typename T>
+inline void put(Bytes& bytes, T value) {
+  bytes.put(value);
+}
 
 class ArrayBuilder {
  public:
@@ -25,15 +31,27 @@ class ArrayBuilder {
   ArrayBuilder& operator=(const ArrayBuilder&) = delete;
 
   virtual void append_null() = 0;
+  // Drops every value from `length` on (undoing a partly appended nested value).
+  virtual void truncate(int64_t length) = 0;
   [[nodiscard]] int64_t length() const { return length_; }
   [[nodiscard]] const DataType& type() const { return type_; }
   // Moves the built values into `out` and resets the builder.
   virtual void finish(ArrowArray* out) = 0;
 
  protected:
-  void mark_valid();
+  void mark_valid() {
+    if (!validity_.empty()) {
+      const auto bit = static_cast<size_t>(length_);
+      if (bit / 8 >= validity_.size()) {
+        validity_.push_back(0);
+      }
+      validity_[bit / 8] |= static_cast<uint8_t>(1U << (bit % 8));
+    }
+    ++length_;
+  }
   void mark_null();
   Bytes take_validity();
+  void truncate_validity(int64_t length);
 
   DataType type_;
   int64_t length_ = 0;
@@ -46,11 +64,20 @@ class ArrayBuilder {
 class StringBuilder final : public ArrayBuilder {
  public:
   StringBuilder();
-  void append(std::string_view value);
+  void append(std::string_view value) {
+    if (data_.size() + value.size() > static_cast<size_t>(INT32_MAX)) {
+      too_long();
+    }
+    data_.append(value.data(), value.size());
+    put(offsets_, static_cast<int32_t>(data_.size()));
+    mark_valid();
+  }
   void append_null() override;
+  void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
  private:
+  [[noreturn]] static void too_long();
   Bytes offsets_;
   Bytes data_;
 };
@@ -60,6 +87,7 @@ class BoolBuilder final : public ArrayBuilder {
   BoolBuilder() : ArrayBuilder(boolean()) {}
   void append(bool value);
   void append_null() override;
+  void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
  private:
@@ -71,8 +99,12 @@ template <typename T>
 class FixedWidthBuilder final : public ArrayBuilder {
  public:
   explicit FixedWidthBuilder(DataType type) : ArrayBuilder(std::move(type)) {}
-  void append(T value);
+  void append(T value) {
+    put(values_, value);
+    mark_valid();
+  }
   void append_null() override;
+  void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
  private:
@@ -90,6 +122,7 @@ class ListBuilder final : public ArrayBuilder {
   // Closes one list holding everything appended to element() since the previous list.
   void close_list();
   void append_null() override;
+  void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
  private:
@@ -105,6 +138,7 @@ class StructBuilder final : public ArrayBuilder {
   // Marks one struct valid; the caller has appended exactly one value to every member.
   void close_struct();
   void append_null() override;  // appends a null to every member too
+  void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
  private:

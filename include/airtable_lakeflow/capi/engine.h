@@ -23,7 +23,8 @@ ALF_EXPORT const char* alf_version(void);
 ALF_EXPORT void alf_free(char* text);
 
 /* config: {"token", "base_url"?, "ca_bundle"?, "connect_timeout_ms"?, "read_timeout_s"?,
- *          "max_attempts"?, "rate_limit_pause_s"?, "user_agent"?} */
+ *          "max_attempts"?, "rate_limit_pause_s"?, "user_agent"?, "throttle"?,
+ *          "schema_cache_s"? (default 5: reads of one base opened within 5 s share the schema)} */
 ALF_EXPORT alf_session* alf_session_open(const char* config_json, char** error_json);
 ALF_EXPORT void alf_session_close(alf_session* session);
 /* op: "whoami" | "bases" | "schema" {"base_id"} | "layout" {"base_id", "table", "fields"?} |

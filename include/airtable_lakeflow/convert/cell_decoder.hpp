@@ -1,6 +1,6 @@
-// Appends one parsed JSON cell to its column builder, following the column's CellSpec. A cell
-// that does not fit (wrong shape, an error object, too many digits) appends nothing and
-// returns false; the caller then appends a null and rescues the raw value.
+// Appends one parsed JSON cell to its column builder, following the column's CellSpec, in one
+// pass. A cell that does not fit (wrong shape, an error object, too many digits) leaves the
+// builder as it was and returns false; the caller then appends a null and rescues the value.
 #pragma once
 
 #include <simdjson.h>
@@ -10,9 +10,8 @@
 
 namespace airtable_lakeflow::convert {
 
-// True when `value` converts to `spec` without loss.
-bool fits(const schema::CellSpec& spec, simdjson::dom::element value);
-// Appends `value`, or returns false having appended nothing.
+// Appends `value`, or returns false having appended nothing (a partly appended nested value
+// is truncated away).
 bool try_append(const schema::CellSpec& spec, simdjson::dom::element value,
                 arrow::ArrayBuilder& builder);
 // Appends what an absent key means: false for a checkbox, null otherwise.

@@ -24,10 +24,19 @@ class ListingExpired : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// cancel() was called: the caller abandoned the work.
+class Cancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct ClientConfig {
   std::string base_url = "https://api.airtable.com";  // a trailing "/v0" is tolerated
   std::string token;
   RetryPolicy policy;
+  // Off only against a local emulator with its limits off (benchmarks): Airtable itself
+  // answers 429 and a 30 s penalty to clients that do not throttle.
+  bool throttle = true;
 };
 
 struct ClientStats {
@@ -49,6 +58,9 @@ class HttpClient {
                    const std::string& body, const std::string& what, const std::string& scope);
 
   [[nodiscard]] const ClientStats& stats() const { return stats_; }
+  // Makes every call (now or later) throw Cancelled at its next wait or request; thread-safe.
+  void cancel() { cancelled_ = true; }
+  void uncancel() { cancelled_ = false; }
   [[nodiscard]] const std::string& base_url() const { return base_url_; }
 
  private:
@@ -64,6 +76,9 @@ class HttpClient {
   RateLimiter& limiter_;
   std::function<double()> random01_;
   ClientStats stats_;
+  std::atomic<bool> cancelled_{false};
+
+  void sleep_until(TimePoint until);
 };
 
 // Airtable's error body: {"error": {"type", "message"}} or {"error": "TYPE"}; tolerant of

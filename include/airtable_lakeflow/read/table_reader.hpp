@@ -1,13 +1,20 @@
 // Reads one table as a sequence of Arrow record batches: plans the columns from the base
-// schema, lists pages (throttled and retried by the HTTP layer), converts each page straight
-// into the column builders and cuts a batch every `batch_rows` rows, so memory stays flat in
-// the table's size. When Airtable's iterator expires mid-table the listing restarts and the
-// records already emitted are skipped: no duplicates and none missing.
+// schema, lists pages (throttled and retried by the HTTP layer) on a fetcher thread that stays
+// up to two pages ahead, converts each page straight into the column builders and cuts a batch
+// every `batch_rows` rows, so memory stays flat in the table's size. When Airtable's iterator
+// expires mid-table the listing restarts and the records already emitted are skipped: no
+// duplicates and none missing.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "airtable_lakeflow/api/airtable_client.hpp"
@@ -39,10 +46,18 @@ struct ReadProgress {
 
 inline constexpr int kMaxMalformedPageRetries = 5;
 
+// Where the base schema comes from (e.g. a short-lived cache shared by concurrent reads of one
+// base); empty: ask Airtable.
+using SchemaSource = std::function<std::vector<api::TableInfo>(const std::string& base_id)>;
+
 class TableReader {
  public:
-  // Reads the base schema (one request) to plan the columns.
-  TableReader(api::AirtableClient& client, ReadRequest request, int max_listing_restarts);
+  // Reads the base schema (one request, unless `schema_source` has it) to plan the columns.
+  TableReader(api::AirtableClient& client, ReadRequest request, int max_listing_restarts,
+              const SchemaSource& schema_source = {});
+  ~TableReader();
+  TableReader(const TableReader&) = delete;
+  TableReader& operator=(const TableReader&) = delete;
 
   [[nodiscard]] const schema::TableLayout& layout() const { return converter_.layout(); }
   void export_schema(ArrowSchema* out) const { converter_.export_schema(out); }
@@ -51,7 +66,18 @@ class TableReader {
   [[nodiscard]] const ReadProgress& progress() const { return progress_; }
 
  private:
-  api::Page fetch_page();
+  // What the fetcher hands over, in listing order.
+  struct Fetched {
+    enum class Kind { kPage, kRestart, kEnd, kError };
+    Kind kind = Kind::kPage;
+    std::string body;
+    std::exception_ptr error;
+  };
+  static constexpr size_t kPagesAhead = 2;
+
+  void fetch_loop();
+  void push(Fetched item);
+  Fetched pop();
 
   api::AirtableClient& client_;
   ReadRequest request_;
@@ -60,9 +86,15 @@ class TableReader {
   convert::PageConverter converter_;
   IdSet emitted_;
   bool skipping_ = false;
-  std::string offset_;
   bool done_ = false;
   ReadProgress progress_;
+
+  std::thread fetcher_;
+  std::atomic<bool> fetcher_done_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Fetched> ready_;
+  bool stop_ = false;
 };
 
 }  // namespace airtable_lakeflow::read

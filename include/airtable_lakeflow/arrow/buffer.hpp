@@ -1,0 +1,96 @@
+// A growable byte buffer for Arrow column data: like std::vector<uint8_t> but appends are a
+// capacity check and a memcpy, and the memory moves into an exported ArrowArray as is.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace airtable_lakeflow::arrow {
+
+class Buffer {
+ public:
+  Buffer() = default;
+  ~Buffer() { std::free(data_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  Buffer(Buffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
+  Buffer& operator=(Buffer&& other) noexcept {
+    if (this != &other) {
+      std::free(data_);
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+    }
+    return *this;
+  }
+
+  [[nodiscard]] uint8_t* data() { return data_; }
+  [[nodiscard]] const uint8_t* data() const { return data_; }
+  [[nodiscard]] size_t size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  uint8_t& operator[](size_t i) { return data_[i]; }
+  const uint8_t& operator[](size_t i) const { return data_[i]; }
+
+  void append(const void* bytes, size_t n) {
+    if (size_ + n > capacity_) {
+      grow(size_ + n);
+    }
+    if (n != 0) {
+      std::memcpy(data_ + size_, bytes, n);
+    }
+    size_ += n;
+  }
+  template <typename T>
+  void put(T value) {
+    append(&value, sizeof(T));
+  }
+  void push_back(uint8_t byte) { put(byte); }
+  // New bytes are zero.
+  void resize(size_t n) {
+    if (n > capacity_) {
+      grow(n);
+    }
+    if (n > size_) {
+      std::memset(data_ + size_, 0, n - size_);
+    }
+    size_ = n;
+  }
+  void assign(size_t n, uint8_t byte) {
+    resize(0);
+    resize(n);
+    if (byte != 0) {
+      std::memset(data_, byte, n);
+    }
+  }
+  void reserve(size_t n) {
+    if (n > capacity_) {
+      grow(n);
+    }
+  }
+
+ private:
+  void grow(size_t at_least) {
+    size_t capacity = capacity_ < 64 ? 64 : capacity_ * 2;
+    while (capacity < at_least) {
+      capacity *= 2;
+    }
+    auto* grown = static_cast<uint8_t*>(std::realloc(data_, capacity));
+    if (grown == nullptr) {
+      throw std::bad_alloc();
+    }
+    data_ = grown;
+    capacity_ = capacity;
+  }
+
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+}  // namespace airtable_lakeflow::arrow
