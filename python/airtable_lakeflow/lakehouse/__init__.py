@@ -1,0 +1,1 @@
+"""The local lakehouse sync: Airtable tables into Delta tables on disk (no JVM)."""
