@@ -117,7 +117,62 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="progress on stderr (auto: when stderr is a terminal)",
     )
+    sync = _command(commands, "sync", "sync the tables of a pipeline spec into local Delta tables")
+    sync.add_argument("--spec", required=True, metavar="FILE", help="pipeline spec (YAML or JSON)")
+    sync.add_argument(
+        "--lakehouse",
+        default="lakehouse",
+        metavar="DIR",
+        help="directory of Delta tables (default: %(default)s)",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="show the plan per table and why")
+    sync.add_argument("--json", action="store_true", help="machine-readable summary")
     return parser
+
+
+def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from airtable_lakeflow.lakehouse.sync import run_sync
+    from airtable_lakeflow.spec import load_spec
+
+    spec = load_spec(args.spec)
+    show = sys.stderr.isatty() and not args.json
+
+    def done(result: Any) -> None:
+        if show:
+            sys.stderr.write(
+                f"{result.table}: {result.status}, {result.records_read:,} read, "
+                f"{result.upserted:,} upserted, {result.deleted:,} deleted "
+                f"({result.requests} requests, {result.seconds:.1f} s)\n"
+            )
+
+    summary = run_sync(spec, Path(args.lakehouse), dry_run=args.dry_run, on_table_done=done)
+    if args.json:
+        out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif args.dry_run:
+        rows = [["table", "destination", "mode", "why"]]
+        rows += [[p["table"], p["destination"], p["mode"], p["reason"]] for p in summary.plans]
+        _print_table(rows, out)
+    else:
+        rows = [
+            ["table", "destination", "mode", "read", "upserted", "deleted", "requests", "status"]
+        ]
+        for t in summary.tables:
+            rows.append(
+                [
+                    t.table,
+                    t.destination,
+                    t.mode,
+                    f"{t.records_read:,}",
+                    f"{t.upserted:,}",
+                    f"{t.deleted:,}",
+                    str(t.requests),
+                    t.status if t.status == "ok" else f"{t.status}: {t.error}",
+                ]
+            )
+        _print_table(rows, out)
+    return EXIT_OK if summary.ok else EXIT_FAILED
 
 
 def _client(args: argparse.Namespace) -> Airtable:
@@ -332,7 +387,13 @@ def cmd_read(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "discover": cmd_discover, "schema": cmd_schema, "read": cmd_read}
+COMMANDS = {
+    "check": cmd_check,
+    "discover": cmd_discover,
+    "schema": cmd_schema,
+    "read": cmd_read,
+    "sync": cmd_sync,
+}
 
 
 def exit_code(error: AirtableLakeflowError) -> int:

@@ -29,6 +29,7 @@ class TablePlan:
     mode: str  # cdc | snapshot | append
     reason: str
     configuration: TableConfiguration
+    primary_field_id: str | None = None
     cursor_field_id: str | None = None
     cursor_field_name: str | None = None
     computed_field_ids: tuple[str, ...] = field(default_factory=tuple)
@@ -75,6 +76,7 @@ def plan_table(
         "table_name": table["name"],
         "destination": destination,
         "configuration": config,
+        "primary_field_id": table.get("primary_field_id") or None,
     }
     wants = config.mode
     if wants == "auto" and config.scd_type == "APPEND_ONLY":

@@ -1,0 +1,172 @@
+"""`airtable-lakeflow sync`: every table of a pipeline spec into a local lakehouse of Delta
+tables, plus the metadata tables `_airtable_tables`, `_airtable_fields` and
+`_airtable_sync_log`. Tables of the base are synced concurrently; the engine's process-wide
+limiter keeps them within 5 requests/s per base together.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from airtable_lakeflow.client import Airtable
+from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
+from airtable_lakeflow.lakehouse.plan import TablePlan, plan_spec
+from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
+from airtable_lakeflow.spec import PipelineSpec
+
+TABLES_TABLE = "_airtable_tables"
+FIELDS_TABLE = "_airtable_fields"
+LOG_TABLE = "_airtable_sync_log"
+MAX_CONCURRENT_TABLES = 3
+
+
+@dataclass
+class SyncSummary:
+    run_id: str
+    base_id: str
+    lakehouse: str
+    started_at: str
+    plans: list[dict[str, Any]]
+    tables: list[TableResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(t.status == "ok" for t in self.tables)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "base_id": self.base_id,
+            "lakehouse": self.lakehouse,
+            "started_at": self.started_at,
+            "ok": self.ok,
+            "plans": self.plans,
+            "tables": [asdict(t) for t in self.tables],
+        }
+
+
+def _check_supported(plans: list[TablePlan]) -> None:
+    for plan in plans:
+        if plan.configuration.scd_type != "SCD_TYPE_1":
+            raise ConfigError(
+                f"table '{plan.table_name}': scd_type {plan.configuration.scd_type} is not "
+                "supported by the local sync yet; use SCD_TYPE_1 (upsert)."
+            )
+        if plan.mode == "append":
+            raise ConfigError(
+                f"table '{plan.table_name}': append mode is not supported by the local sync "
+                "yet; use mode: cdc or snapshot."
+            )
+
+
+def run_sync(
+    spec: PipelineSpec,
+    lakehouse: Path,
+    *,
+    dry_run: bool = False,
+    on_table_done: Callable[[TableResult], None] | None = None,
+    client: Airtable | None = None,
+) -> SyncSummary:
+    connection = spec.require_local_connection()
+    at = client or Airtable(connection.token(), base_url=connection.base_url)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    schema = at.schema(connection.base_id)
+    plans = plan_spec(spec, schema)
+    summary = SyncSummary(
+        run_id=uuid.uuid4().hex,
+        base_id=connection.base_id,
+        lakehouse=str(lakehouse),
+        started_at=started.isoformat(),
+        plans=[p.as_dict() for p in plans],
+    )
+    if dry_run:
+        return summary
+    _check_supported(plans)
+    lakehouse.mkdir(parents=True, exist_ok=True)
+
+    def one(plan: TablePlan) -> TableResult:
+        try:
+            result = sync_table(at, connection.base_id, plan, lakehouse, started)
+        except AirtableLakeflowError as error:
+            result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
+            result.status, result.error = "failed", str(error)
+        if on_table_done is not None:
+            on_table_done(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
+        summary.tables = list(pool.map(one, plans))
+    _write_metadata(lakehouse, schema, plans, summary, started)
+    return summary
+
+
+def _write_metadata(
+    lakehouse: Path,
+    schema: list[dict[str, Any]],
+    plans: list[TablePlan],
+    summary: SyncSummary,
+    started: datetime.datetime,
+) -> None:
+    from deltalake import write_deltalake
+
+    planned = {p.table_id: p for p in plans}
+    tables = pa.table(
+        {
+            "table_id": [t["id"] for t in schema],
+            "name": [t["name"] for t in schema],
+            "primary_field_id": [t["primary_field_id"] for t in schema],
+            "description": [t["description"] for t in schema],
+            "destination": [
+                planned[t["id"]].destination if t["id"] in planned else None for t in schema
+            ],
+            "mode": [planned[t["id"]].mode if t["id"] in planned else None for t in schema],
+            "reason": [planned[t["id"]].reason if t["id"] in planned else None for t in schema],
+            "updated_at": pa.array([started] * len(schema), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    rows = [(t, f) for t in schema for f in t["fields"]]
+    fields = pa.table(
+        {
+            "table_id": [t["id"] for t, _ in rows],
+            "field_id": [f["id"] for _, f in rows],
+            "name": [f["name"] for _, f in rows],
+            "type": [f["type"] for _, f in rows],
+            "options": [json.dumps(f["options"], ensure_ascii=False) for _, f in rows],
+            "updated_at": pa.array([started] * len(rows), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    log = pa.table(
+        {
+            "run_id": [summary.run_id] * len(summary.tables),
+            "started_at": pa.array([started] * len(summary.tables), pa.timestamp("us", tz="UTC")),
+            "table_id": [t.table_id for t in summary.tables],
+            "table": [t.table for t in summary.tables],
+            "destination": [t.destination for t in summary.tables],
+            "mode": [t.mode for t in summary.tables],
+            "table_run": pa.array([t.run for t in summary.tables], pa.int64()),
+            "records_read": pa.array([t.records_read for t in summary.tables], pa.int64()),
+            "upserted": pa.array([t.upserted for t in summary.tables], pa.int64()),
+            "deleted": pa.array([t.deleted for t in summary.tables], pa.int64()),
+            "requests": pa.array([t.requests for t in summary.tables], pa.int64()),
+            "rate_limited": pa.array([t.rate_limited for t in summary.tables], pa.int64()),
+            "seconds": pa.array([t.seconds for t in summary.tables], pa.float64()),
+            "status": [t.status for t in summary.tables],
+            "error": [t.error for t in summary.tables],
+        }
+    )
+    write_deltalake(
+        str(lakehouse / TABLES_TABLE), tables, mode="overwrite", schema_mode="overwrite"
+    )
+    write_deltalake(
+        str(lakehouse / FIELDS_TABLE), fields, mode="overwrite", schema_mode="overwrite"
+    )
+    write_deltalake(str(lakehouse / LOG_TABLE), log, mode="append")

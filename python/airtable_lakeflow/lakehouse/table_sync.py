@@ -1,0 +1,258 @@
+"""Sync one Airtable table into one Delta table (SCD type 1: upsert by record id).
+
+One run: load the state from the Delta log, read from Airtable (everything, or for cdc only
+what changed since the watermark minus the lookback), keep every field in the column it had
+(renames cannot move data), merge by `id`, and commit the new state in the same Delta commit.
+A cdc run then sweeps for deleted records on its schedule (ids only), in a second commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from airtable_lakeflow.client import Airtable
+from airtable_lakeflow.lakehouse.delta_types import to_delta
+from airtable_lakeflow.lakehouse.plan import TablePlan
+from airtable_lakeflow.lakehouse.state import TableState, commit_properties, load_state
+
+RUN_COLUMN = "_airtable_run"
+SYNCED_AT_COLUMN = "_airtable_synced_at"
+RESCUED_COLUMN = "_rescued_data"
+
+
+@dataclass
+class TableResult:
+    table_id: str
+    table: str
+    destination: str
+    mode: str
+    run: int
+    records_read: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    requests: int = 0
+    rate_limited: int = 0
+    seconds: float = 0.0
+    swept: bool = False
+    status: str = "ok"
+    error: str = ""
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        utc = value.astimezone(datetime.timezone.utc)
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return value.isoformat()
+
+
+def _formula_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _field_ref(name: str) -> str:
+    return "{" + name.replace("}", "\\}") + "}"
+
+
+def _column_map(layout: dict[str, Any], known: dict[str, str]) -> dict[str, str]:
+    """Field id → column: known fields keep their column; new ones get a free name."""
+    mapping = dict(known)
+    taken = {c.lower() for c in mapping.values()} | {"id", "created_time", RESCUED_COLUMN}
+    for column in layout["columns"]:
+        fid = column["field_id"]
+        if not fid or fid in mapping:
+            continue
+        name, n = column["name"], 2
+        while name.lower() in taken:
+            name, n = f"{column['name']}_{n}", n + 1
+        mapping[fid] = name
+        taken.add(name.lower())
+    return mapping
+
+
+def _rename(table: pa.Table, layout: dict[str, Any], mapping: dict[str, str]) -> pa.Table:
+    by_name = {c["name"]: c["field_id"] for c in layout["columns"]}
+    return table.rename_columns([mapping.get(by_name.get(n) or "", n) for n in table.column_names])
+
+
+def _rescue_column(table: pa.Table, name: str) -> pa.Table:
+    """Moves a column whose type changed beyond a safe cast into _rescued_data, as JSON."""
+    values = table[name].to_pylist()
+    rescued = table[RESCUED_COLUMN].to_pylist()
+    merged = []
+    for value, old in zip(values, rescued, strict=True):
+        if value is None:
+            merged.append(old)
+            continue
+        data = json.loads(old) if old else {}
+        data[name] = value
+        merged.append(json.dumps(data, default=str, ensure_ascii=False))
+    table = table.set_column(
+        table.column_names.index(RESCUED_COLUMN), RESCUED_COLUMN, pa.array(merged, pa.string())
+    )
+    return table.drop_columns([name])
+
+
+def _align(table: pa.Table, target: pa.Schema) -> pa.Table:
+    """Source columns in the target's types (cast, else rescued); target columns the source lacks
+    (deleted fields) as nulls; new source columns kept (the merge adds them)."""
+    for field in target:
+        if field.name not in table.column_names:
+            table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            continue
+        column = table[field.name]
+        if column.type.equals(field.type):
+            continue
+        try:
+            cast = pc.cast(column, field.type, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = _rescue_column(table, field.name)
+            table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            continue
+        table = table.set_column(table.column_names.index(field.name), field.name, cast)
+    return table
+
+
+def _target_schema(path: Path) -> pa.Schema | None:
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(str(path)):
+        return None
+    return pa.schema(DeltaTable(str(path)).schema().to_arrow())
+
+
+def sync_table(
+    at: Airtable, base_id: str, plan: TablePlan, lakehouse: Path, started: datetime.datetime
+) -> TableResult:
+    from deltalake import DeltaTable, write_deltalake
+
+    clock = time.monotonic()
+    path = lakehouse.joinpath(*plan.destination.split("."))
+    state = load_state(path, plan.table_id) or TableState(plan.table_id)
+    config = plan.configuration
+    run = state.run + 1
+    result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
+
+    incremental = plan.mode == "cdc" and state.cursor is not None and state.mode == "cdc"
+    formula = config.filter_formula
+    if incremental:
+        since = datetime.datetime.fromisoformat(state.cursor.replace("Z", "+00:00"))
+        since -= datetime.timedelta(seconds=config.lookback_seconds)
+        cursor_ref = _field_ref(plan.cursor_field_name or "")
+        window = f"IS_AFTER({cursor_ref}, DATETIME_PARSE({_formula_string(_iso(since))}))"
+        formula = f"AND({formula}, {window})" if formula else window
+    read = at.open(
+        base_id,
+        plan.table_id,
+        fields=list(config.fields) or None,
+        view=config.view,
+        formula=formula,
+    )
+    reader = read.batches()
+    data = pa.Table.from_batches(list(reader), schema=reader.schema)
+    progress = read.progress()
+    result.records_read = data.num_rows
+    result.requests += progress.get("requests", 0)
+    result.rate_limited += progress.get("rate_limited", 0)
+
+    mapping = _column_map(read.layout, state.columns)
+    data = _rename(data, read.layout, mapping)
+    data = data.append_column(RUN_COLUMN, pa.array([run] * data.num_rows, pa.int64()))
+    data = data.append_column(
+        SYNCED_AT_COLUMN, pa.array([started] * data.num_rows, pa.timestamp("us", tz="UTC"))
+    )
+    data = to_delta(data)
+
+    cursor = state.cursor
+    if plan.cursor_field_id and plan.cursor_field_id in mapping and data.num_rows:
+        seen = pc.max(data[mapping[plan.cursor_field_id]]).as_py()
+        if seen is not None:
+            seen_iso = _iso(seen)
+            cursor = seen_iso if cursor is None or seen_iso > cursor else cursor
+    full_read = not incremental
+    new_state = TableState(
+        table_id=plan.table_id,
+        run=run,
+        mode=plan.mode,
+        cursor=cursor,
+        columns=mapping,
+        last_sweep_run=run if full_read else state.last_sweep_run,
+        last_refresh_run=run if full_read else state.last_refresh_run,
+    )
+
+    target = _target_schema(path)
+    if target is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_deltalake(
+            str(path), data, mode="append", commit_properties=commit_properties(new_state)
+        )
+        result.upserted = data.num_rows
+    else:
+        data = _align(data, target)
+        merger = (
+            DeltaTable(str(path))
+            .merge(
+                data,
+                "t.id = s.id",
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=commit_properties(new_state),
+            )
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+        )
+        if full_read:  # a full read is a snapshot: what it did not return is gone
+            merger = merger.when_not_matched_by_source_delete()
+        metrics = merger.execute()
+        result.upserted = metrics["num_target_rows_inserted"] + metrics["num_target_rows_updated"]
+        result.deleted = metrics["num_target_rows_deleted"]
+    result.swept = full_read
+
+    if incremental and run - state.last_sweep_run >= config.delete_sweep_every:
+        deleted, requests = _sweep_deletes(at, base_id, plan, path, new_state)
+        result.deleted += deleted
+        result.requests += requests
+        result.swept = True
+    result.seconds = time.monotonic() - clock
+    return result
+
+
+def _sweep_deletes(
+    at: Airtable, base_id: str, plan: TablePlan, path: Path, state: TableState
+) -> tuple[int, int]:
+    """Reads only record ids (and the primary field) and deletes the rows whose record is gone,
+    in one commit. Returns (rows deleted, requests made)."""
+    from deltalake import DeltaTable
+
+    config = plan.configuration
+    sweep = at.open(
+        base_id,
+        plan.table_id,
+        fields=[plan.primary_field_id] if plan.primary_field_id else None,
+        view=config.view,
+        formula=config.filter_formula,
+    )
+    ids = sweep.batches().read_all()
+    state.last_sweep_run = state.run
+    source = pa.table({"id": ids["id"]})
+    metrics = (
+        DeltaTable(str(path))
+        .merge(
+            source,
+            "t.id = s.id",
+            source_alias="s",
+            target_alias="t",
+            commit_properties=commit_properties(state),
+        )
+        .when_not_matched_by_source_delete()
+        .execute()
+    )
+    return int(metrics["num_target_rows_deleted"]), sweep.progress().get("requests", 0)
