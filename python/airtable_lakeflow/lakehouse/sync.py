@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
+from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.plan import TablePlan, plan_spec
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.spec import PipelineSpec
@@ -105,6 +106,7 @@ def run_sync(
 
     with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
         summary.tables = list(pool.map(one, plans))
+    crash_point("before_metadata")
     _write_metadata(lakehouse, schema, plans, summary, started)
     return summary
 

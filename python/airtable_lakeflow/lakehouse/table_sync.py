@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airtable_lakeflow.client import Airtable
+from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_types import to_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
 from airtable_lakeflow.lakehouse.state import TableState, commit_properties, load_state
@@ -156,7 +157,11 @@ def sync_table(
         formula=formula,
     )
     reader = read.batches()
-    data = pa.Table.from_batches(list(reader), schema=reader.schema)
+    batches = []
+    for batch in reader:
+        batches.append(batch)
+        crash_point("batch_read")
+    data = pa.Table.from_batches(batches, schema=reader.schema)
     progress = read.progress()
     result.records_read = data.num_rows
     result.requests += progress.get("requests", 0)
@@ -187,6 +192,7 @@ def sync_table(
         last_refresh_run=run if full_read else state.last_refresh_run,
     )
 
+    crash_point("before_commit")
     target = _target_schema(path)
     if target is None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,6 +221,7 @@ def sync_table(
         result.upserted = metrics["num_target_rows_inserted"] + metrics["num_target_rows_updated"]
         result.deleted = metrics["num_target_rows_deleted"]
     result.swept = full_read
+    crash_point("after_commit")
 
     if incremental and run - state.last_sweep_run >= config.delete_sweep_every:
         deleted, requests = _sweep_deletes(at, base_id, plan, path, new_state)
@@ -243,6 +250,7 @@ def _sweep_deletes(
     ids = sweep.batches().read_all()
     state.last_sweep_run = state.run
     source = pa.table({"id": ids["id"]})
+    crash_point("before_sweep_commit")
     metrics = (
         DeltaTable(str(path))
         .merge(
