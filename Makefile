@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 all: build
 
 help:
-	@echo "make demo    start the emulator with the demo base and show what it serves"
+	@echo "make demo    sync the emulator's demo base into ./lakehouse, change it, sync again"
 	@echo "make test    build everything and run every test (C++ and Python)"
 	@echo "make bench   run the benchmarks and print ratios (see benchmarks/RESULTS.md)"
 	@echo "make lint    clang-format check, clang-tidy and ruff"

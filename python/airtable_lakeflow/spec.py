@@ -356,14 +356,20 @@ def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
             if all_tables is not None:
                 raise ConfigError(f"{path}.all_tables: given twice; keep one.")
             all_tables = _all_tables(item["all_tables"], f"{path}.all_tables")
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str | None, ...], str] = {}
     for i, table in enumerate(tables):
-        if table.source_table in seen:
+        # One source may feed several destinations (say SCD 1 and SCD 2), never one twice.
+        key = (
+            table.destination_catalog,
+            table.destination_schema,
+            table.destination_table or table.source_table,
+        )
+        if key in seen:
             raise ConfigError(
-                f"objects[{i}].table.source_table: {table.source_table!r} is already listed at "
-                f"{seen[table.source_table]}."
+                f"objects[{i}].table: writes the same destination as {seen[key]}; give it "
+                "another destination_table."
             )
-        seen[table.source_table] = f"objects[{i}]"
+        seen[key] = f"objects[{i}]"
     return PipelineSpec(connection, connection_name, tuple(tables), all_tables, source)
 
 

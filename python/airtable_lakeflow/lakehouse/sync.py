@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow.client import Airtable
-from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
+from airtable_lakeflow.errors import AirtableLakeflowError
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.plan import TablePlan, plan_spec
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
@@ -55,20 +55,6 @@ class SyncSummary:
         }
 
 
-def _check_supported(plans: list[TablePlan]) -> None:
-    for plan in plans:
-        if plan.configuration.scd_type != "SCD_TYPE_1":
-            raise ConfigError(
-                f"table '{plan.table_name}': scd_type {plan.configuration.scd_type} is not "
-                "supported by the local sync yet; use SCD_TYPE_1 (upsert)."
-            )
-        if plan.mode == "append":
-            raise ConfigError(
-                f"table '{plan.table_name}': append mode is not supported by the local sync "
-                "yet; use mode: cdc or snapshot."
-            )
-
-
 def run_sync(
     spec: PipelineSpec,
     lakehouse: Path,
@@ -91,7 +77,6 @@ def run_sync(
     )
     if dry_run:
         return summary
-    _check_supported(plans)
     lakehouse.mkdir(parents=True, exist_ok=True)
 
     def one(plan: TablePlan) -> TableResult:
@@ -100,6 +85,9 @@ def run_sync(
         except AirtableLakeflowError as error:
             result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
             result.status, result.error = "failed", str(error)
+        except Exception as error:  # a bug or a storage problem: report it, sync the others
+            result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
+            result.status, result.error = "failed", f"{type(error).__name__}: {error}"
         if on_table_done is not None:
             on_table_done(result)
         return result

@@ -1,9 +1,10 @@
-"""Sync one Airtable table into one Delta table (SCD type 1: upsert by record id).
+"""Sync one Airtable table into one Delta table.
 
-One run: load the state from the Delta log, read from Airtable (everything, or for cdc only
-what changed since the watermark minus the lookback), keep every field in the column it had
-(renames cannot move data), merge by `id`, and commit the new state in the same Delta commit.
-A cdc run then sweeps for deleted records on its schedule (ids only), in a second commit.
+One run: load the state from the Delta log, read from Airtable (everything; for cdc only what
+changed since the watermark minus the lookback; for append only what was created since),
+keep every field in the column it had (renames cannot move data), write it the way the table's
+scd_type says (`writers`), and commit the new state in the same Delta commit. An incremental
+cdc run then sweeps for deleted records on its schedule (ids only), in a second commit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airtable_lakeflow.client import Airtable
+from airtable_lakeflow.errors import ConfigError
+from airtable_lakeflow.lakehouse import writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_types import to_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
@@ -105,6 +108,8 @@ def _align(table: pa.Table, target: pa.Schema) -> pa.Table:
     """Source columns in the target's types (cast, else rescued); target columns the source lacks
     (deleted fields) as nulls; new source columns kept (the merge adds them)."""
     for field in target:
+        if field.name.startswith("__") or field.name == "_airtable_row_hash":
+            continue  # history bookkeeping (SCD type 2), written by the writer
         if field.name not in table.column_names:
             table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
             continue
@@ -129,11 +134,41 @@ def _target_schema(path: Path) -> pa.Schema | None:
     return pa.schema(DeltaTable(str(path)).schema().to_arrow())
 
 
+def _window(plan: TablePlan, state: TableState) -> str | None:
+    """The incremental filter for this run, or None for a full read."""
+    if state.cursor is None or state.mode != plan.mode or plan.mode not in ("cdc", "append"):
+        return None
+    since = datetime.datetime.fromisoformat(state.cursor.replace("Z", "+00:00"))
+    since -= datetime.timedelta(seconds=plan.configuration.lookback_seconds)
+    ref = "CREATED_TIME()" if plan.mode == "append" else _field_ref(plan.cursor_field_name or "")
+    return f"IS_AFTER({ref}, DATETIME_PARSE({_formula_string(_iso(since))}))"
+
+
+def _cursor_column(plan: TablePlan, mapping: dict[str, str]) -> str | None:
+    if plan.mode == "append":
+        return "created_time"
+    if plan.cursor_field_id:
+        return mapping.get(plan.cursor_field_id)
+    return None
+
+
+def _sequence_column(plan: TablePlan, mapping: dict[str, str], data: pa.Table) -> str | None:
+    """The column that orders versions (SCD type 2): sequence_by (a column or field name),
+    else the cursor; None: the sync time."""
+    wanted = plan.configuration.sequence_by
+    if wanted:
+        if wanted in data.column_names:
+            return wanted
+        raise ConfigError(
+            f"sequence_by: {wanted!r} is not a column of {plan.destination}; its columns: "
+            f"{', '.join(data.column_names)}."
+        )
+    return _cursor_column(plan, mapping)
+
+
 def sync_table(
     at: Airtable, base_id: str, plan: TablePlan, lakehouse: Path, started: datetime.datetime
 ) -> TableResult:
-    from deltalake import DeltaTable, write_deltalake
-
     clock = time.monotonic()
     path = lakehouse.joinpath(*plan.destination.split("."))
     state = load_state(path, plan.table_id) or TableState(plan.table_id)
@@ -141,20 +176,12 @@ def sync_table(
     run = state.run + 1
     result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
 
-    incremental = plan.mode == "cdc" and state.cursor is not None and state.mode == "cdc"
+    window = _window(plan, state)
     formula = config.filter_formula
-    if incremental:
-        since = datetime.datetime.fromisoformat(state.cursor.replace("Z", "+00:00"))
-        since -= datetime.timedelta(seconds=config.lookback_seconds)
-        cursor_ref = _field_ref(plan.cursor_field_name or "")
-        window = f"IS_AFTER({cursor_ref}, DATETIME_PARSE({_formula_string(_iso(since))}))"
+    if window:
         formula = f"AND({formula}, {window})" if formula else window
     read = at.open(
-        base_id,
-        plan.table_id,
-        fields=list(config.fields) or None,
-        view=config.view,
-        formula=formula,
+        base_id, plan.table_id, fields=list(config.fields) or None, view=config.view, formula=formula
     )
     reader = read.batches()
     batches = []
@@ -175,13 +202,14 @@ def sync_table(
     )
     data = to_delta(data)
 
-    cursor = state.cursor
-    if plan.cursor_field_id and plan.cursor_field_id in mapping and data.num_rows:
-        seen = pc.max(data[mapping[plan.cursor_field_id]]).as_py()
+    cursor = state.cursor if window else None
+    cursor_column = _cursor_column(plan, mapping)
+    if cursor_column and cursor_column in data.column_names and data.num_rows:
+        seen = pc.max(data[cursor_column]).as_py()
         if seen is not None:
             seen_iso = _iso(seen)
             cursor = seen_iso if cursor is None or seen_iso > cursor else cursor
-    full_read = not incremental
+    full_read = window is None
     new_state = TableState(
         table_id=plan.table_id,
         run=run,
@@ -194,51 +222,31 @@ def sync_table(
 
     crash_point("before_commit")
     target = _target_schema(path)
-    if target is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_deltalake(
-            str(path), data, mode="append", commit_properties=commit_properties(new_state)
-        )
-        result.upserted = data.num_rows
-    else:
+    if target is not None:
         data = _align(data, target)
-        merger = (
-            DeltaTable(str(path))
-            .merge(
-                data,
-                "t.id = s.id",
-                source_alias="s",
-                target_alias="t",
-                merge_schema=True,
-                commit_properties=commit_properties(new_state),
-            )
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-        )
-        if full_read:  # a full read is a snapshot: what it did not return is gone
-            merger = merger.when_not_matched_by_source_delete()
-        metrics = merger.execute()
-        result.upserted = metrics["num_target_rows_inserted"] + metrics["num_target_rows_updated"]
-        result.deleted = metrics["num_target_rows_deleted"]
+    writer = writers.for_plan(plan)
+    sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
+    counts = writer(path, commit_properties(new_state), started, sequence).write(
+        data, full_read=full_read and plan.mode != "append"
+    )
+    result.upserted, result.deleted = counts
     result.swept = full_read
     crash_point("after_commit")
 
-    if incremental and run - state.last_sweep_run >= config.delete_sweep_every:
-        deleted, requests = _sweep_deletes(at, base_id, plan, path, new_state)
-        result.deleted += deleted
-        result.requests += requests
-        result.swept = True
+    if plan.mode == "cdc" and not full_read:
+        if run - state.last_sweep_run >= config.delete_sweep_every:
+            new_state.last_sweep_run = run
+            ids, requests = _read_ids(at, base_id, plan)
+            crash_point("before_sweep_commit")
+            result.deleted += writer(path, commit_properties(new_state), started, None).sweep(ids)
+            result.requests += requests
+            result.swept = True
     result.seconds = time.monotonic() - clock
     return result
 
 
-def _sweep_deletes(
-    at: Airtable, base_id: str, plan: TablePlan, path: Path, state: TableState
-) -> tuple[int, int]:
-    """Reads only record ids (and the primary field) and deletes the rows whose record is gone,
-    in one commit. Returns (rows deleted, requests made)."""
-    from deltalake import DeltaTable
-
+def _read_ids(at: Airtable, base_id: str, plan: TablePlan) -> tuple[pa.Array, int]:
+    """Every record id (only the primary field is listed, to keep pages small)."""
     config = plan.configuration
     sweep = at.open(
         base_id,
@@ -247,20 +255,5 @@ def _sweep_deletes(
         view=config.view,
         formula=config.filter_formula,
     )
-    ids = sweep.batches().read_all()
-    state.last_sweep_run = state.run
-    source = pa.table({"id": ids["id"]})
-    crash_point("before_sweep_commit")
-    metrics = (
-        DeltaTable(str(path))
-        .merge(
-            source,
-            "t.id = s.id",
-            source_alias="s",
-            target_alias="t",
-            commit_properties=commit_properties(state),
-        )
-        .when_not_matched_by_source_delete()
-        .execute()
-    )
-    return int(metrics["num_target_rows_deleted"]), sweep.progress().get("requests", 0)
+    ids = sweep.batches().read_all()["id"]
+    return ids.combine_chunks(), sweep.progress().get("requests", 0)

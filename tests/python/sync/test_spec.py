@@ -127,7 +127,7 @@ def test_managed_form_and_defaults(tmp_path: Path) -> None:
                 "connection_name": "c",
                 "objects": [{"table": {"source_table": "T"}}, {"table": {"source_table": "T"}}],
             },
-            r"'T' is already listed at objects\[0\]",
+            r"objects\[1\]\.table: writes the same destination as objects\[0\]",
         ),
         (
             {"connection": {"base_id": "app123"}, "objects": [{"all_tables": {}}]},

@@ -20,11 +20,12 @@ from testing_http import Client
 
 
 def _spec(emu: EmulatorProcess, **configuration: Any) -> Any:
+    return _spec_of(emu, [{"all_tables": {"table_configuration": configuration or None}}])
+
+
+def _spec_of(emu: EmulatorProcess, objects: list[dict[str, Any]]) -> Any:
     return parse_spec(
-        {
-            "connection": {"base_id": emu.base_id, "base_url": emu.url},
-            "objects": [{"all_tables": {"table_configuration": configuration or None}}],
-        }
+        {"connection": {"base_id": emu.base_id, "base_url": emu.url}, "objects": objects}
     )
 
 
@@ -111,25 +112,10 @@ def test_incremental_sync_costs_pages_of_changes_not_of_the_table(
 ) -> None:
     """300 records, 3 changed: the second run lists ceil(3/100) page (+ nothing else)."""
     client = Client(gen)
-    spec = parse_spec(
-        {
-            "connection": {"base_id": gen.base_id, "base_url": gen.url},
-            "objects": [
-                {
-                    "table": {
-                        "source_table": "Table 1",
-                        # The generated records were all modified within five minutes of each
-                        # other, so the default lookback would re-read all of them.
-                        "table_configuration": {
-                            "mode": "cdc",
-                            "delete_sweep_every": 100,
-                            "lookback_seconds": 0,
-                        },
-                    }
-                }
-            ],
-        }
-    )
+    # The generated records were all modified within five minutes of each other, so the
+    # default lookback would re-read all of them.
+    config = {"mode": "cdc", "delete_sweep_every": 100, "lookback_seconds": 0}
+    spec = _spec_of(gen, [{"table": {"source_table": "Table 1", "table_configuration": config}}])
     lakehouse = tmp_path / "lh"
     assert run_sync(spec, lakehouse, client=None).ok
     table = next(
@@ -180,3 +166,65 @@ def test_cli_dry_run_and_json(emu: EmulatorProcess, tmp_path: Path) -> None:
     assert emu.token not in done.stdout + done.stderr
     bad = sync(environ={k: v for k, v in env.items() if k != "AIRTABLE_TOKEN"})
     assert bad.returncode == 2 and "AIRTABLE_TOKEN is not set" in bad.stderr
+
+
+@pytest.mark.usefixtures("token_env")
+def test_scd_type_2_keeps_history_and_append_only_only_adds(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    client = Client(emu)
+    spec = _spec_of(
+        emu,
+        [
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "destination_table": "history",
+                    "table_configuration": {"scd_type": "SCD_TYPE_2"},
+                }
+            },
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "destination_schema": "raw",
+                    "destination_table": "appended",
+                    "table_configuration": {"scd_type": "APPEND_ONLY"},
+                }
+            },
+        ],
+    )
+    lakehouse = tmp_path / "lh"
+    assert run_sync(spec, lakehouse).ok
+    table_id = next(
+        t["id"]
+        for t in client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"]
+        if t["name"] == "Campaigns"
+    )
+    ids = sorted(_source_ids(client, emu, "Campaigns"))
+    emu.advance_clock(60)
+    path = f"/v0/{emu.base_id}/{table_id}"
+    client.request(
+        "PATCH", path, json={"records": [{"id": ids[0], "fields": {"Campaign Name": "v2"}}]}
+    )
+    client.request("DELETE", f"{path}/{ids[1]}")
+    new_id = client.post(path, {"records": [{"fields": {"Campaign Name": "new"}}]}).json()[
+        "records"
+    ][0]["id"]
+    assert run_sync(spec, lakehouse).ok
+    assert run_sync(spec, lakehouse).ok  # nothing changed: nothing added
+
+    history = DeltaTable(str(lakehouse / "history")).to_pyarrow_table().to_pylist()
+    versions = [r for r in history if r["id"] == ids[0]]
+    assert len(versions) == 2
+    old, new = sorted(versions, key=lambda r: r["__START_AT"])
+    assert old["__END_AT"] == new["__START_AT"] and new["__END_AT"] is None
+    assert new["campaign_name"] == "v2"
+    (gone,) = [r for r in history if r["id"] == ids[1]]
+    assert gone["__END_AT"] is not None
+    current = {r["id"] for r in history if r["__END_AT"] is None}
+    assert current == _source_ids(client, emu, "Campaigns")
+    assert len(history) == 20 + 1 + 1  # 20 first versions, one new version, one new record
+
+    appended = _rows(lakehouse / "raw", "appended")
+    assert new_id in appended and ids[1] in appended  # deletes are not applied
+    assert len(appended) == 21
