@@ -138,16 +138,36 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
 
     spec = load_spec(args.spec)
     show = sys.stderr.isatty() and not args.json
+    started = time.monotonic()
+
+    def progress(reads: dict[str, dict[str, int]]) -> None:
+        if not show or not reads:
+            return
+        requests = sum(p.get("requests", 0) for p in reads.values())
+        parts = [
+            f"{name} {p.get('records', 0):,} rec {p.get('pages', 0)} pg"
+            for name, p in reads.items()
+        ]
+        rate = requests / max(time.monotonic() - started, 1e-3)
+        sys.stderr.write("\r\033[K" + " · ".join(parts) + f" · {rate:.1f} req/s")
+        sys.stderr.flush()
 
     def done(result: Any) -> None:
         if show:
             sys.stderr.write(
+                "\r\033[K"
                 f"{result.table}: {result.status}, {result.records_read:,} read, "
                 f"{result.upserted:,} upserted, {result.deleted:,} deleted "
                 f"({result.requests} requests, {result.seconds:.1f} s)\n"
             )
 
-    summary = run_sync(spec, Path(args.lakehouse), dry_run=args.dry_run, on_table_done=done)
+    summary = run_sync(
+        spec,
+        Path(args.lakehouse),
+        dry_run=args.dry_run,
+        on_table_done=done,
+        on_progress=progress,
+    )
     if args.json:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.dry_run:

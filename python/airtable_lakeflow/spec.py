@@ -51,6 +51,7 @@ SYNC_OPTIONS = (
 PIPELINE_OPTIONS = ("scd_type", "primary_keys", "sequence_by", "cluster_by")
 TABLE_CONFIGURATION_KEYS = PIPELINE_OPTIONS + SOURCE_OPTIONS + SYNC_OPTIONS
 DEFAULT_LOOKBACK_SECONDS = 300
+DEFAULT_COMPUTED_REFRESH_EVERY = 24
 _BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -97,7 +98,9 @@ class TableConfiguration:
     cursor_field: str | None = None
     lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS
     delete_sweep_every: int = 1  # runs between id sweeps of cdc tables (1: every run)
-    computed_refresh_every: int = 1  # runs between refreshes of computed fields
+    # runs between full reads of cdc tables with computed fields (formula, rollup, lookup,
+    # count), whose changes do not move lastModifiedTime
+    computed_refresh_every: int = DEFAULT_COMPUTED_REFRESH_EVERY
 
     def source_options(self) -> dict[str, Any]:
         """The options the connector (not the pipeline) consumes."""
@@ -238,7 +241,10 @@ def _configuration(value: Any, path: str) -> TableConfiguration:
         ),
         delete_sweep_every=_int(raw.get("delete_sweep_every"), f"{path}.delete_sweep_every", 1, 1),
         computed_refresh_every=_int(
-            raw.get("computed_refresh_every"), f"{path}.computed_refresh_every", 1, 1
+            raw.get("computed_refresh_every"),
+            f"{path}.computed_refresh_every",
+            DEFAULT_COMPUTED_REFRESH_EVERY,
+            1,
         ),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,8 +62,11 @@ def run_sync(
     *,
     dry_run: bool = False,
     on_table_done: Callable[[TableResult], None] | None = None,
+    on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None,
     client: Airtable | None = None,
 ) -> SyncSummary:
+    """Syncs every planned table. `on_progress` is called about twice a second with
+    {table: {records, pages, requests, …}} for the reads under way."""
     connection = spec.require_local_connection()
     at = client or Airtable(connection.token(), base_url=connection.base_url)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -79,9 +83,11 @@ def run_sync(
         return summary
     lakehouse.mkdir(parents=True, exist_ok=True)
 
+    active: dict[str, Any] = {}
+
     def one(plan: TablePlan) -> TableResult:
         try:
-            result = sync_table(at, connection.base_id, plan, lakehouse, started)
+            result = sync_table(at, connection.base_id, plan, lakehouse, started, active)
         except AirtableLakeflowError as error:
             result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
             result.status, result.error = "failed", str(error)
@@ -92,8 +98,21 @@ def run_sync(
             on_table_done(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
-        summary.tables = list(pool.map(one, plans))
+    finished = threading.Event()
+
+    def report() -> None:
+        while not finished.wait(0.5):
+            if on_progress is not None:
+                on_progress({name: read.progress() for name, read in list(active.items())})
+
+    monitor = threading.Thread(target=report, daemon=True)
+    monitor.start()
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
+            summary.tables = list(pool.map(one, plans))
+    finally:
+        finished.set()
+        monitor.join()
     crash_point("before_metadata")
     _write_metadata(lakehouse, schema, plans, summary, started)
     return summary

@@ -86,22 +86,28 @@ def _rename(table: pa.Table, layout: dict[str, Any], mapping: dict[str, str]) ->
     return table.rename_columns([mapping.get(by_name.get(n) or "", n) for n in table.column_names])
 
 
-def _rescue_column(table: pa.Table, name: str) -> pa.Table:
-    """Moves a column whose type changed beyond a safe cast into _rescued_data, as JSON."""
-    values = table[name].to_pylist()
+def _cast_or_rescue(table: pa.Table, name: str, to: pa.DataType) -> pa.Table:
+    """Casts a column whose field changed type back to the column's type, value by value; a
+    value that does not convert losslessly goes to _rescued_data (as JSON) and its cell is
+    null. Nothing is lost and the Delta column keeps its type."""
+    kept: list[Any] = []
     rescued = table[RESCUED_COLUMN].to_pylist()
-    merged = []
-    for value, old in zip(values, rescued, strict=True):
+    source_type = table[name].type
+    for i, value in enumerate(table[name].to_pylist()):
         if value is None:
-            merged.append(old)
+            kept.append(None)
             continue
-        data = json.loads(old) if old else {}
-        data[name] = value
-        merged.append(json.dumps(data, default=str, ensure_ascii=False))
-    table = table.set_column(
-        table.column_names.index(RESCUED_COLUMN), RESCUED_COLUMN, pa.array(merged, pa.string())
+        try:
+            kept.append(pc.cast(pa.array([value], source_type), to, safe=True)[0].as_py())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            data = json.loads(rescued[i]) if rescued[i] else {}
+            data[name] = value
+            rescued[i] = json.dumps(data, default=str, ensure_ascii=False)
+            kept.append(None)
+    table = table.set_column(table.column_names.index(name), name, pa.array(kept, to))
+    return table.set_column(
+        table.column_names.index(RESCUED_COLUMN), RESCUED_COLUMN, pa.array(rescued, pa.string())
     )
-    return table.drop_columns([name])
 
 
 def _align(table: pa.Table, target: pa.Schema) -> pa.Table:
@@ -119,8 +125,7 @@ def _align(table: pa.Table, target: pa.Schema) -> pa.Table:
         try:
             cast = pc.cast(column, field.type, safe=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = _rescue_column(table, field.name)
-            table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            table = _cast_or_rescue(table, field.name, field.type)
             continue
         table = table.set_column(table.column_names.index(field.name), field.name, cast)
     return table
@@ -134,9 +139,18 @@ def _target_schema(path: Path) -> pa.Schema | None:
     return pa.schema(DeltaTable(str(path)).schema().to_arrow())
 
 
-def _window(plan: TablePlan, state: TableState) -> str | None:
+def _refresh_due(plan: TablePlan, state: TableState, run: int) -> bool:
+    """cdc tables with computed fields get a full read every computed_refresh_every runs:
+    formula, rollup, lookup and count changes do not move lastModifiedTime."""
+    every = plan.configuration.computed_refresh_every
+    return plan.mode == "cdc" and bool(plan.computed_field_ids) and run - state.last_refresh_run >= every
+
+
+def _window(plan: TablePlan, state: TableState, run: int) -> str | None:
     """The incremental filter for this run, or None for a full read."""
     if state.cursor is None or state.mode != plan.mode or plan.mode not in ("cdc", "append"):
+        return None
+    if _refresh_due(plan, state, run):
         return None
     since = datetime.datetime.fromisoformat(state.cursor.replace("Z", "+00:00"))
     since -= datetime.timedelta(seconds=plan.configuration.lookback_seconds)
@@ -167,8 +181,14 @@ def _sequence_column(plan: TablePlan, mapping: dict[str, str], data: pa.Table) -
 
 
 def sync_table(
-    at: Airtable, base_id: str, plan: TablePlan, lakehouse: Path, started: datetime.datetime
+    at: Airtable,
+    base_id: str,
+    plan: TablePlan,
+    lakehouse: Path,
+    started: datetime.datetime,
+    active: dict[str, Any] | None = None,
 ) -> TableResult:
+    """`active` (optional) receives the table's running read, for progress reports."""
     clock = time.monotonic()
     path = lakehouse.joinpath(*plan.destination.split("."))
     state = load_state(path, plan.table_id) or TableState(plan.table_id)
@@ -176,13 +196,15 @@ def sync_table(
     run = state.run + 1
     result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
 
-    window = _window(plan, state)
+    window = _window(plan, state, run)
     formula = config.filter_formula
     if window:
         formula = f"AND({formula}, {window})" if formula else window
     read = at.open(
         base_id, plan.table_id, fields=list(config.fields) or None, view=config.view, formula=formula
     )
+    if active is not None:
+        active[plan.table_name] = read
     reader = read.batches()
     batches = []
     for batch in reader:
@@ -206,8 +228,10 @@ def sync_table(
     cursor_column = _cursor_column(plan, mapping)
     if cursor_column and cursor_column in data.column_names and data.num_rows:
         seen = pc.max(data[cursor_column]).as_py()
-        if seen is not None:
-            seen_iso = _iso(seen)
+        if isinstance(seen, datetime.datetime):
+            # Capped at the run's start, so records edited while this run read others (whose
+            # stamps may be earlier than the largest one read) fall in the next window.
+            seen_iso = _iso(min(seen, started))
             cursor = seen_iso if cursor is None or seen_iso > cursor else cursor
     full_read = window is None
     new_state = TableState(

@@ -228,3 +228,90 @@ def test_scd_type_2_keeps_history_and_append_only_only_adds(
     appended = _rows(lakehouse / "raw", "appended")
     assert new_id in appended and ids[1] in appended  # deletes are not applied
     assert len(appended) == 21
+
+
+@pytest.mark.usefixtures("token_env")
+def test_computed_fields_refresh_on_schedule(emu: EmulatorProcess, tmp_path: Path) -> None:
+    """A lookup changes when the linked record changes, without moving the task's
+    lastModifiedTime: incremental runs miss it, the scheduled full read catches it."""
+    client = Client(emu)
+    spec = _spec_of(
+        emu,
+        [
+            {
+                "table": {
+                    "source_table": "Packaging Tasks",
+                    "table_configuration": {"computed_refresh_every": 2},
+                }
+            }
+        ],
+    )
+    lakehouse = tmp_path / "lh"
+    assert run_sync(spec, lakehouse).ok
+    task = next(r for r in _rows(lakehouse, "packaging_tasks").values() if r["campaign"])
+    campaign_id = task["campaign"][0]
+    tables = client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"]
+    campaigns = next(t for t in tables if t["name"] == "Campaigns")
+    emu.advance_clock(60)
+    client.request(
+        "PATCH",
+        f"/v0/{emu.base_id}/{campaigns['id']}",
+        json={"records": [{"id": campaign_id, "fields": {"Budget ($)": 4321.5}}]},
+    )
+    second = run_sync(spec, lakehouse)  # incremental: the task itself did not change
+    assert second.tables[0].records_read < 40
+    stale = _rows(lakehouse, "packaging_tasks")[task["id"]]["campaign_budget_from_campaign"]
+    assert str(stale[0]) != "4321.500000000000000000"
+    third = run_sync(spec, lakehouse)  # run 3: the refresh is due
+    assert third.tables[0].records_read == 40
+    fresh = _rows(lakehouse, "packaging_tasks")[task["id"]]["campaign_budget_from_campaign"]
+    assert str(fresh[0]) == "4321.500000000000000000"
+
+
+@pytest.mark.usefixtures("token_env")
+def test_a_field_type_change_never_breaks_the_sync(emu: EmulatorProcess, tmp_path: Path) -> None:
+    client = Client(emu)
+    lakehouse = tmp_path / "lh"
+    assert run_sync(_spec(emu, mode="snapshot"), lakehouse).ok
+    tables = client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"]
+    campaigns = next(t for t in tables if t["name"] == "Campaigns")
+    budget = next(f for f in campaigns["fields"] if f["name"] == "Budget ($)")
+    emu.control(
+        "PATCH",
+        f"bases/{emu.base_id}/tables/{campaigns['id']}/fields/{budget['id']}",
+        {"type": "singleLineText"},
+    )
+    ids = sorted(_rows(lakehouse, "campaigns"))
+    client.request(
+        "PATCH",
+        f"/v0/{emu.base_id}/{campaigns['id']}",
+        json={"records": [{"id": ids[0], "fields": {"Budget ($)": "about a thousand"}}]},
+    )
+    after = run_sync(_spec(emu, mode="snapshot"), lakehouse)
+    assert after.ok, after.as_dict()
+    rows = _rows(lakehouse, "campaigns")
+    assert len(rows) == 20
+    assert rows[ids[0]]["budget"] is None  # the text cannot be a decimal: rescued, not lost
+    assert json.loads(rows[ids[0]]["_rescued_data"])["budget"] == "about a thousand"
+    numeric = [r for r in rows.values() if r["budget"] is not None]
+    assert numeric  # numbers stored as text still cast back losslessly
+
+
+@pytest.mark.usefixtures("token_env")
+def test_progress_reports_while_tables_are_read(gen: EmulatorProcess, tmp_path: Path) -> None:
+    gen.configure(rate_limit=True)  # 5 requests/s: the reads take a few seconds
+    spec = _spec_of(gen, [{"all_tables": {}}])
+    seen: list[dict[str, dict[str, int]]] = []
+    done: list[str] = []
+    summary = run_sync(
+        spec,
+        tmp_path / "lh",
+        on_progress=seen.append,
+        on_table_done=lambda r: done.append(r.table),
+    )
+    assert summary.ok
+    assert sorted(done) == ["Table 1", "Table 2", "Table 3"]
+    assert seen, "no progress reported"
+    names = set().union(*(s.keys() for s in seen))
+    assert names <= {"Table 1", "Table 2", "Table 3"} and names
+    assert all(p["records"] <= 300 for s in seen for p in s.values())
