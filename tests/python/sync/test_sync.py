@@ -315,3 +315,65 @@ def test_progress_reports_while_tables_are_read(gen: EmulatorProcess, tmp_path: 
     names = set().union(*(s.keys() for s in seen))
     assert names <= {"Table 1", "Table 2", "Table 3"} and names
     assert all(p["records"] <= 300 for s in seen for p in s.values())
+
+
+@pytest.mark.usefixtures("token_env")
+def test_edits_made_during_a_sync_are_picked_up_by_the_next(
+    gen: EmulatorProcess, tmp_path: Path
+) -> None:
+    client = Client(gen)
+    spec = _spec_of(
+        gen,
+        [
+            {
+                "table": {
+                    "source_table": "Table 1",
+                    "table_configuration": {"mode": "cdc", "lookback_seconds": 0},
+                }
+            }
+        ],
+    )
+    lakehouse = tmp_path / "lh"
+    assert run_sync(spec, lakehouse).ok
+    table = next(
+        t
+        for t in client.get(f"/v0/meta/bases/{gen.base_id}/tables").json()["tables"]
+        if t["name"] == "Table 1"
+    )
+    ids = sorted(_rows(lakehouse, "table_1"))
+    gen.advance_clock(60)
+    path = f"/v0/{gen.base_id}/{table['id']}"
+    # Make this run read everything (a refresh) slowly, and edit records while it reads.
+    gen.configure(latency_ms="400")
+    edited: list[str] = []
+
+    def edit_while_reading(reads: dict[str, dict[str, int]]) -> None:
+        if not edited and reads.get("Table 1", {}).get("pages", 0) >= 1:
+            edited.extend([ids[0], ids[-1]])
+            client.request(
+                "PATCH",
+                path,
+                json={"records": [{"id": i, "fields": {"Name": f"during {i}"}} for i in edited]},
+            )
+
+    full = _spec_of(
+        gen,
+        [
+            {
+                "table": {
+                    "source_table": "Table 1",
+                    "table_configuration": {
+                        "mode": "cdc",
+                        "lookback_seconds": 0,
+                        "computed_refresh_every": 1,
+                    },
+                }
+            }
+        ],
+    )
+    assert run_sync(full, lakehouse, on_progress=edit_while_reading).ok
+    assert edited, "the edit hook never ran"
+    gen.configure(latency_ms="0")
+    assert run_sync(spec, lakehouse).ok
+    rows = _rows(lakehouse, "table_1")
+    assert all(rows[i]["name"] == f"during {i}" for i in edited)
