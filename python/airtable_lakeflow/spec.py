@@ -47,6 +47,7 @@ SYNC_OPTIONS = (
     "lookback_seconds",
     "delete_sweep_every",
     "computed_refresh_every",
+    "follow_renames",
 )
 PIPELINE_OPTIONS = ("scd_type", "primary_keys", "sequence_by", "cluster_by")
 TABLE_CONFIGURATION_KEYS = PIPELINE_OPTIONS + SOURCE_OPTIONS + SYNC_OPTIONS
@@ -101,6 +102,8 @@ class TableConfiguration:
     # runs between full reads of cdc tables with computed fields (formula, rollup, lookup,
     # count), whose changes do not move lastModifiedTime
     computed_refresh_every: int = DEFAULT_COMPUTED_REFRESH_EVERY
+    # rename a column when its Airtable field is renamed (rewrites the Delta table)
+    follow_renames: bool = False
 
     def source_options(self) -> dict[str, Any]:
         """The options the connector (not the pipeline) consumes."""
@@ -211,6 +214,14 @@ def _int(value: Any, path: str, default: int, low: int) -> int:
     return value
 
 
+def _bool(value: Any, path: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}.")
+    return value
+
+
 def _configuration(value: Any, path: str) -> TableConfiguration:
     if value is None:
         return TableConfiguration()
@@ -246,6 +257,7 @@ def _configuration(value: Any, path: str) -> TableConfiguration:
             DEFAULT_COMPUTED_REFRESH_EVERY,
             1,
         ),
+        follow_renames=_bool(raw.get("follow_renames"), f"{path}.follow_renames"),
     )
 
 

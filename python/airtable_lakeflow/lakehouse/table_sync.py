@@ -81,6 +81,40 @@ def _column_map(layout: dict[str, Any], known: dict[str, str]) -> dict[str, str]
     return mapping
 
 
+def _follow_renames(
+    path: Path, layout: dict[str, Any], mapping: dict[str, str], state: TableState
+) -> dict[str, str]:
+    """Renames the columns of renamed fields to their new names (follow_renames), rewriting
+    the Delta table in one commit that also carries the new column map. delta-rs has no
+    column-mapping rename, so this costs a rewrite of the table."""
+    from deltalake import DeltaTable, write_deltalake
+
+    wanted = {c["field_id"]: c["name"] for c in layout["columns"] if c["field_id"]}
+    renamed = dict(mapping)
+    taken = {c.lower() for c in mapping.values()}
+    moves: dict[str, str] = {}
+    for fid, column in mapping.items():
+        target = wanted.get(fid)
+        if target and target != column and target.lower() not in taken:
+            moves[column] = target
+            renamed[fid] = target
+            taken.discard(column.lower())
+            taken.add(target.lower())
+    if not moves or not DeltaTable.is_deltatable(str(path)):
+        return renamed
+    table = DeltaTable(str(path)).to_pyarrow_table()
+    table = table.rename_columns([moves.get(n, n) for n in table.column_names])
+    after = TableState(**{**state.__dict__, "columns": renamed})
+    write_deltalake(
+        str(path),
+        table,
+        mode="overwrite",
+        schema_mode="overwrite",
+        commit_properties=commit_properties(after),
+    )
+    return renamed
+
+
 def _rename(table: pa.Table, layout: dict[str, Any], mapping: dict[str, str]) -> pa.Table:
     by_name = {c["name"]: c["field_id"] for c in layout["columns"]}
     return table.rename_columns([mapping.get(by_name.get(n) or "", n) for n in table.column_names])
@@ -217,6 +251,8 @@ def sync_table(
     result.rate_limited += progress.get("rate_limited", 0)
 
     mapping = _column_map(read.layout, state.columns)
+    if config.follow_renames and state.columns:
+        mapping = _follow_renames(path, read.layout, mapping, state)
     data = _rename(data, read.layout, mapping)
     data = data.append_column(RUN_COLUMN, pa.array([run] * data.num_rows, pa.int64()))
     data = data.append_column(

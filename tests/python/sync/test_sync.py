@@ -377,3 +377,30 @@ def test_edits_made_during_a_sync_are_picked_up_by_the_next(
     assert run_sync(spec, lakehouse).ok
     rows = _rows(lakehouse, "table_1")
     assert all(rows[i]["name"] == f"during {i}" for i in edited)
+
+
+@pytest.mark.usefixtures("token_env")
+def test_follow_renames_renames_the_column(emu: EmulatorProcess, tmp_path: Path) -> None:
+    client = Client(emu)
+    spec = _spec_of(
+        emu,
+        [{"table": {"source_table": "Campaigns", "table_configuration": {"follow_renames": True}}}],
+    )
+    lakehouse = tmp_path / "lh"
+    assert run_sync(spec, lakehouse).ok
+    before = _rows(lakehouse, "campaigns")
+    campaigns = next(
+        t
+        for t in client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"]
+        if t["name"] == "Campaigns"
+    )
+    field = next(f for f in campaigns["fields"] if f["name"] == "Campaign Name")
+    meta = f"/v0/meta/bases/{emu.base_id}/tables/{campaigns['id']}/fields/{field['id']}"
+    assert client.request("PATCH", meta, json={"name": "Title"}).ok
+    assert run_sync(spec, lakehouse).ok
+    after = _rows(lakehouse, "campaigns")
+    some = next(iter(before))
+    assert "campaign_name" not in after[some]
+    assert after[some]["title"] == before[some]["campaign_name"]  # history moved with it
+    state = load_state(lakehouse / "campaigns", campaigns["id"])
+    assert state is not None and state.columns[field["id"]] == "title"
