@@ -39,7 +39,7 @@ EXIT_LIMITED = 5
 EXIT_CODES_HELP = f"""\
 exit codes:
   {EXIT_OK}  success
-  {EXIT_FAILED}  failure (Airtable errors after retries, a check that did not pass)
+  {EXIT_FAILED}  failure (Airtable errors after retries, a failed check, a table that did not sync)
   {EXIT_USAGE}  bad usage or configuration, no token (the message names what to fix)
   {EXIT_ACCESS}  token invalid, or without the scope / base access needed
   {EXIT_NOT_FOUND}  base, table or field not found

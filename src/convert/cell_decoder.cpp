@@ -38,6 +38,9 @@ std::optional<int128> number_scaled(element value, int scale) {
       if (!std::isfinite(number)) {
         return std::nullopt;
       }
+      if (const auto fast = scaled_exactly(number, scale)) {
+        return fast;
+      }
       char buffer[32];
       return scaled_decimal(shortest_text(number, buffer), scale);
     }

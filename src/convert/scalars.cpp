@@ -1,7 +1,9 @@
 #include "airtable_lakeflow/convert/scalars.hpp"
 
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 
 namespace airtable_lakeflow::convert {
 
@@ -175,6 +177,29 @@ std::optional<int128> scaled_decimal(std::string_view text, int scale) {
   }
   const int128 out = mantissa * pow10(shift);
   return negative ? -out : out;
+}
+
+// The common case without text: n = rint(v·10^s) with |n| < 2^52 and n / 10^s == v. Then n·10^-s
+// is the only decimal with s fraction digits that reads back as v (its neighbours are 10^-s
+// apart, more than v's rounding interval), so it is what the shortest text would give.
+std::optional<int128> scaled_exactly(double number, int scale) {
+  static constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                                    1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                                    1e14, 1e15, 1e16, 1e17, 1e18};
+  constexpr double kLimit = 4503599627370496.0;  // 2^52
+  if (scale < 0 || scale >= static_cast<int>(kPow10.size())) {
+    return std::nullopt;
+  }
+  const double power = kPow10[static_cast<size_t>(scale)];
+  const double scaled = number * power;
+  if (!(std::fabs(scaled) < kLimit)) {
+    return std::nullopt;
+  }
+  const double rounded = std::nearbyint(scaled);
+  if (rounded / power != number) {
+    return std::nullopt;
+  }
+  return static_cast<int128>(static_cast<int64_t>(rounded));
 }
 
 std::string_view shortest_text(double value, char (&buffer)[32]) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 namespace airtable_lakeflow::convert {
 namespace {
 
@@ -62,6 +65,40 @@ TEST(Scalars, ShortestTextRoundTrips) {
   EXPECT_EQ(shortest_text(121.000000001, buffer), "121.000000001");
   EXPECT_EQ(shortest_text(1e-7, buffer), "1e-07");
   EXPECT_EQ(scaled_decimal(shortest_text(1e-7, buffer), 8), 10);
+}
+
+}  // namespace
+}  // namespace airtable_lakeflow::convert
+
+namespace airtable_lakeflow::convert {
+namespace {
+
+// The fast path must agree with the exact text path whenever it answers.
+TEST(Scalars, FastDecimalPathAgreesWithTheTextPath) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> digits(-99'999'999'999, 99'999'999'999);
+  std::uniform_int_distribution<int> scales(0, 12);
+  std::uniform_real_distribution<double> any(-1e9, 1e9);
+  int answered = 0;
+  for (int i = 0; i < 200'000; ++i) {
+    const int scale = scales(rng);
+    // Half decimals as Airtable stores them, half arbitrary doubles (formula results).
+    const double number =
+        (i % 2 == 0) ? static_cast<double>(digits(rng)) / std::pow(10.0, scales(rng)) : any(rng);
+    const auto fast = scaled_exactly(number, scale);
+    if (!fast) {
+      continue;
+    }
+    ++answered;
+    char buffer[32];
+    const auto slow = scaled_decimal(shortest_text(number, buffer), scale);
+    ASSERT_TRUE(slow) << number << " scale " << scale;
+    ASSERT_TRUE(*fast == *slow) << number << " scale " << scale;
+  }
+  EXPECT_GT(answered, 20'000);
+  EXPECT_EQ(scaled_exactly(0.1 + 0.2, 2), std::nullopt);  // 0.30000000000000004 needs 17
+  EXPECT_EQ(scaled_exactly(1234.5, 2), int128{123450});
+  EXPECT_EQ(scaled_exactly(-0.5, 2), int128{-50});
 }
 
 }  // namespace
