@@ -1,0 +1,241 @@
+"""How a batch of records read from Airtable lands in its Delta table, per scd_type. Each
+write is one Delta commit that also carries the table's new state (`commit_properties`).
+
+- `Upsert` (SCD_TYPE_1): MERGE on `id`: update, insert; after a full read also delete the
+  rows the read did not return.
+- `History` (SCD_TYPE_2): a changed record closes its current row (`__END_AT`) and gets a new
+  one (`__START_AT` = its sequence value); a deleted record's current row is closed. Change is
+  detected by a hash of the row's values, so re-reading an unchanged record adds nothing.
+- `Append` (APPEND_ONLY): new records are inserted once; nothing is updated or deleted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from airtable_lakeflow.lakehouse.plan import TablePlan
+
+START_AT = "__START_AT"
+END_AT = "__END_AT"
+ROW_HASH = "_airtable_row_hash"
+_MERGE_KEY = "__merge_key"
+_CLOSE_AT = "__close_at"
+_NOT_HASHED = {"_airtable_run", "_airtable_synced_at", START_AT, END_AT, ROW_HASH}
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+class Writer:
+    def __init__(self, path: Path, commit: Any, started: datetime.datetime, sequence: str | None):
+        self.path, self.commit, self.started, self.sequence = path, commit, started, sequence
+
+    def exists(self) -> bool:
+        from deltalake import DeltaTable
+
+        return DeltaTable.is_deltatable(str(self.path))
+
+    def create(self, data: pa.Table) -> None:
+        from deltalake import write_deltalake
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_deltalake(str(self.path), data, mode="append", commit_properties=self.commit)
+
+    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def sweep(self, ids: pa.Array) -> int:
+        """Handles records whose id is no longer in `ids`; returns the rows affected."""
+        raise NotImplementedError
+
+
+class Upsert(Writer):
+    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+        from deltalake import DeltaTable
+
+        if not self.exists():
+            self.create(data)
+            return data.num_rows, 0
+        merger = (
+            DeltaTable(str(self.path))
+            .merge(data, "t.id = s.id", source_alias="s", target_alias="t", merge_schema=True,
+                   commit_properties=self.commit)
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+        )
+        if full_read:  # a full read is a snapshot: what it did not return is gone
+            merger = merger.when_not_matched_by_source_delete()
+        m = merger.execute()
+        return m["num_target_rows_inserted"] + m["num_target_rows_updated"], m[
+            "num_target_rows_deleted"
+        ]
+
+    def sweep(self, ids: pa.Array) -> int:
+        from deltalake import DeltaTable
+
+        m = (
+            DeltaTable(str(self.path))
+            .merge(pa.table({"id": ids}), "t.id = s.id", source_alias="s", target_alias="t",
+                   commit_properties=self.commit)
+            .when_not_matched_by_source_delete()
+            .execute()
+        )
+        return int(m["num_target_rows_deleted"])
+
+
+class Append(Writer):
+    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+        from deltalake import DeltaTable
+
+        if not self.exists():
+            self.create(data)
+            return data.num_rows, 0
+        m = (
+            DeltaTable(str(self.path))
+            .merge(data, "t.id = s.id", source_alias="s", target_alias="t", merge_schema=True,
+                   commit_properties=self.commit)
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        return m["num_target_rows_inserted"], 0
+
+    def sweep(self, ids: pa.Array) -> int:
+        return 0
+
+
+def _row_hashes(data: pa.Table) -> pa.Array:
+    """A hash of each row's values; null cells are left out, so a new (empty) column does not
+    make every record look changed."""
+    columns = [c for c in data.column_names if c not in _NOT_HASHED]
+    out = []
+    for row in data.select(columns).to_pylist():
+        present = {k: v for k, v in row.items() if v is not None}
+        text = json.dumps(present, sort_keys=True, default=str, ensure_ascii=False)
+        out.append(hashlib.sha256(text.encode()).hexdigest())
+    return pa.array(out, pa.string())
+
+
+class History(Writer):
+    def _sequence_values(self, data: pa.Table) -> pa.Array:
+        now = pa.array([self.started] * data.num_rows, TIMESTAMP)
+        if not self.sequence or self.sequence not in data.column_names:
+            return now
+        values = data[self.sequence].cast(TIMESTAMP) if pa.types.is_timestamp(
+            data[self.sequence].type
+        ) else None
+        if values is None:
+            return now
+        import pyarrow.compute as pc
+
+        return pc.coalesce(values.combine_chunks(), now)
+
+    def _current(self) -> dict[str, str]:
+        """id → row hash of the current (open) rows."""
+        from deltalake import DeltaTable
+
+        import pyarrow.dataset as ds
+
+        dataset = DeltaTable(str(self.path)).to_pyarrow_dataset()
+        current = dataset.to_table(columns=["id", ROW_HASH], filter=ds.field(END_AT).is_null())
+        return dict(zip(current["id"].to_pylist(), current[ROW_HASH].to_pylist(), strict=True))
+
+    def _evolve(self, data: pa.Table) -> None:
+        """Adds the columns `data` has and the table lacks (a new Airtable field)."""
+        from deltalake import DeltaTable, write_deltalake
+
+        target = pa.schema(DeltaTable(str(self.path)).schema().to_arrow())
+        new = [f for f in data.schema if f.name not in target.names]
+        if new:
+            empty = pa.Table.from_pylist([], schema=pa.schema(list(target) + new))
+            write_deltalake(str(self.path), empty, mode="append", schema_mode="merge")
+
+    def _versioned(self, data: pa.Table) -> pa.Table:
+        data = data.append_column(START_AT, self._sequence_values(data))
+        data = data.append_column(END_AT, pa.nulls(data.num_rows, TIMESTAMP))
+        return data.append_column(ROW_HASH, _row_hashes(data))
+
+    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+        data = self._versioned(data)
+        if not self.exists():
+            self.create(data)
+            return data.num_rows, 0
+        current = self._current()
+        changed = [
+            i
+            for i, (rid, h) in enumerate(
+                zip(data["id"].to_pylist(), data[ROW_HASH].to_pylist(), strict=True)
+            )
+            if current.get(rid) != h
+        ]
+        inserts = data.take(pa.array(changed, pa.int64()))
+        closes = [(rid, at) for rid, at in zip(
+            inserts["id"].to_pylist(), inserts[START_AT].to_pylist(), strict=True
+        ) if rid in current]
+        deleted = 0
+        if full_read:
+            seen = set(data["id"].to_pylist())
+            gone = [rid for rid in current if rid not in seen]
+            closes += [(rid, self.started) for rid in gone]
+            deleted = len(gone)
+        self._merge(inserts, closes)
+        return inserts.num_rows, deleted
+
+    def sweep(self, ids: pa.Array) -> int:
+        present = set(ids.to_pylist())
+        gone = [rid for rid in self._current() if rid not in present]
+        empty = pa.Table.from_pylist([], schema=self._schema_without_helpers())
+        self._merge(empty, [(rid, self.started) for rid in gone])
+        return len(gone)
+
+    def _schema_without_helpers(self) -> pa.Schema:
+        from deltalake import DeltaTable
+
+        return pa.schema(DeltaTable(str(self.path)).schema().to_arrow())
+
+    def _merge(self, inserts: pa.Table, closes: list[tuple[str, Any]]) -> None:
+        from deltalake import DeltaTable
+
+        self._evolve(inserts)
+        schema = self._schema_without_helpers()
+        inserts = pa.Table.from_pylist(inserts.to_pylist(), schema=schema) if inserts.num_rows else (
+            pa.Table.from_pylist([], schema=schema)
+        )
+        close_rows = pa.Table.from_pylist([{"id": rid} for rid, _ in closes], schema=schema)
+        source = pa.concat_tables([inserts, close_rows])
+        source = source.append_column(
+            _MERGE_KEY,
+            pa.array([None] * inserts.num_rows + [c[0] for c in closes], pa.string()),
+        )
+        source = source.append_column(
+            _CLOSE_AT, pa.array([None] * inserts.num_rows + [c[1] for c in closes], TIMESTAMP)
+        )
+        columns = {_quote(c): f"s.{_quote(c)}" for c in schema.names}
+        (
+            DeltaTable(str(self.path))
+            .merge(
+                source,
+                f"t.id = s.{_MERGE_KEY} AND t.{END_AT} IS NULL",
+                source_alias="s",
+                target_alias="t",
+                commit_properties=self.commit,
+            )
+            .when_matched_update({END_AT: f"s.{_CLOSE_AT}"})
+            .when_not_matched_insert(columns, predicate=f"s.{_MERGE_KEY} IS NULL")
+            .execute()
+        )
+
+
+def for_plan(plan: TablePlan) -> type[Writer]:
+    if plan.mode == "append" or plan.configuration.scd_type == "APPEND_ONLY":
+        return Append
+    if plan.configuration.scd_type == "SCD_TYPE_2":
+        return History
+    return Upsert
