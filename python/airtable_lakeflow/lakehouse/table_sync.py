@@ -177,7 +177,11 @@ def _refresh_due(plan: TablePlan, state: TableState, run: int) -> bool:
     """cdc tables with computed fields get a full read every computed_refresh_every runs:
     formula, rollup, lookup and count changes do not move lastModifiedTime."""
     every = plan.configuration.computed_refresh_every
-    return plan.mode == "cdc" and bool(plan.computed_field_ids) and run - state.last_refresh_run >= every
+    return (
+        plan.mode == "cdc"
+        and bool(plan.computed_field_ids)
+        and run - state.last_refresh_run >= every
+    )
 
 
 def _window(plan: TablePlan, state: TableState, run: int) -> str | None:
@@ -235,7 +239,11 @@ def sync_table(
     if window:
         formula = f"AND({formula}, {window})" if formula else window
     read = at.open(
-        base_id, plan.table_id, fields=list(config.fields) or None, view=config.view, formula=formula
+        base_id,
+        plan.table_id,
+        fields=list(config.fields) or None,
+        view=config.view,
+        formula=formula,
     )
     if active is not None:
         active[plan.table_name] = read
@@ -293,14 +301,14 @@ def sync_table(
     result.swept = full_read
     crash_point("after_commit")
 
-    if plan.mode == "cdc" and not full_read:
-        if run - state.last_sweep_run >= config.delete_sweep_every:
-            new_state.last_sweep_run = run
-            ids, requests = _read_ids(at, base_id, plan)
-            crash_point("before_sweep_commit")
-            result.deleted += writer(path, commit_properties(new_state), started, None).sweep(ids)
-            result.requests += requests
-            result.swept = True
+    sweep_due = run - state.last_sweep_run >= config.delete_sweep_every
+    if plan.mode == "cdc" and not full_read and sweep_due:
+        new_state.last_sweep_run = run
+        ids, requests = _read_ids(at, base_id, plan)
+        crash_point("before_sweep_commit")
+        result.deleted += writer(path, commit_properties(new_state), started, None).sweep(ids)
+        result.requests += requests
+        result.swept = True
     result.seconds = time.monotonic() - clock
     return result
 

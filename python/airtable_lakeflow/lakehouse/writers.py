@@ -66,8 +66,14 @@ class Upsert(Writer):
             return data.num_rows, 0
         merger = (
             DeltaTable(str(self.path))
-            .merge(data, "t.id = s.id", source_alias="s", target_alias="t", merge_schema=True,
-                   commit_properties=self.commit)
+            .merge(
+                data,
+                "t.id = s.id",
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=self.commit,
+            )
             .when_matched_update_all()
             .when_not_matched_insert_all()
         )
@@ -83,8 +89,13 @@ class Upsert(Writer):
 
         m = (
             DeltaTable(str(self.path))
-            .merge(pa.table({"id": ids}), "t.id = s.id", source_alias="s", target_alias="t",
-                   commit_properties=self.commit)
+            .merge(
+                pa.table({"id": ids}),
+                "t.id = s.id",
+                source_alias="s",
+                target_alias="t",
+                commit_properties=self.commit,
+            )
             .when_not_matched_by_source_delete()
             .execute()
         )
@@ -100,8 +111,14 @@ class Append(Writer):
             return data.num_rows, 0
         m = (
             DeltaTable(str(self.path))
-            .merge(data, "t.id = s.id", source_alias="s", target_alias="t", merge_schema=True,
-                   commit_properties=self.commit)
+            .merge(
+                data,
+                "t.id = s.id",
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=self.commit,
+            )
             .when_not_matched_insert_all()
             .execute()
         )
@@ -128,9 +145,11 @@ class History(Writer):
         now = pa.array([self.started] * data.num_rows, TIMESTAMP)
         if not self.sequence or self.sequence not in data.column_names:
             return now
-        values = data[self.sequence].cast(TIMESTAMP) if pa.types.is_timestamp(
-            data[self.sequence].type
-        ) else None
+        values = (
+            data[self.sequence].cast(TIMESTAMP)
+            if pa.types.is_timestamp(data[self.sequence].type)
+            else None
+        )
         if values is None:
             return now
         import pyarrow.compute as pc
@@ -139,9 +158,8 @@ class History(Writer):
 
     def _current(self) -> dict[str, str]:
         """id → row hash of the current (open) rows."""
-        from deltalake import DeltaTable
-
         import pyarrow.dataset as ds
+        from deltalake import DeltaTable
 
         dataset = DeltaTable(str(self.path)).to_pyarrow_dataset()
         current = dataset.to_table(columns=["id", ROW_HASH], filter=ds.field(END_AT).is_null())
@@ -176,9 +194,13 @@ class History(Writer):
             if current.get(rid) != h
         ]
         inserts = data.take(pa.array(changed, pa.int64()))
-        closes = [(rid, at) for rid, at in zip(
-            inserts["id"].to_pylist(), inserts[START_AT].to_pylist(), strict=True
-        ) if rid in current]
+        closes = [
+            (rid, at)
+            for rid, at in zip(
+                inserts["id"].to_pylist(), inserts[START_AT].to_pylist(), strict=True
+            )
+            if rid in current
+        ]
         deleted = 0
         if full_read:
             seen = set(data["id"].to_pylist())
@@ -205,8 +227,10 @@ class History(Writer):
 
         self._evolve(inserts)
         schema = self._schema_without_helpers()
-        inserts = pa.Table.from_pylist(inserts.to_pylist(), schema=schema) if inserts.num_rows else (
-            pa.Table.from_pylist([], schema=schema)
+        inserts = (
+            pa.Table.from_pylist(inserts.to_pylist(), schema=schema)
+            if inserts.num_rows
+            else (pa.Table.from_pylist([], schema=schema))
         )
         close_rows = pa.Table.from_pylist([{"id": rid} for rid, _ in closes], schema=schema)
         source = pa.concat_tables([inserts, close_rows])
