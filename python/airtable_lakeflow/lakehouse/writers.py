@@ -49,6 +49,19 @@ class Writer:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_deltalake(str(self.path), data, mode="append", commit_properties=self.commit)
 
+    def merge_by_id(self, source: pa.Table, *, add_columns: bool = True) -> Any:
+        """A MERGE of `source` into the table on `id`, committed with the new state."""
+        from deltalake import DeltaTable
+
+        return DeltaTable(str(self.path)).merge(
+            source,
+            "t.id = s.id",
+            source_alias="s",
+            target_alias="t",
+            merge_schema=add_columns,
+            commit_properties=self.commit,
+        )
+
     def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
         raise NotImplementedError
 
@@ -59,24 +72,10 @@ class Writer:
 
 class Upsert(Writer):
     def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
-        from deltalake import DeltaTable
-
         if not self.exists():
             self.create(data)
             return data.num_rows, 0
-        merger = (
-            DeltaTable(str(self.path))
-            .merge(
-                data,
-                "t.id = s.id",
-                source_alias="s",
-                target_alias="t",
-                merge_schema=True,
-                commit_properties=self.commit,
-            )
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-        )
+        merger = self.merge_by_id(data).when_matched_update_all().when_not_matched_insert_all()
         if full_read:  # a full read is a snapshot: what it did not return is gone
             merger = merger.when_not_matched_by_source_delete()
         m = merger.execute()
@@ -85,17 +84,9 @@ class Upsert(Writer):
         ]
 
     def sweep(self, ids: pa.Array) -> int:
-        from deltalake import DeltaTable
-
+        source = pa.table({"id": ids})
         m = (
-            DeltaTable(str(self.path))
-            .merge(
-                pa.table({"id": ids}),
-                "t.id = s.id",
-                source_alias="s",
-                target_alias="t",
-                commit_properties=self.commit,
-            )
+            self.merge_by_id(source, add_columns=False)
             .when_not_matched_by_source_delete()
             .execute()
         )
@@ -104,24 +95,10 @@ class Upsert(Writer):
 
 class Append(Writer):
     def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
-        from deltalake import DeltaTable
-
         if not self.exists():
             self.create(data)
             return data.num_rows, 0
-        m = (
-            DeltaTable(str(self.path))
-            .merge(
-                data,
-                "t.id = s.id",
-                source_alias="s",
-                target_alias="t",
-                merge_schema=True,
-                commit_properties=self.commit,
-            )
-            .when_not_matched_insert_all()
-            .execute()
-        )
+        m = self.merge_by_id(data).when_not_matched_insert_all().execute()
         return m["num_target_rows_inserted"], 0
 
     def sweep(self, ids: pa.Array) -> int:
