@@ -16,7 +16,7 @@ from typing import Any
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.names import table_name
-from airtable_lakeflow.spec import AllTables, PipelineSpec, TableConfiguration, TableSpec
+from airtable_lakeflow.spec import PipelineSpec, TableConfiguration
 
 COMPUTED_TYPES = ("formula", "rollup", "multipleLookupValues", "lookup", "count")
 
@@ -139,42 +139,82 @@ def plan_table(
     return TablePlan(**base, mode="snapshot", reason=reason)
 
 
-def plan_spec(spec: PipelineSpec, tables: list[dict[str, Any]]) -> list[TablePlan]:
-    """Plans every table the spec names (and, with all_tables, every other one)."""
+@dataclass(frozen=True)
+class Unplannable:
+    """A spec entry that cannot be synced (unknown table, bad option); the others still can."""
+
+    source_table: str
+    destination: str
+    error: ConfigError
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.source_table,
+            "destination": self.destination,
+            "mode": "-",
+            "reason": f"cannot sync: {self.error}",
+            "error": str(self.error),
+        }
+
+
+def plan_each(spec: PipelineSpec, tables: list[dict[str, Any]]) -> list[TablePlan | Unplannable]:
+    """A plan per spec entry (and, with all_tables, per other table); an entry that cannot be
+    planned becomes an `Unplannable` carrying an error that names the key and the table."""
     by_key = {t["id"]: t for t in tables} | {t["name"]: t for t in tables}
-    plans: list[TablePlan] = []
+    plans: list[TablePlan | Unplannable] = []
     listed: set[str] = set()
     for i, entry in enumerate(spec.tables):
         where = f"objects[{i}].table"
         table = by_key.get(entry.source_table)
         if table is None:
             names = ", ".join(repr(t["name"]) for t in tables)
-            raise ConfigError(
-                f"{where}.source_table: no table {entry.source_table!r} in the base. "
-                f"Its tables: {names}."
+            error = ConfigError(
+                f"{where}.source_table: no table {entry.source_table!r} in the base (deleted or "
+                f"renamed in Airtable?). Its tables: {names}."
             )
+            destination = _destination(
+                entry.destination_schema, entry.destination_table or table_name(entry.source_table)
+            )
+            plans.append(Unplannable(entry.source_table, destination, error))
+            continue
         listed.add(table["id"])
-        plans.append(_plan_entry(table, entry, f"{where}.table_configuration"))
-    if spec.all_tables is not None:
-        excluded = set(spec.all_tables.exclude)
+        destination = _destination(
+            entry.destination_schema, entry.destination_table or _destination_name(table)
+        )
+        plans.append(
+            _planned(table, entry.configuration, destination, f"{where}.table_configuration")
+        )
+    every = spec.all_tables
+    if every is not None:
+        excluded = set(every.exclude)
         for table in tables:
             if table["id"] in listed or table["id"] in excluded or table["name"] in excluded:
                 continue
-            plans.append(_plan_all(table, spec.all_tables))
+            destination = _destination(every.destination_schema, _destination_name(table))
+            plans.append(
+                _planned(table, every.configuration, destination, "all_tables.table_configuration")
+            )
     return plans
 
 
-def _plan_entry(table: dict[str, Any], entry: TableSpec, where: str) -> TablePlan:
-    destination = entry.destination_table or _destination_name(table)
-    if entry.destination_schema:
-        destination = f"{entry.destination_schema}.{destination}"
-    return plan_table(table, entry.configuration, destination, where)
+def plan_spec(spec: PipelineSpec, tables: list[dict[str, Any]]) -> list[TablePlan]:
+    """Plans every table the spec names (and, with all_tables, every other one); raises the
+    first `ConfigError` if any entry cannot be planned."""
+    plans = plan_each(spec, tables)
+    for plan in plans:
+        if isinstance(plan, Unplannable):
+            raise plan.error
+    return [p for p in plans if isinstance(p, TablePlan)]
 
 
-def _plan_all(table: dict[str, Any], all_tables: AllTables) -> TablePlan:
-    destination = _destination_name(table)
-    if all_tables.destination_schema:
-        destination = f"{all_tables.destination_schema}.{destination}"
-    return plan_table(
-        table, all_tables.configuration, destination, "all_tables.table_configuration"
-    )
+def _planned(
+    table: dict[str, Any], config: TableConfiguration, destination: str, where: str
+) -> TablePlan | Unplannable:
+    try:
+        return plan_table(table, config, destination, where)
+    except ConfigError as error:
+        return Unplannable(table["name"], destination, error)
+
+
+def _destination(schema: str | None, table: str) -> str:
+    return f"{schema}.{table}" if schema and table else table

@@ -19,9 +19,9 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow.client import Airtable
-from airtable_lakeflow.errors import AirtableLakeflowError
+from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
 from airtable_lakeflow.lakehouse.crash_points import crash_point
-from airtable_lakeflow.lakehouse.plan import TablePlan, plan_spec
+from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, plan_each
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.spec import PipelineSpec
 
@@ -42,7 +42,9 @@ class SyncSummary:
 
     @property
     def ok(self) -> bool:
-        return all(t.status == "ok" for t in self.tables)
+        return all(t.status == "ok" for t in self.tables) and not any(
+            p.get("error") for p in self.plans
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,24 +70,32 @@ def run_sync(
     """Syncs every planned table. `on_progress` is called about twice a second with
     {table: {records, pages, requests, …}} for the reads under way."""
     connection = spec.require_local_connection()
+    if not dry_run:
+        _check_writable(lakehouse)
     at = client or Airtable(connection.token(), base_url=connection.base_url)
     started = datetime.datetime.now(datetime.timezone.utc)
     schema = at.schema(connection.base_id)
-    plans = plan_spec(spec, schema)
+    planned = plan_each(spec, schema)
+    plans = [p for p in planned if isinstance(p, TablePlan)]
     summary = SyncSummary(
         run_id=uuid.uuid4().hex,
         base_id=connection.base_id,
         lakehouse=str(lakehouse),
         started_at=started.isoformat(),
-        plans=[p.as_dict() for p in plans],
+        plans=[p.as_dict() for p in planned],
     )
     if dry_run:
         return summary
-    lakehouse.mkdir(parents=True, exist_ok=True)
 
     active: dict[str, Any] = {}
 
-    def one(plan: TablePlan) -> TableResult:
+    def one(plan: TablePlan | Unplannable) -> TableResult:
+        if isinstance(plan, Unplannable):
+            result = TableResult("", plan.source_table, plan.destination, "-", 0)
+            result.status, result.error = "failed", str(plan.error)
+            if on_table_done is not None:
+                on_table_done(result)
+            return result
         try:
             result = sync_table(at, connection.base_id, plan, lakehouse, started, active)
         except AirtableLakeflowError as error:
@@ -109,13 +119,27 @@ def run_sync(
     monitor.start()
     try:
         with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
-            summary.tables = list(pool.map(one, plans))
+            summary.tables = list(pool.map(one, planned))
     finally:
         finished.set()
         monitor.join()
     crash_point("before_metadata")
     _write_metadata(lakehouse, schema, plans, summary, started)
     return summary
+
+
+def _check_writable(lakehouse: Path) -> None:
+    """Fails before anything is read if the lakehouse directory cannot be written."""
+    probe = lakehouse / f".write-check-{uuid.uuid4().hex}"
+    try:
+        lakehouse.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot write to the lakehouse directory {lakehouse}: {error.strerror or error}. "
+            "Choose another --lakehouse, or fix the directory's permissions."
+        ) from None
 
 
 def _write_metadata(

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airtable_lakeflow import formulas
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse import writers
@@ -48,21 +49,6 @@ class TableResult:
     swept: bool = False
     status: str = "ok"
     error: str = ""
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        utc = value.astimezone(datetime.timezone.utc)
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-    return value.isoformat()
-
-
-def _formula_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _field_ref(name: str) -> str:
-    return "{" + name.replace("}", "\\}") + "}"
 
 
 def _column_map(layout: dict[str, Any], known: dict[str, str]) -> dict[str, str]:
@@ -190,10 +176,14 @@ def _window(plan: TablePlan, state: TableState, run: int) -> str | None:
         return None
     if _refresh_due(plan, state, run):
         return None
-    since = datetime.datetime.fromisoformat(state.cursor.replace("Z", "+00:00"))
+    since = formulas.parse_iso(state.cursor)
     since -= datetime.timedelta(seconds=plan.configuration.lookback_seconds)
-    ref = "CREATED_TIME()" if plan.mode == "append" else _field_ref(plan.cursor_field_name or "")
-    return f"IS_AFTER({ref}, DATETIME_PARSE({_formula_string(_iso(since))}))"
+    ref = (
+        "CREATED_TIME()"
+        if plan.mode == "append"
+        else formulas.field_ref(plan.cursor_field_name or "")
+    )
+    return formulas.after(ref, since)
 
 
 def _cursor_column(plan: TablePlan, mapping: dict[str, str]) -> str | None:
@@ -235,9 +225,7 @@ def sync_table(
     result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
 
     window = _window(plan, state, run)
-    formula = config.filter_formula
-    if window:
-        formula = f"AND({formula}, {window})" if formula else window
+    formula = formulas.all_of(config.filter_formula, window)
     read = at.open(
         base_id,
         plan.table_id,
@@ -275,7 +263,7 @@ def sync_table(
         if isinstance(seen, datetime.datetime):
             # Capped at the run's start, so records edited while this run read others (whose
             # stamps may be earlier than the largest one read) fall in the next window.
-            seen_iso = _iso(min(seen, started))
+            seen_iso = formulas.iso(min(seen, started))
             cursor = seen_iso if cursor is None or seen_iso > cursor else cursor
     full_read = window is None
     new_state = TableState(

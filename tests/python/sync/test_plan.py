@@ -84,7 +84,10 @@ def test_overrides_and_errors(emu: EmulatorProcess) -> None:
             ),
             tables,
         )
-    with pytest.raises(ConfigError, match=r"no table 'Nope' in the base\. Its tables: 'Packaging"):
+    with pytest.raises(
+        ConfigError,
+        match=r"no table 'Nope' in the base \(deleted or renamed in Airtable\?\)\. Its tables: ",
+    ):
         plan_spec(_spec(emu, [{"table": {"source_table": "Nope"}}]), tables)
     excluded = plan_spec(
         _spec(

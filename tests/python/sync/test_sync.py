@@ -404,3 +404,97 @@ def test_follow_renames_renames_the_column(emu: EmulatorProcess, tmp_path: Path)
     assert after[some]["title"] == before[some]["campaign_name"]  # history moved with it
     state = load_state(lakehouse / "campaigns", campaigns["id"])
     assert state is not None and state.columns[field["id"]] == "title"
+
+
+@pytest.mark.usefixtures("token_env")
+def test_bad_tables_fail_alone_and_corrupt_nothing(emu: EmulatorProcess, tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse"
+    objects = [
+        {"table": {"source_table": "Campaigns"}},
+        {"table": {"source_table": "Creative Requests"}},
+        {"table": {"source_table": "Packaging Tasks"}},
+    ]
+    first = run_sync(_spec_of(emu, [*objects, {"table": {"source_table": "Nope"}}]), lakehouse)
+    status = {t.table: (t.status, t.error) for t in first.tables}
+    assert not first.ok
+    assert status["Nope"][0] == "failed" and "no table 'Nope' in the base" in status["Nope"][1]
+    assert {name for name, (s, _) in status.items() if s == "ok"} == {
+        "Campaigns",
+        "Creative Requests",
+        "Packaging Tasks",
+    }
+    requests_before = DeltaTable(str(lakehouse / "creative_requests"))
+    kept = (requests_before.version(), requests_before.to_pyarrow_table().num_rows)
+
+    # The table is deleted in Airtable: that table fails by name, its Delta table stays as it
+    # was, and the others still sync (a change to Campaigns arrives).
+    exported = emu.control("GET", "export")
+    base = next(b for b in exported["bases"] if b["id"] == emu.base_id)
+    gone = next(t for t in base["tables"] if t["name"] == "Creative Requests")
+    for table in base["tables"]:  # first the links into it, as Airtable requires
+        for f in table["fields"]:
+            if (f.get("options") or {}).get("linkedTableId") == gone["id"]:
+                emu.control("DELETE", f"bases/{emu.base_id}/tables/{table['id']}/fields/{f['id']}")
+    exported = emu.control("GET", "export")
+    base = next(b for b in exported["bases"] if b["id"] == emu.base_id)
+    base["tables"] = [t for t in base["tables"] if t["id"] != gone["id"]]
+    emu.control("POST", "load", exported)
+    client = Client(emu)
+    campaign = next(iter(_source_ids(client, emu, "Campaigns")))
+    patched = client.request(
+        "PATCH",
+        f"/v0/{emu.base_id}/Campaigns/{campaign}",
+        json={"fields": {"Campaign Name": "renamed"}},
+    )
+    assert patched.ok, patched.text
+    second = run_sync(_spec_of(emu, objects), lakehouse)
+    status = {t.table: (t.status, t.error) for t in second.tables}
+    assert status["Creative Requests"][0] == "failed"
+    assert "no table 'Creative Requests' in the base" in status["Creative Requests"][1]
+    assert status["Campaigns"] == ("ok", "") and status["Packaging Tasks"] == ("ok", "")
+    after = DeltaTable(str(lakehouse / "creative_requests"))
+    assert (after.version(), after.to_pyarrow_table().num_rows) == kept
+    assert _rows(lakehouse, "campaigns")[campaign]["campaign_name"] == "renamed"
+    log = DeltaTable(str(lakehouse / "_airtable_sync_log")).to_pyarrow_table().to_pylist()
+    runs = sorted((r["started_at"], r["status"]) for r in log if r["table"] == "Creative Requests")
+    assert [status for _, status in runs] == ["ok", "failed"]
+
+    # A destination that cannot be written fails that table, naming its path.
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "campaigns").write_text("not a Delta table")
+    third = run_sync(_spec_of(emu, objects[::2]), blocked)
+    status = {t.table: (t.status, t.error) for t in third.tables}
+    assert status["Campaigns"][0] == "failed" and "campaigns" in status["Campaigns"][1]
+    assert status["Packaging Tasks"] == ("ok", "")
+    assert (blocked / "campaigns").read_text() == "not a Delta table"
+
+
+def test_cli_bad_input_exit_codes(emu: EmulatorProcess, tmp_path: Path) -> None:
+    env = {**os.environ, "AIRTABLE_TOKEN": emu.token}
+    spec = tmp_path / "pipeline.yml"
+    spec.write_text(
+        f"connection:\n  base_id: {emu.base_id}\n  base_url: {emu.url}\n"
+        "objects:\n  - table: {source_table: Campaigns}\n  - table: {source_table: Nope}\n"
+    )
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    cli = [sys.executable, "-m", "airtable_lakeflow.cli", "sync"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, env=env)
+
+    seq = emu.control("GET", "requests")["last_seq"]
+    unwritable = run("--spec", str(spec), "--lakehouse", str(not_a_dir / "lh"))
+    assert unwritable.returncode == 2
+    assert f"Cannot write to the lakehouse directory {not_a_dir / 'lh'}" in unwritable.stderr
+    assert "Traceback" not in unwritable.stderr
+    assert emu.requests(since=seq) == []  # failed before reading anything
+    missing = run("--spec", str(tmp_path / "nope.yml"))
+    assert missing.returncode == 2 and "nope.yml" in missing.stderr
+    dry = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"), "--dry-run")
+    assert dry.returncode == 1 and "cannot sync" in dry.stdout and "'Nope'" in dry.stdout
+    partial = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"))
+    assert partial.returncode == 1
+    assert "no table 'Nope' in the base" in partial.stdout
+    assert DeltaTable(str(tmp_path / "lh" / "campaigns")).to_pyarrow_table().num_rows == 20
