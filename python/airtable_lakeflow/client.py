@@ -93,6 +93,26 @@ class Airtable:
     def schema(self, base_id: str) -> list[dict[str, Any]]:
         return self._session.call("schema", {"base_id": base_id})["tables"]
 
+    def webhooks(self, base_id: str) -> list[dict[str, Any]]:
+        """The base's webhooks (needs the webhook:manage scope)."""
+        return self._session.call("webhooks", {"base_id": base_id})["webhooks"]
+
+    def create_webhook(self, base_id: str, specification: dict[str, Any]) -> dict[str, Any]:
+        """A webhook without a notification URL: its payloads are read by cursor."""
+        return self._session.call(
+            "create_webhook", {"base_id": base_id, "specification": specification}
+        )
+
+    def refresh_webhook(self, base_id: str, webhook_id: str) -> dict[str, Any]:
+        """Extends the webhook's life by 7 days (Airtable disables it otherwise)."""
+        return self._session.call("refresh_webhook", {"base_id": base_id, "webhook_id": webhook_id})
+
+    def webhook_payloads(self, base_id: str, webhook_id: str, cursor: int) -> dict[str, Any]:
+        """{payloads, cursor, mightHaveMore} from payload number `cursor` on."""
+        return self._session.call(
+            "webhook_payloads", {"base_id": base_id, "webhook_id": webhook_id, "cursor": cursor}
+        )
+
     def layout(
         self, base_id: str, table: str, fields: Sequence[str] | None = None
     ) -> dict[str, Any]:

@@ -219,4 +219,40 @@ std::string AirtableClient::get_record(const std::string& base_id, const std::st
                     "data.records:read");
 }
 
+namespace {
+
+constexpr const char* kWebhookScope = "webhook:manage";
+
+std::string hooks_path(const std::string& base_id) {
+  return "/v0/bases/" + url_encode(base_id) + "/webhooks";
+}
+
+}  // namespace
+
+std::string AirtableClient::list_webhooks(const std::string& base_id) {
+  return http_.call("GET", hooks_path(base_id), base_id, "", "the webhooks of base " + base_id,
+                    kWebhookScope);
+}
+
+std::string AirtableClient::create_webhook(const std::string& base_id,
+                                           const std::string& specification_json) {
+  return http_.call("POST", hooks_path(base_id), base_id,
+                    R"({"specification":)" + specification_json + "}",
+                    "a webhook on base " + base_id, kWebhookScope);
+}
+
+std::string AirtableClient::refresh_webhook(const std::string& base_id,
+                                            const std::string& webhook_id) {
+  return http_.call("POST", hooks_path(base_id) + "/" + url_encode(webhook_id) + "/refresh",
+                    base_id, "", "webhook " + webhook_id + " of base " + base_id, kWebhookScope);
+}
+
+std::string AirtableClient::webhook_payloads(const std::string& base_id,
+                                             const std::string& webhook_id, int64_t cursor) {
+  return http_.call("GET",
+                    hooks_path(base_id) + "/" + url_encode(webhook_id) +
+                        "/payloads?cursor=" + std::to_string(cursor),
+                    base_id, "", "the payloads of webhook " + webhook_id, kWebhookScope);
+}
+
 }  // namespace airtable_lakeflow::api

@@ -129,6 +129,15 @@ struct PageSource final : capi::BatchSource {
   size_t index = 0;
 };
 
+// An answer passed through to Python as JSON; one that is not a JSON object is a server fault.
+capi::Json answer(const std::string& body, const std::string& what) {
+  capi::Json out = capi::Json::parse(body, nullptr, false);
+  if (out.is_discarded() || !out.is_object()) {
+    throw Error(ErrorKind::kServer, "Airtable answered " + what + " with malformed JSON.");
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" {
@@ -168,6 +177,18 @@ char* alf_session_call(alf_session* session, const char* op, const char* args_js
       out = capi::to_json(airtable_lakeflow::schema::plan_table(
           airtable_lakeflow::schema::find_table(tables, request.table, request.base_id),
           request.fields));
+    } else if (name == "webhooks") {
+      out = answer(client.list_webhooks(args.value("base_id", "")), "the list of webhooks");
+    } else if (name == "create_webhook") {
+      const capi::Json spec = args.value("specification", capi::Json::object());
+      out = answer(client.create_webhook(args.value("base_id", ""), spec.dump()), "a new webhook");
+    } else if (name == "refresh_webhook") {
+      out = answer(client.refresh_webhook(args.value("base_id", ""), args.value("webhook_id", "")),
+                   "a webhook refresh");
+    } else if (name == "webhook_payloads") {
+      out = answer(client.webhook_payloads(args.value("base_id", ""), args.value("webhook_id", ""),
+                                           args.value("cursor", int64_t{1})),
+                   "webhook payloads");
     } else if (name == "stats") {
       const http::ClientStats& stats = session->connection->http.stats();
       out = {{"requests", stats.requests.load()},

@@ -77,6 +77,14 @@ class AirtableClient {
                          const ListQuery& query, const std::string& offset);
   std::string get_record(const std::string& base_id, const std::string& table_id,
                          const std::string& record_id);
+
+  // Webhooks (scope webhook:manage): the raw JSON answers. Deletes reach a reader only
+  // through them: a filtered listing cannot see a record that is gone.
+  std::string list_webhooks(const std::string& base_id);
+  std::string create_webhook(const std::string& base_id, const std::string& specification_json);
+  std::string refresh_webhook(const std::string& base_id, const std::string& webhook_id);
+  std::string webhook_payloads(const std::string& base_id, const std::string& webhook_id,
+                               int64_t cursor);
   [[nodiscard]] http::HttpClient& http() { return http_; }
 
  private:
