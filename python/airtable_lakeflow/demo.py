@@ -88,7 +88,9 @@ def _run(emu: EmulatorProcess) -> int:
     spec = parse_spec(
         {
             "connection": {"base_id": emu.base_id, "base_url": emu.url},
-            "objects": [{"all_tables": {}}],
+            # sweep for deleted records on every run, so the demo shows a delete at once
+            # (the default, every 24 runs, keeps incremental runs cheap)
+            "objects": [{"all_tables": {"table_configuration": {"delete_sweep_every": 1}}}],
         }
     )
     first = run_sync(spec, LAKEHOUSE)

@@ -55,7 +55,7 @@ def test_first_sync_then_edits_deletes_renames_and_new_fields(
 ) -> None:
     client = Client(emu)
     lakehouse = tmp_path / "lakehouse"
-    first = run_sync(_spec(emu), lakehouse)
+    first = run_sync(_spec(emu, delete_sweep_every=1), lakehouse)
     assert first.ok, first.as_dict()
     for name, table in (
         ("campaigns", "Campaigns"),
@@ -82,7 +82,7 @@ def test_first_sync_then_edits_deletes_renames_and_new_fields(
         path, {"records": [{"fields": {"Title": "Brand new", "Priority": "high"}}]}
     ).json()["records"][0]["id"]
 
-    second = run_sync(_spec(emu), lakehouse)
+    second = run_sync(_spec(emu, delete_sweep_every=1), lakehouse)
     assert second.ok, second.as_dict()
     after = _rows(lakehouse, "campaigns")
     assert set(after) == _source_ids(client, emu, "Campaigns")
@@ -180,7 +180,7 @@ def test_scd_type_2_keeps_history_and_append_only_only_adds(
                 "table": {
                     "source_table": "Campaigns",
                     "destination_table": "history",
-                    "table_configuration": {"scd_type": "SCD_TYPE_2"},
+                    "table_configuration": {"scd_type": "SCD_TYPE_2", "delete_sweep_every": 1},
                 }
             },
             {
