@@ -46,9 +46,11 @@ demo: build
 bench: build
 	$(PY) benchmarks/emulator_throughput.py
 	BUILD_DIR=$(BUILD_DIR) $(PY) benchmarks/engine_bench.py
+	$(PY) benchmarks/sync_bench.py
+	$(PY) benchmarks/spark_bench.py
 
-wheel: build
-	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+wheel: deps
+	WHEEL_BUILD_DIR=$(BUILD_DIR)-wheel PYTHON=$(PY) ./scripts/build-wheel.sh dist
 
 lint: build
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')

@@ -18,8 +18,12 @@ from airtable_lakeflow.errors import (
 
 __version__ = "0.1.0"
 
+from airtable_lakeflow.lakeflow.connector import AirtableLakeflowConnect
+from airtable_lakeflow.preflight import doctor
+
 __all__ = [
     "Airtable",
+    "AirtableLakeflowConnect",
     "AirtableLakeflowError",
     "AuthenticationError",
     "ConfigError",
@@ -34,4 +38,5 @@ __all__ = [
     "TableRead",
     "TransportError",
     "__version__",
+    "doctor",
 ]

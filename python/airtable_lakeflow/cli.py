@@ -1,4 +1,5 @@
-"""`airtable-lakeflow`: check a token, discover bases, show the typed schema, read tables.
+"""`airtable-lakeflow`: check a token, discover bases, show the typed schema, read tables,
+sync into local Delta tables, write a Databricks bundle, check a Spark deployment.
 
 The token comes from AIRTABLE_TOKEN or --token-file and is never printed.
 """
@@ -127,6 +128,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--dry-run", action="store_true", help="show the plan per table and why")
     sync.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    bundle = _command(
+        commands, "bundle", "write a Databricks Asset Bundle that ingests a pipeline spec"
+    )
+    bundle.add_argument(
+        "--spec", required=True, metavar="FILE", help="pipeline spec with connection_name"
+    )
+    bundle.add_argument("--wheel", required=True, metavar="WHL", help="the wheel (make wheel)")
+    bundle.add_argument("--out", required=True, metavar="DIR", help="new directory to write")
+    bundle.add_argument("--catalog", required=True, help="Unity Catalog catalog of the tables")
+    bundle.add_argument("--schema", required=True, help="schema of the tables and the volume")
+    bundle.add_argument(
+        "--volume", default="airtable_lakeflow", help="volume holding the wheel (%(default)s)"
+    )
+    bundle.add_argument("--name", default="airtable_ingest", help="pipeline name (%(default)s)")
+    bundle.add_argument(
+        "--base", default="appXXXXXXXXXXXXXX", metavar="BASE_ID", help="base id for the connection"
+    )
+
+    doctor = _command(
+        commands,
+        "doctor",
+        "check that airtable-lakeflow and its engine load here and in Spark's Python workers",
+    )
+    doctor.add_argument(
+        "--master",
+        default=None,
+        help="also start Spark with this master (e.g. local[2]) and probe its workers",
+    )
+    doctor.add_argument(
+        "--remote", default=None, help="probe a Spark Connect server (sc://host:15002)"
+    )
+    doctor.add_argument("--json", action="store_true", help="machine-readable report")
     return parser
 
 
@@ -193,6 +227,71 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             )
         _print_table(rows, out)
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from airtable_lakeflow.bundle import BundleRequest, write_bundle
+    from airtable_lakeflow.spec import load_spec
+
+    spec = load_spec(args.spec)
+    written = write_bundle(
+        BundleRequest(
+            spec=spec,
+            spec_text=Path(args.spec).read_text(encoding="utf-8"),
+            wheel=Path(args.wheel),
+            out=Path(args.out),
+            catalog=args.catalog,
+            schema=args.schema,
+            volume=args.volume,
+            name=args.name,
+            base_id=args.base,
+        )
+    )
+    for path in written:
+        out.write(f"wrote {path}\n")
+    out.write(f"next: see {Path(args.out) / 'README.md'}\n")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from airtable_lakeflow import preflight
+
+    if args.master or args.remote:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ConfigError("--master/--remote need pyspark installed here.") from None
+        builder = SparkSession.builder
+        builder = builder.remote(args.remote) if args.remote else builder.master(args.master)
+        spark = builder.getOrCreate()
+        try:
+            report = preflight.doctor(spark)
+        finally:
+            spark.stop()
+    else:
+        report = preflight.Report(driver=preflight.local_info())
+        if "engine_error" in report.driver:
+            report.problems.append(report.driver["engine_error"])
+    if args.json:
+        out.write(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "summary": report.summary(),
+                    "driver": report.driver,
+                    "workers": report.workers,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    else:
+        for key, value in report.driver.items():
+            out.write(f"{key:>12}: {value}\n")
+        out.write(("ok: " if report.ok else "problem: ") + report.summary() + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _client(args: argparse.Namespace) -> Airtable:
@@ -413,6 +512,8 @@ COMMANDS = {
     "schema": cmd_schema,
     "read": cmd_read,
     "sync": cmd_sync,
+    "bundle": cmd_bundle,
+    "doctor": cmd_doctor,
 }
 
 

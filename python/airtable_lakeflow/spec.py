@@ -41,6 +41,9 @@ from airtable_lakeflow.errors import ConfigError
 SCD_TYPES = ("SCD_TYPE_1", "SCD_TYPE_2", "APPEND_ONLY")
 MODES = ("auto", "cdc", "snapshot", "append")
 SOURCE_OPTIONS = ("view", "fields", "filter_formula")
+# Spark / Lakeflow only: cdc tables also stream deletes from a webhook (the local sync finds
+# deletes with id sweeps instead).
+CONNECTOR_OPTIONS = ("with_deletes",)
 SYNC_OPTIONS = (
     "mode",
     "cursor_field",
@@ -50,9 +53,12 @@ SYNC_OPTIONS = (
     "follow_renames",
 )
 PIPELINE_OPTIONS = ("scd_type", "primary_keys", "sequence_by", "cluster_by")
-TABLE_CONFIGURATION_KEYS = PIPELINE_OPTIONS + SOURCE_OPTIONS + SYNC_OPTIONS
+TABLE_CONFIGURATION_KEYS = PIPELINE_OPTIONS + SOURCE_OPTIONS + SYNC_OPTIONS + CONNECTOR_OPTIONS
 DEFAULT_LOOKBACK_SECONDS = 300
 DEFAULT_COMPUTED_REFRESH_EVERY = 24
+# An id sweep lists every record (one request per 100), as much as a full read; daily for
+# hourly syncs keeps incremental runs cheap.
+DEFAULT_DELETE_SWEEP_EVERY = 24
 _BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -98,12 +104,14 @@ class TableConfiguration:
     mode: str = "auto"
     cursor_field: str | None = None
     lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS
-    delete_sweep_every: int = 1  # runs between id sweeps of cdc tables (1: every run)
+    delete_sweep_every: int = DEFAULT_DELETE_SWEEP_EVERY  # runs between id sweeps of cdc tables
     # runs between full reads of cdc tables with computed fields (formula, rollup, lookup,
     # count), whose changes do not move lastModifiedTime
     computed_refresh_every: int = DEFAULT_COMPUTED_REFRESH_EVERY
     # rename a column when its Airtable field is renamed (rewrites the Delta table)
     follow_renames: bool = False
+    # Spark / Lakeflow: cdc tables also stream deletes (ingestion type cdc_with_deletes)
+    with_deletes: bool = False
 
     def source_options(self) -> dict[str, Any]:
         """The options the connector (not the pipeline) consumes."""
@@ -250,7 +258,12 @@ def _configuration(value: Any, path: str) -> TableConfiguration:
         lookback_seconds=_int(
             raw.get("lookback_seconds"), f"{path}.lookback_seconds", DEFAULT_LOOKBACK_SECONDS, 0
         ),
-        delete_sweep_every=_int(raw.get("delete_sweep_every"), f"{path}.delete_sweep_every", 1, 1),
+        delete_sweep_every=_int(
+            raw.get("delete_sweep_every"),
+            f"{path}.delete_sweep_every",
+            DEFAULT_DELETE_SWEEP_EVERY,
+            1,
+        ),
         computed_refresh_every=_int(
             raw.get("computed_refresh_every"),
             f"{path}.computed_refresh_every",
@@ -258,6 +271,7 @@ def _configuration(value: Any, path: str) -> TableConfiguration:
             1,
         ),
         follow_renames=_bool(raw.get("follow_renames"), f"{path}.follow_renames"),
+        with_deletes=_bool(raw.get("with_deletes"), f"{path}.with_deletes"),
     )
 
 

@@ -1,0 +1,58 @@
+"""Engine batches → what Spark and the Lakeflow framework take.
+
+Spark (and the Delta tables Lakeflow writes) cannot hold Airtable durations as intervals, so
+`duration[us]` becomes `int64` microseconds everywhere, as in the local Delta sync. Records for
+the framework's row path are JSON-compatible dicts: decimals and times as strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from airtable_lakeflow import formulas
+from airtable_lakeflow.lakehouse.delta_types import delta_type
+
+
+def spark_arrow_schema(schema: pa.Schema) -> pa.Schema:
+    """The engine's schema with intervals as int64 (what the Spark schema declares)."""
+    return pa.schema(
+        [pa.field(f.name, delta_type(f.type), f.nullable, f.metadata) for f in schema],
+        metadata=schema.metadata,
+    )
+
+
+def cast_batch(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+    if batch.schema.equals(target, check_metadata=False):
+        return pa.RecordBatch.from_arrays(batch.columns, schema=target)
+    return batch.cast(target)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return formulas.iso(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value // datetime.timedelta(microseconds=1)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def json_records(batches: Iterable[pa.RecordBatch]) -> Iterator[dict[str, Any]]:
+    """Rows as JSON-compatible dicts, batch by batch (memory stays one batch)."""
+    for batch in batches:
+        for row in batch.to_pylist():
+            yield {k: _plain(v) for k, v in row.items()}

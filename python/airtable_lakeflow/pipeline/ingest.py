@@ -1,0 +1,305 @@
+"""`ingest(spark, spec)`: declares the Spark Declarative Pipelines datasets that ingest an
+Airtable base, from the same pipeline spec as `airtable-lakeflow sync`.
+
+Two runtimes, chosen by what ``pyspark.pipelines`` offers:
+
+- **Databricks** (``view`` / ``apply_changes`` exist): the Lakeflow community-connector
+  pattern — cdc tables: a streaming view + ``apply_changes`` (SCD 1 or 2); snapshot tables: a
+  batch view + ``apply_changes_from_snapshot``; append tables: a streaming view +
+  ``append_flow``. Connection options come from the Unity Catalog connection
+  (``connection_name``).
+- **Open-source Spark** (4.1+): snapshot tables become materialized views (recomputed each
+  run, so deletes vanish); cdc tables become streaming tables that append every change (a
+  change log: a record's latest version is its row with the greatest ``sequence_by``), or
+  merge through AUTO CDC (``create_auto_cdc_flow``) with ``auto_cdc=True`` where the runtime
+  can; append tables become streaming tables with an append flow.
+
+Table metadata (ingestion type, cursor) is read once through the ``_community_table_metadata``
+virtual table, as the framework does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from airtable_lakeflow.errors import ConfigError
+from airtable_lakeflow.lakehouse.names import table_name
+from airtable_lakeflow.spec import (
+    DEFAULT_LOOKBACK_SECONDS,
+    PipelineSpec,
+    TableConfiguration,
+    TableSpec,
+    load_spec,
+    parse_spec,
+)
+
+FORMAT = "lakeflow_connect"
+
+
+@dataclass(frozen=True)
+class TableFlow:
+    """How one Airtable table lands in the pipeline."""
+
+    source_table: str
+    target: str
+    ingestion_type: str  # cdc | snapshot | append
+    keys: list[str]
+    sequence_by: str | None
+    scd_type: str  # "1" | "2"
+    options: dict[str, str] = field(default_factory=dict)  # table options for the reader
+    with_deletes: bool = False  # cdc_with_deletes: a second flow applies deletes
+
+    @property
+    def view_name(self) -> str:
+        kind = {"cdc": "upsert", "snapshot": "snapshot", "append": "append"}[self.ingestion_type]
+        return f"source_{table_name(self.source_table)}_{kind}"
+
+
+def _spec(spec: PipelineSpec | Mapping[str, Any] | str | os.PathLike[str]) -> PipelineSpec:
+    if isinstance(spec, PipelineSpec):
+        return spec
+    if isinstance(spec, Mapping):
+        return parse_spec(dict(spec))
+    return load_spec(Path(spec))
+
+
+def connection_options(spec: PipelineSpec) -> dict[str, str]:
+    """Reader options that reach the base: a Unity Catalog connection, or (open-source Spark,
+    local runs) the base id, URL and token of the spec's connection block."""
+    if spec.connection_name:
+        return {"databricks.connection": spec.connection_name}
+    connection = spec.require_local_connection()
+    return {
+        "base_id": connection.base_id,
+        "base_url": connection.base_url,
+        "bearer_token": connection.token(),
+    }
+
+
+def table_options(config: TableConfiguration) -> dict[str, str]:
+    """The table options the connector reads (all strings, as Spark passes them)."""
+    out: dict[str, str] = {}
+    if config.view:
+        out["view"] = config.view
+    if config.fields:
+        out["fields"] = json.dumps(list(config.fields))
+    if config.filter_formula:
+        out["filter_formula"] = config.filter_formula
+    if config.cursor_field:
+        out["cursor_field"] = config.cursor_field
+    if config.mode != "auto":
+        out["mode"] = config.mode
+    if config.scd_type == "APPEND_ONLY":
+        out["mode"] = "append"
+    if config.lookback_seconds != DEFAULT_LOOKBACK_SECONDS:
+        out["lookback_seconds"] = str(config.lookback_seconds)
+    if config.with_deletes:
+        out["with_deletes"] = "true"
+    return out
+
+
+def _reader(spark: Any, connection: dict[str, str], stream: bool) -> Any:
+    reader = spark.readStream if stream else spark.read
+    return reader.format(FORMAT).options(**connection)
+
+
+def _source(
+    spark: Any, connection: dict[str, str], flow: TableFlow, stream: bool, deletes: bool = False
+) -> Any:
+    """The DataFrame of one table (or of its removed records, for a delete flow)."""
+    reader = _reader(spark, connection, stream).option("tableName", flow.source_table)
+    if deletes:
+        reader = reader.option("isDeleteFlow", "true")
+    return reader.options(**flow.options).load()
+
+
+def _entries(spark: Any, spec: PipelineSpec, connection: dict[str, str]) -> list[TableSpec]:
+    entries = list(spec.tables)
+    if spec.all_tables is not None:
+        listed = {t.source_table for t in entries}
+        every = spec.all_tables
+        rows = (
+            _reader(spark, connection, stream=False)
+            .option("tableName", "_community_tables")
+            .load()
+            .collect()
+        )
+        for row in rows:
+            name = row["tableName"]
+            if name in listed or name in every.exclude:
+                continue
+            entries.append(
+                TableSpec(
+                    source_table=name,
+                    destination_schema=every.destination_schema,
+                    destination_catalog=every.destination_catalog,
+                    configuration=every.configuration,
+                )
+            )
+    if not entries:
+        raise ConfigError(f"{spec.source}: no tables to ingest.")
+    return entries
+
+
+def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
+    """Reads the tables' metadata through Spark and decides each table's flow."""
+    from airtable_lakeflow.spark import register
+
+    parsed = _spec(spec)
+    register(spark)
+    connection = connection_options(parsed)
+    entries = _entries(spark, parsed, connection)
+    configs = {e.source_table: table_options(e.configuration) for e in entries}
+    rows = (
+        _reader(spark, connection, stream=False)
+        .option("tableName", "_community_table_metadata")
+        .option("tableNameList", json.dumps([e.source_table for e in entries]))
+        .option("tableConfigs", json.dumps(configs))
+        .load()
+        .collect()
+    )
+    metadata = {row["tableName"]: row for row in rows}
+    flows = []
+    for entry in entries:
+        meta = metadata[entry.source_table]
+        config = entry.configuration
+        kind = meta["ingestion_type"]
+        if config.scd_type == "APPEND_ONLY":
+            kind = "append"
+        keys = list(config.primary_keys) or list(meta["primary_keys"] or [])
+        flows.append(
+            TableFlow(
+                source_table=entry.source_table,
+                target=entry.qualified_name(table_name(entry.source_table)).replace("`", ""),
+                ingestion_type="cdc" if kind == "cdc_with_deletes" else kind,
+                keys=keys,
+                sequence_by=config.sequence_by or meta["cursor_field"],
+                scd_type="2" if config.scd_type == "SCD_TYPE_2" else "1",
+                options=configs[entry.source_table],
+                with_deletes=kind == "cdc_with_deletes",
+            )
+        )
+    return flows
+
+
+def ingest(spark: Any, spec: Any, *, sdp: Any = None, auto_cdc: bool = False) -> list[TableFlow]:
+    """Declares every table's datasets in the running pipeline; returns the flows.
+
+    ``auto_cdc`` (open-source Spark only): merge cdc tables with AUTO CDC. Off by default: in
+    Spark 4.3 it needs a target table with row-level operations, which neither the built-in
+    formats nor a released Delta Lake provide (see docs/deployment.md)."""
+    if sdp is None:
+        from pyspark import pipelines as sdp
+    parsed = _spec(spec)
+    flows = plan_flows(spark, parsed)
+    connection = connection_options(parsed)
+    databricks = hasattr(sdp, "apply_changes") and hasattr(sdp, "view")
+    for flow in flows:
+        if databricks:
+            _databricks_flow(spark, sdp, connection, flow)
+        else:
+            _open_source_flow(spark, sdp, connection, flow, auto_cdc)
+    return flows
+
+
+def _databricks_flow(spark: Any, sdp: Any, connection: dict[str, str], flow: TableFlow) -> None:
+    from pyspark.sql.functions import col
+
+    stream = flow.ingestion_type != "snapshot"
+
+    @sdp.view(name=flow.view_name)
+    def source() -> Any:
+        return _source(spark, connection, flow, stream)
+
+    sdp.create_streaming_table(name=flow.target)
+    if flow.ingestion_type == "cdc":
+        sdp.apply_changes(
+            target=flow.target,
+            source=flow.view_name,
+            keys=flow.keys,
+            sequence_by=col(flow.sequence_by),
+            stored_as_scd_type=flow.scd_type,
+        )
+        if flow.with_deletes:
+            _databricks_delete_flow(spark, sdp, connection, flow)
+    elif flow.ingestion_type == "snapshot":
+        sdp.apply_changes_from_snapshot(
+            target=flow.target,
+            source=flow.view_name,
+            keys=flow.keys,
+            stored_as_scd_type=flow.scd_type,
+        )
+    else:
+
+        @sdp.append_flow(name=f"{flow.view_name}_flow", target=flow.target)
+        def append() -> Any:
+            return spark.readStream.table(flow.view_name)
+
+
+def _databricks_delete_flow(
+    spark: Any, sdp: Any, connection: dict[str, str], flow: TableFlow
+) -> None:
+    from pyspark.sql.functions import col, expr
+
+    name = f"source_{table_name(flow.source_table)}_delete"
+
+    @sdp.view(name=name)
+    def removed() -> Any:
+        return _source(spark, connection, flow, stream=True, deletes=True)
+
+    sdp.apply_changes(
+        target=flow.target,
+        source=name,
+        keys=flow.keys,
+        sequence_by=col(flow.sequence_by),
+        stored_as_scd_type=flow.scd_type,
+        apply_as_deletes=expr("true"),
+        name=f"{name}_flow",
+    )
+
+
+def _open_source_flow(
+    spark: Any, sdp: Any, connection: dict[str, str], flow: TableFlow, auto_cdc: bool
+) -> None:
+    def read(stream: bool) -> Any:
+        return _source(spark, connection, flow, stream)
+
+    if flow.ingestion_type == "snapshot":
+
+        @sdp.materialized_view(name=flow.target)
+        def snapshot() -> Any:
+            return read(stream=False)
+
+        return
+    sdp.create_streaming_table(name=flow.target)
+    if flow.ingestion_type == "cdc" and auto_cdc and hasattr(sdp, "create_auto_cdc_flow"):
+        from pyspark.sql.functions import col
+
+        @sdp.temporary_view(name=flow.view_name)
+        def changes() -> Any:
+            return read(stream=True)
+
+        sdp.create_auto_cdc_flow(
+            target=flow.target,
+            source=flow.view_name,
+            keys=flow.keys,
+            sequence_by=col(flow.sequence_by),
+            stored_as_scd_type=int(flow.scd_type),
+        )
+        return
+
+    @sdp.append_flow(name=f"{flow.view_name}_flow", target=flow.target)
+    def append() -> Any:
+        return read(stream=True)
+
+    if flow.with_deletes:  # no AUTO CDC to apply them: the removals get a change log too
+        sdp.create_streaming_table(name=f"{flow.target}_deletes")
+
+        @sdp.append_flow(name=f"{flow.view_name}_deletes_flow", target=f"{flow.target}_deletes")
+        def removed() -> Any:
+            return _source(spark, connection, flow, stream=True, deletes=True)

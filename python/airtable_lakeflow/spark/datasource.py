@@ -1,0 +1,270 @@
+"""Spark Python Data Source over `AirtableLakeflowConnect`: format ``lakeflow_connect`` (the
+name Unity Catalog injects connection options for) and alias ``airtable``.
+
+- batch reads and streaming reads yield ``pyarrow.RecordBatch``es cast to exactly the Arrow
+  schema Spark derives from the declared columns (no per-row Python conversion);
+- streams use the partitioned reader (``read`` runs on executors), offsets ``{"cursor": …}``
+  per table, ``Trigger.AvailableNow`` supported; ``latestOffset`` takes optional arguments, so
+  Spark 4.2+ uses admission control and older versions call it without any;
+- the Lakeflow framework's virtual tables (``_community_table_metadata``, ``_community_tables``,
+  ``_community_namespaces``) and reserved options (``tableName``, ``tableNameList``,
+  ``tableConfigs``, ``isDeleteFlow``) behave as in the framework.
+
+Everything here pickles: the engine session is opened lazily inside each process. The package
+must be installed where Spark runs Python (driver-side workers and executors): see
+docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql.datasource import (
+    DataSource,
+    DataSourceReader,
+    DataSourceStreamReader,
+    InputPartition,
+)
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+from airtable_lakeflow import formulas
+from airtable_lakeflow.errors import ConfigError
+from airtable_lakeflow.lakeflow.connector import AirtableLakeflowConnect, snapshot_stream_message
+from airtable_lakeflow.lakeflow.options import option
+
+try:  # Spark ≥ 4.2
+    from pyspark.sql.streaming.datasource import ReadAllAvailable, SupportsTriggerAvailableNow
+except ImportError:  # Spark 4.0 / 4.1: no admission control, no AvailableNow hook
+    ReadAllAvailable = None  # type: ignore[assignment,misc]
+
+    class SupportsTriggerAvailableNow:  # type: ignore[no-redef]
+        pass
+
+
+METADATA_TABLE = "_community_table_metadata"
+NAMESPACES_TABLE = "_community_namespaces"
+TABLES_TABLE = "_community_tables"
+VIRTUAL_TABLES = (METADATA_TABLE, NAMESPACES_TABLE, TABLES_TABLE)
+TABLE_NAME = "tableName"
+TABLE_NAME_LIST = "tableNameList"
+TABLE_CONFIGS = "tableConfigs"
+IS_DELETE_FLOW = "isDeleteFlow"
+
+METADATA_SCHEMA = StructType(
+    [
+        StructField(TABLE_NAME, StringType(), False),
+        StructField("primary_keys", ArrayType(StringType()), True),
+        StructField("cursor_field", StringType(), True),
+        StructField("ingestion_type", StringType(), True),
+    ]
+)
+NAMESPACES_SCHEMA = StructType([StructField("namespace", ArrayType(StringType()), False)])
+TABLES_SCHEMA = StructType(
+    [
+        StructField("namespace", ArrayType(StringType()), False),
+        StructField(TABLE_NAME, StringType(), False),
+    ]
+)
+
+
+def _json_option(options: dict[str, str], name: str, kind: type) -> Any:
+    text = option(options, name)
+    if text is None:
+        return kind()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+        what = "a JSON list of table names" if kind is list else "a JSON object"
+        raise ConfigError(f"option {name!r} must be {what}; got {text!r}.")
+    return value
+
+
+def _arrow_schema(schema: StructType) -> pa.Schema:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(schema, timezone="UTC")
+
+
+def _cast(batches: Iterator[pa.RecordBatch], schema: StructType) -> Iterator[pa.RecordBatch]:
+    target = _arrow_schema(schema)
+    for batch in batches:
+        if batch.num_rows:
+            yield batch.select(target.names).cast(target)
+
+
+class _AirtableSource(DataSource):
+    """Shared by both format names; ``name()`` differs."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        super().__init__(options)
+        plain = dict(options)
+        table = option(plain, TABLE_NAME)
+        if table and table.startswith("_community_") and table not in VIRTUAL_TABLES:
+            raise ConfigError(
+                f"option 'tableName': unknown virtual table {table!r}. The virtual tables are "
+                f"{', '.join(VIRTUAL_TABLES)}; a source table's name does not start with "
+                "'_community_'."
+            )
+        self.connector = AirtableLakeflowConnect(plain)
+        self.table = table
+
+    def _require_table(self) -> str:
+        if not self.table:
+            raise ConfigError(
+                "option 'tableName' is missing: name the Airtable table to read "
+                "(.option('tableName', 'Tasks')), or a virtual table such as "
+                f"{METADATA_TABLE}."
+            )
+        return self.table
+
+    def schema(self) -> StructType:
+        table = self._require_table()
+        if table == METADATA_TABLE:
+            return METADATA_SCHEMA
+        if table == NAMESPACES_TABLE:
+            return NAMESPACES_SCHEMA
+        if table == TABLES_TABLE:
+            return TABLES_SCHEMA
+        return self.connector.get_table_schema(table, {})
+
+    def reader(self, schema: StructType) -> DataSourceReader:
+        return AirtableBatchReader(self.connector, self._require_table(), schema)
+
+    def streamReader(self, schema: StructType) -> DataSourceStreamReader:
+        table = self._require_table()
+        if table in VIRTUAL_TABLES:
+            raise ConfigError(f"{table} is a virtual table: read it with spark.read (batch).")
+        delete_flow = (option(self.connector.options, IS_DELETE_FLOW) or "").lower() == "true"
+        kind = self.connector.read_table_metadata(table, {})["ingestion_type"]
+        if delete_flow and kind != "cdc_with_deletes":
+            raise ConfigError(
+                f"option 'isDeleteFlow': table {table!r} is read as {kind}; deletes are streamed "
+                "for cdc_with_deletes tables only (table option with_deletes=true)."
+            )
+        if kind == "snapshot":
+            raise ConfigError(snapshot_stream_message(table))
+        return AirtableStreamReader(self.connector, table, schema, deletes=delete_flow)
+
+
+class LakeflowConnectDataSource(_AirtableSource):
+    """Format ``lakeflow_connect``: Unity Catalog injects a connection's options for it."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "lakeflow_connect"
+
+
+class AirtableDataSource(_AirtableSource):
+    """Format ``airtable``: the same source under its own name."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "airtable"
+
+
+class AirtableBatchReader(DataSourceReader):
+    def __init__(self, connector: AirtableLakeflowConnect, table: str, schema: StructType):
+        self.connector = connector
+        self.table = table
+        self.schema = schema
+
+    def partitions(self) -> list[InputPartition]:
+        return [InputPartition(json.dumps({"since": None, "until": None}))]
+
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        if self.table in VIRTUAL_TABLES:
+            yield from self._virtual()
+            return
+        window = json.loads(partition.value)
+        yield from _cast(self.connector.read_partition_batches(self.table, window, {}), self.schema)
+
+    def _virtual(self) -> Iterator[pa.RecordBatch]:
+        options = self.connector.options
+        if self.table == METADATA_TABLE:
+            names = _json_option(options, TABLE_NAME_LIST, list)
+            configs = _json_option(options, TABLE_CONFIGS, dict)
+            rows = [
+                {
+                    TABLE_NAME: name,
+                    "cursor_field": None,
+                    **self.connector.read_table_metadata(name, configs.get(name, {})),
+                }
+                for name in names
+            ]
+        elif self.table == TABLES_TABLE:
+            rows = [{"namespace": [], TABLE_NAME: n} for n in sorted(self.connector.list_tables())]
+        else:
+            rows = []  # a flat connector: no namespaces
+        target = _arrow_schema(self.schema)
+        yield pa.RecordBatch.from_pylist(
+            [{f: row.get(f) for f in target.names} for row in rows], schema=target
+        )
+
+
+class AirtableStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+    """Partitioned stream over one table: offsets ``{"cursor": <UTC time>}``; each micro-batch
+    reads the records modified in (start - lookback, end] on an executor. A delete flow
+    (``isDeleteFlow``) streams removed records from the table's webhook instead, offsets
+    ``{"webhook", "cursor"}``."""
+
+    def __init__(
+        self,
+        connector: AirtableLakeflowConnect,
+        table: str,
+        schema: StructType,
+        deletes: bool = False,
+    ):
+        self.connector = connector
+        self.table = table
+        self.schema = schema
+        self.deletes = deletes
+        self.target: str | None = None  # fixed by Trigger.AvailableNow
+
+    def initialOffset(self) -> dict[str, Any]:
+        return {}
+
+    def _now(self) -> str:
+        return formulas.iso(datetime.datetime.now(datetime.timezone.utc))
+
+    def latestOffset(self, start: dict[str, Any] | None = None, limit: Any = None) -> dict:
+        if (
+            limit is not None
+            and ReadAllAvailable is not None
+            and not isinstance(limit, ReadAllAvailable)
+        ):
+            raise ConfigError(
+                f"the Airtable source reads all available changes per micro-batch; got a "
+                f"{type(limit).__name__} read limit. Remove maxRecordsPerTrigger-style options."
+            )
+        end = self.target or self._now()
+        if self.deletes:
+            return self.connector.latest_delete_offset(self.table, start, end)
+        if start and start.get("cursor") and start["cursor"] >= end:
+            return start
+        return {"cursor": end}
+
+    def prepareForTriggerAvailableNow(self) -> None:
+        self.target = self._now()
+
+    def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[InputPartition]:
+        ranges = self.connector.get_partitions(self.table, {}, start or {}, end or {})
+        return [InputPartition(json.dumps(r)) for r in ranges]
+
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        window = json.loads(partition.value)
+        yield from _cast(self.connector.read_partition_batches(self.table, window, {}), self.schema)
+
+    def commit(self, end: dict[str, Any]) -> None:
+        pass
+
+
+def register(spark: Any) -> None:
+    """Registers both formats with a Spark session (``lakeflow_connect`` and ``airtable``)."""
+    spark.dataSource.register(LakeflowConnectDataSource)
+    spark.dataSource.register(AirtableDataSource)

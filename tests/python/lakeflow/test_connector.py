@@ -1,0 +1,256 @@
+"""`AirtableLakeflowConnect` against the emulator, checked the way the Lakeflow framework's
+generic connector test suite checks a connector (list, schema, metadata, read, termination,
+partitions), plus values: records converted by the schema equal what the engine reads."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+from typing import Any
+
+import pytest
+from airtable_lakeflow import Airtable, ConfigError, NotFoundError
+from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
+from airtable_lakeflow.lakeflow.records import cast_batch, spark_arrow_schema
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DataType,
+    DateType,
+    DecimalType,
+    StructType,
+    TimestampType,
+)
+from testing_http import Client
+
+INGESTION_TYPES = ("cdc", "cdc_with_deletes", "snapshot", "append")
+
+
+def _options(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
+    return {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url, **extra}
+
+
+def _convert(value: Any, t: DataType) -> Any:
+    """A JSON-compatible value converted by its Spark type, as the framework's row path does:
+    strings become decimals, dates and timestamps; structs and arrays recurse."""
+    if value is None:
+        return None
+    if isinstance(t, StructType):
+        assert isinstance(value, dict) and value != {}
+        return {f.name: _convert(value.get(f.name), f.dataType) for f in t}
+    if isinstance(t, ArrayType):
+        assert isinstance(value, list)
+        return [_convert(v, t.elementType) for v in value]
+    if isinstance(t, DecimalType):
+        return decimal.Decimal(str(value))
+    if isinstance(t, TimestampType):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(t, DateType):
+        return datetime.date.fromisoformat(value)
+    if isinstance(t, BooleanType):
+        assert isinstance(value, bool)
+    return value
+
+
+def _engine_rows(emu: EmulatorProcess, table: str) -> list[dict[str, Any]]:
+    reader = Airtable(emu.token, base_url=emu.url).read(emu.base_id, table)
+    target = spark_arrow_schema(reader.schema)
+    return [row for b in reader for row in cast_batch(b, target).to_pylist()]
+
+
+@pytest.fixture
+def connector(emu: EmulatorProcess) -> AirtableLakeflowConnect:
+    return AirtableLakeflowConnect(_options(emu))
+
+
+def test_list_tables(connector: AirtableLakeflowConnect) -> None:
+    tables = connector.list_tables()
+    assert tables and all(isinstance(t, str) for t in tables)
+    assert len(set(tables)) == len(tables)
+    assert sorted(tables) == ["Campaigns", "Creative Requests", "Packaging Tasks"]
+
+
+def test_invalid_table_name(connector: AirtableLakeflowConnect) -> None:
+    for call in (
+        lambda: connector.get_table_schema("Nope", {}),
+        lambda: connector.read_table_metadata("Nope", {}),
+        lambda: connector.read_table("Nope", {}, {}),
+    ):
+        with pytest.raises(NotFoundError, match="No table 'Nope' in base app"):
+            call()
+
+
+def test_schema_and_metadata(connector: AirtableLakeflowConnect) -> None:
+    for table in connector.list_tables():
+        schema = connector.get_table_schema(table, {})
+        assert isinstance(schema, StructType) and schema.fields
+        assert len(set(schema.names)) == len(schema.names)
+        assert connector.get_table_schema(table, {}) == schema
+        meta = connector.read_table_metadata(table, {})
+        assert meta == connector.read_table_metadata(table, {})
+        assert meta["ingestion_type"] in INGESTION_TYPES
+        assert meta["primary_keys"] == ["id"] and "id" in schema.names
+        if meta["ingestion_type"].startswith("cdc"):
+            assert meta["cursor_field"] in schema.names
+    modes = {t: connector.read_table_metadata(t, {})["ingestion_type"] for t in ["Campaigns"]}
+    assert modes == {"Campaigns": "cdc"}
+    assert connector.read_table_metadata("Creative Requests", {})["ingestion_type"] == "snapshot"
+    append = connector.read_table_metadata("Campaigns", {"mode": "append"})
+    assert append == {
+        "primary_keys": ["id"],
+        "ingestion_type": "append",
+        "cursor_field": "created_time",
+    }
+
+
+def test_read_table_records_convert_and_equal_the_engine(
+    emu: EmulatorProcess, connector: AirtableLakeflowConnect
+) -> None:
+    for table in connector.list_tables():
+        schema = connector.get_table_schema(table, {})
+        records, offset = connector.read_table(table, {}, {})
+        rows = list(records)
+        json.dumps(rows)  # JSON-compatible
+        kind = connector.read_table_metadata(table, {})["ingestion_type"]
+        assert (offset is None) == (kind == "snapshot")
+        if offset is not None:
+            json.dumps(offset)
+        converted = [_convert(r, schema) for r in rows]
+        want = _engine_rows(emu, table)
+        assert sorted(converted, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
+        for field in schema.fields:
+            if not field.nullable:
+                assert all(r[field.name] is not None for r in rows), field.name
+        assert all(r["id"] for r in rows)
+
+
+def test_read_terminates_and_is_incremental(
+    emu: EmulatorProcess, connector: AirtableLakeflowConnect
+) -> None:
+    offset: dict[str, Any] | None = {}
+    seen: list[str] = []
+    calls = 0
+    while calls < 50:
+        calls += 1
+        records, new = connector.read_table("Campaigns", offset, {})
+        seen += [r["id"] for r in records]
+        if new == offset:
+            break
+        offset = new
+    assert calls == 2 and len(seen) == 20  # one read, then the same offset back
+    # Changes after the connector was built belong to the next run (the cap) …
+    client = Client(emu)
+    r = client.request(
+        "PATCH",
+        f"/v0/{emu.base_id}/Campaigns/{seen[0]}",
+        json={"fields": {"Campaign Name": "later"}},
+    )
+    assert r.ok
+    assert list(connector.read_table("Campaigns", offset, {})[0]) == []
+    # … which reads only what changed since (within the lookback).
+    later = AirtableLakeflowConnect(_options(emu))
+    records, end = later.read_table("Campaigns", offset, {})
+    assert [(r["id"], r["campaign_name"]) for r in records] == [(seen[0], "later")]
+    assert end != offset and later.read_table("Campaigns", end, {})[1] == end
+
+
+def test_partitions(connector: AirtableLakeflowConnect) -> None:
+    batch = connector.get_partitions("Campaigns", {})
+    assert batch == connector.get_partitions("Campaigns", {})
+    json.dumps(batch)
+    rows = [r for p in batch for r in connector.read_partition("Campaigns", p, {})]
+    assert len(rows) == 20
+    end = connector.latest_offset("Campaigns", {}, {})
+    assert connector.latest_offset("Campaigns", {}, end) == end  # converged
+    parts = connector.get_partitions("Campaigns", {}, {}, end)
+    assert sum(len(list(connector.read_partition("Campaigns", p, {}))) for p in parts) == 20
+    assert connector.get_partitions("Campaigns", {}, end, end) == []
+    with pytest.raises(ConfigError, match="cannot be streamed incrementally"):
+        connector.latest_offset("Creative Requests", {}, {})
+
+
+def test_pickles_without_its_session(connector: AirtableLakeflowConnect) -> None:
+    import pickle
+
+    connector.list_tables()  # opens the engine session
+    copy = pickle.loads(pickle.dumps(connector))
+    assert copy.list_tables() == connector.list_tables()
+    assert "bearer_token" not in repr(copy) and copy.options["bearer_token"] not in repr(copy)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"base_id": ""}, "option 'base_id' is missing"),
+        ({"base_id": "nope"}, "'nope' is not an Airtable base id"),
+        ({"bearer_token": ""}, "option 'bearer_token' is missing"),
+        ({"base_url": "ftp://x"}, "option 'base_url'"),
+        ({"fields": ["Name"]}, "option 'fields' must be a string"),
+        ({"view": 3}, "option 'view' must be a string, got int"),
+        ({"lookback_secs": "5"}, "did you mean 'lookback_seconds'"),
+    ],
+)
+def test_bad_options(emu: EmulatorProcess, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        connector = AirtableLakeflowConnect({**_options(emu), **options})
+        connector.read_table_metadata("Campaigns", {})
+    assert emu.token not in str(error.value)
+
+
+def test_token_alias_and_v0_url(emu: EmulatorProcess) -> None:
+    connector = AirtableLakeflowConnect(
+        {"token": emu.token, "base_id": emu.base_id, "base_url": f"{emu.url}/v0/"}
+    )
+    assert "Campaigns" in connector.list_tables()
+
+
+def test_cdc_with_deletes_reads_removed_records_from_a_webhook(emu: EmulatorProcess) -> None:
+    options = {"with_deletes": "true"}
+    first = AirtableLakeflowConnect(_options(emu))
+    meta = first.read_table_metadata("Campaigns", options)
+    assert meta["ingestion_type"] == "cdc_with_deletes"
+    records, _ = first.read_table("Campaigns", {}, options)  # creates the webhook first
+    ids = sorted(r["id"] for r in records)
+    assert len(ids) == 20
+    client = Client(emu)
+    gone = ids[:2]
+    for record_id in gone:
+        assert client.request("DELETE", f"/v0/{emu.base_id}/Campaigns/{record_id}").ok
+
+    later = AirtableLakeflowConnect(_options(emu))
+    deleted, offset = later.read_table_deletes("Campaigns", {}, options)
+    rows = list(deleted)
+    json.dumps([rows, offset])
+    assert sorted(r["id"] for r in rows) == gone
+    assert all(r[meta["cursor_field"]] for r in rows)
+    again, same = later.read_table_deletes("Campaigns", offset, options)
+    assert list(again) == [] and same == offset  # converged
+    # A delete after this connector started belongs to the next run.
+    assert client.request("DELETE", f"/v0/{emu.base_id}/Campaigns/{ids[2]}").ok
+    assert later.read_table_deletes("Campaigns", offset, options)[1] == offset
+    next_run = AirtableLakeflowConnect(_options(emu))
+    rows, _ = next_run.read_table_deletes("Campaigns", offset, options)
+    assert [r["id"] for r in rows] == [ids[2]]
+    assert len(client.get(f"/v0/bases/{emu.base_id}/webhooks").json()["webhooks"]) == 1
+
+    with pytest.raises(ConfigError, match="deletes are read for cdc tables only"):
+        first.read_table_metadata("Creative Requests", options)
+    with pytest.raises(ConfigError, match="with_deletes=true"):
+        first.read_table_deletes("Campaigns", {}, {})
+    hook = offset["webhook"]
+    assert client.request("DELETE", f"/v0/bases/{emu.base_id}/webhooks/{hook}").ok
+    with pytest.raises(NotFoundError, match="Run a full refresh of this table"):
+        AirtableLakeflowConnect(_options(emu)).read_table_deletes("Campaigns", offset, options)
+
+
+def test_every_column_populated_by_at_least_one_record(gen: EmulatorProcess) -> None:
+    connector = AirtableLakeflowConnect(_options(gen))
+    for table in connector.list_tables():
+        schema = connector.get_table_schema(table, {})
+        records, _ = connector.read_table(table, {}, {})
+        rows = list(records)
+        assert len(rows) == 300
+        empty = [f.name for f in schema if all(r.get(f.name) is None for r in rows)]
+        assert empty == [], (table, empty)

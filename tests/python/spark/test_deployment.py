@@ -1,0 +1,123 @@
+"""The seed issue, reproduced: a data source defined in a folder that only the driver has on
+sys.path fails in Spark's Python workers with ModuleNotFoundError; the same read through the
+installed airtable-lakeflow package works; `doctor` says what is missing instead."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airtable_lakeflow import doctor
+from airtable_lakeflow.emulator import EmulatorProcess
+from spark_options import source_options
+
+pytestmark = pytest.mark.slow
+
+SEED_SOURCE = '''
+from pyspark.sql.datasource import DataSource, DataSourceReader
+
+
+class SeedReader(DataSourceReader):
+    def read(self, partition):
+        yield ("recA", "hello")
+
+
+class SeedSource(DataSource):
+    """What the earlier attempt deployed: a pure-Python source in a workspace folder."""
+
+    @classmethod
+    def name(cls):
+        return "seed_lakeflow_connect"
+
+    def schema(self):
+        return "id string, name string"
+
+    def reader(self, schema):
+        return SeedReader()
+'''
+
+DEFINITIONS = """
+from airtable_lakeflow.spark import LakeflowConnectDataSource
+
+
+def tables(spark, options):
+    spark.dataSource.register(LakeflowConnectDataSource)
+    return spark.read.format("lakeflow_connect").options(**options).load()
+"""
+
+
+def test_seed_folder_fails_in_workers_and_the_installed_package_works(
+    spark: Any, emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    folder = tmp_path / "workspace" / "pipeline"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "lakeflow_python_source.py").write_text(SEED_SOURCE)
+    (folder / "definitions.py").write_text(DEFINITIONS)
+    sys.path.insert(0, str(folder.parent))  # what the pipeline's driver does
+    try:
+        from pipeline.definitions import tables  # type: ignore[import-not-found]
+        from pipeline.lakeflow_python_source import SeedSource  # type: ignore[import-not-found]
+
+        spark.dataSource.register(SeedSource)
+        with pytest.raises(Exception, match="No module named 'pipeline'"):
+            spark.read.format("seed_lakeflow_connect").load().collect()
+
+        # The same folder, but the source class comes from the installed package.
+        df = tables(spark, {**source_options(emu), "tableName": "Campaigns"})
+        assert df.count() == 20
+    finally:
+        sys.path.remove(str(folder.parent))
+        for name in [m for m in sys.modules if m == "pipeline" or m.startswith("pipeline.")]:
+            del sys.modules[name]
+
+
+def test_doctor_finds_the_package_on_workers(spark: Any) -> None:
+    report = doctor(spark)
+    assert report.ok, report.summary()
+    assert len(report.workers) == 2
+    assert all(w["version"] == report.driver["version"] and w["engine"] for w in report.workers)
+    assert "load on the driver and in 2 Spark Python worker(s)" in report.summary()
+
+
+def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -> None:
+    # Workers whose Python cannot import airtable_lakeflow (a shadowing package stands in for
+    # "not installed"), as on a cluster where only the driver has the project's folder.
+    shadow = tmp_path / "shadow" / "airtable_lakeflow"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'airtable_lakeflow'\")\n"
+    )
+    worker = tmp_path / "worker-python"
+    worker.write_text(
+        f'#!/bin/sh\nPYTHONPATH={shadow.parent}:$PYTHONPATH exec {sys.executable} "$@"\n'
+    )
+    worker.chmod(0o755)
+    script = textwrap.dedent(
+        """
+        from pyspark.sql import SparkSession
+        from airtable_lakeflow import doctor
+
+        spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+                 .getOrCreate())
+        report = doctor(spark)
+        print("OK" if report.ok else "PROBLEM")
+        print(report.summary())
+        spark.stop()
+        """
+    )
+    env = {**os.environ, "PYSPARK_PYTHON": str(worker), "PYSPARK_DRIVER_PYTHON": sys.executable}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "PROBLEM"
+    assert "airtable-lakeflow is not installed where Spark runs Python" in lines[1]
+    assert "environment.dependencies" in lines[1]
+    assert "Traceback" not in done.stdout
