@@ -302,6 +302,10 @@ class AirtableLakeflowConnect:
         plan = self._plan(table_name, table_options)
         if "webhook" in partition:
             return self._delete_batches(plan, partition)
+        # a stream's first window (a batch read has no "until"): the webhook first, as read_table
+        first_window = partition.get("since") is None and partition.get("until") is not None
+        if first_window and plan.mode == "cdc" and self._with_deletes(plan, table_options):
+            deletes.ensure_webhook(self.client(), self.base_id, plan.table_id)
         window = None if partition.get("until") is None else partition
         if plan.mode == "snapshot":
             window = None

@@ -11,6 +11,7 @@ from airtable_lakeflow.spark import LakeflowConnectDataSource
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 from spark_options import source_options
+from testing_http import Client
 
 
 def _reader(emu: EmulatorProcess):  # type: ignore[no-untyped-def]
@@ -49,3 +50,19 @@ def test_read_limits_other_than_all_available_are_refused(emu: EmulatorProcess) 
     reader, _ = _reader(emu)
     with pytest.raises(ConfigError, match="got a ReadMaxRows read limit"):
         reader.latestOffset({}, ReadMaxRows(10))
+
+
+def test_a_deletes_table_gets_its_webhook_before_the_first_read(emu: EmulatorProcess) -> None:
+    source = LakeflowConnectDataSource(
+        {**source_options(emu), "tableName": "Campaigns", "with_deletes": "true"}
+    )
+    reader = source.streamReader(source.schema())
+    end = reader.latestOffset({}, ReadAllAvailable())
+    (partition,) = reader.partitions({}, end)
+    hooks = f"/v0/bases/{emu.base_id}/webhooks"
+    client = Client(emu)
+    assert client.get(hooks).json()["webhooks"] == []
+    assert sum(b.num_rows for b in reader.read(partition)) == 20
+    (hook,) = client.get(hooks).json()["webhooks"]
+    scope = hook["specification"]["options"]["filters"]["recordChangeScope"]
+    assert scope.startswith("tbl")
