@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "airtable_lakeflow/convert/json_text.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
 #include "airtable_lakeflow/convert/short_equal.hpp"
 
@@ -17,24 +18,38 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 constexpr int kMicrosScale = 6;
+// An int64 (at most 19 digits) times 10^19 or less stays within decimal128(38).
+constexpr int kExactIntegerScale = 19;
+constexpr auto kPow10 = [] {
+  std::array<int128, kExactIntegerScale + 1> out{};
+  int128 power = 1;
+  for (auto& entry : out) {
+    entry = power;
+    power *= 10;
+  }
+  return out;
+}();
 
 // A JSON number as value × 10^scale, exactly.
 std::optional<int128> number_scaled(element value, int scale) {
   switch (value.type()) {
     case element_type::INT64: {
+      const int64_t number = value.get_int64().value_unsafe();
+      if (scale >= 0 && scale <= kExactIntegerScale) {
+        return int128{number} * kPow10[static_cast<size_t>(scale)];
+      }
       char buffer[32];
-      const auto [end, error] =
-          std::to_chars(buffer, buffer + sizeof(buffer), int64_t(value.get_int64()));
+      const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), number);
       return error == std::errc() ? scaled_decimal({buffer, end}, scale) : std::nullopt;
     }
     case element_type::UINT64: {
       char buffer[32];
       const auto [end, error] =
-          std::to_chars(buffer, buffer + sizeof(buffer), uint64_t(value.get_uint64()));
+          std::to_chars(buffer, buffer + sizeof(buffer), value.get_uint64().value_unsafe());
       return error == std::errc() ? scaled_decimal({buffer, end}, scale) : std::nullopt;
     }
     case element_type::DOUBLE: {
-      const double number = value.get_double();
+      const double number = value.get_double().value_unsafe();
       if (!std::isfinite(number)) {
         return std::nullopt;
       }
@@ -50,9 +65,9 @@ std::optional<int128> number_scaled(element value, int scale) {
 
 std::optional<int64_t> integral(element value) {
   switch (value.type()) {
-    case element_type::INT64: return int64_t(value.get_int64());
+    case element_type::INT64: return value.get_int64().value_unsafe();
     case element_type::UINT64: {
-      const uint64_t number = value.get_uint64();
+      const uint64_t number = value.get_uint64().value_unsafe();
       return number <= uint64_t(INT64_MAX) ? std::optional<int64_t>(int64_t(number)) : std::nullopt;
     }
     case element_type::DOUBLE: {
@@ -74,140 +89,190 @@ std::optional<int64_t> micros(element value) {
   return std::nullopt;
 }
 
+// Airtable's error and special values: {"error": "#ERROR!"}, {"specialValue": "NaN"}.
 bool is_error_object(simdjson::dom::object object) {
-  // Airtable's error and special values: {"error": "#ERROR!"}, {"specialValue": "NaN"}.
-  return object.size() == 1 && (object["error"].error() == simdjson::SUCCESS ||
-                                object["specialValue"].error() == simdjson::SUCCESS);
+  if (object.size() != 1) {
+    return false;
+  }
+  const std::string_view key = (*object.begin()).key;
+  return key == "error" || key == "specialValue";
 }
 
-constexpr size_t kMaxMembers = 16;  // the widest struct (an attachment) has 8
+// The scalar cells: each appends `value` or returns false having appended nothing.
+inline bool append_text(element value, arrow::StringBuilder& out) {
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) {
+    return false;
+  }
+  out.append(text);
+  return true;
+}
 
-// The object's value for each struct member, in one pass over its keys. Keys usually come in
-// member order, so the next member is tried first.
-void collect_members(const CellSpec& spec, simdjson::dom::object object,
-                     std::array<element, kMaxMembers>& out, std::array<bool, kMaxMembers>& found) {
-  found.fill(false);
-  const size_t n = spec.members.size();
-  size_t next = 0;
-  for (const auto [key, value] : object) {
-    for (size_t tried = 0; tried < n; ++tried) {
-      const size_t m = (next + tried) % n;
-      const std::string& want = spec.members[m].json_key;
-      if (short_equal(want, key)) {
-        if (!found[m]) {
-          out[m] = value;
-          found[m] = !value.is_null();
-        }
-        next = m + 1;
-        break;
-      }
+inline bool append_bool(element value, arrow::BoolBuilder& out) {
+  bool flag = false;
+  if (value.get_bool().get(flag) != simdjson::SUCCESS) {
+    return false;
+  }
+  out.append(flag);
+  return true;
+}
+
+inline bool append_integer(element value, arrow::Int64Builder& out) {
+  const auto number = integral(value);
+  if (number) {
+    out.append(*number);
+  }
+  return number.has_value();
+}
+
+inline bool append_decimal(element value, int scale, arrow::Decimal128Builder& out) {
+  const auto scaled = number_scaled(value, scale);
+  if (scaled) {
+    out.append(*scaled);
+  }
+  return scaled.has_value();
+}
+
+inline bool append_date(element value, arrow::Int32Builder& out) {
+  std::string_view text;
+  std::optional<int32_t> days;
+  if (value.get_string().get(text) != simdjson::SUCCESS || !(days = parse_date(text))) {
+    return false;
+  }
+  out.append(*days);
+  return true;
+}
+
+inline bool append_timestamp(element value, arrow::Int64Builder& out) {
+  std::string_view text;
+  std::optional<int64_t> instant;
+  if (value.get_string().get(text) != simdjson::SUCCESS || !(instant = parse_timestamp(text))) {
+    return false;
+  }
+  out.append(*instant);
+  return true;
+}
+
+inline bool append_duration(element value, arrow::Int64Builder& out) {
+  const auto us = micros(value);
+  if (us) {
+    out.append(*us);
+  }
+  return us.has_value();
+}
+
+inline void append_json(element value, arrow::StringBuilder& out) {
+  // JSON text, strings quoted, so the column always parses back to the value.
+  thread_local std::string text;
+  text.clear();
+  append_json_text(value, text);
+  out.append(text);
+}
+
+bool append_value(const CellSpec& spec, element value, arrow::ArrayBuilder& builder);
+
+[[gnu::noinline]] bool append_list(const CellSpec& spec, element value, arrow::ListBuilder& list) {
+  simdjson::dom::array items;
+  if (value.get_array().get(items) != simdjson::SUCCESS) {
+    return false;
+  }
+  const CellSpec& item_spec = spec.element[0];
+  arrow::ArrayBuilder& items_out = list.element();
+  for (const element item : items) {
+    // Airtable lists never hold nulls; one would be a shape we do not know.
+    if (item.is_null() || !append_value(item_spec, item, items_out)) {
+      return false;
     }
   }
+  list.close_list();
+  return true;
+}
+
+constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
+
+[[gnu::noinline]] bool append_struct(const CellSpec& spec, element value,
+                                     arrow::StructBuilder& out) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS || is_error_object(object)) {
+    return false;
+  }
+  // Members are separate columns, so each value goes straight to its member as its key comes
+  // by; members left without a value get a null. Keys usually come in member order, so the
+  // next member is tried first. The first of duplicated keys counts.
+  const size_t n = spec.members.size();
+  uint32_t found = 0;
+  size_t next = 0;
+  for (const auto [key, member_value] : object) {
+    for (size_t tried = 0; tried < n; ++tried) {
+      const size_t m = next + tried < n ? next + tried : next + tried - n;
+      if (!short_equal(spec.members[m].json_key, key)) {
+        continue;
+      }
+      next = m + 1;
+      if ((found >> m & 1U) == 0 && !member_value.is_null()) {
+        if (!append_value(spec.members[m].spec, member_value, out.member(m))) {
+          return false;
+        }
+        found |= 1U << m;
+      }
+      break;
+    }
+  }
+  for (size_t m = 0; m < n; ++m) {
+    if ((found >> m & 1U) == 0) {
+      out.member(m).append_null();
+    }
+  }
+  out.close_struct();
+  return true;
 }
 
 // Appends `value`; false when it does not fit, possibly after appending part of it (the
 // caller truncates).
 bool append_value(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
   switch (spec.kind) {
-    case CellKind::kText: {
-      std::string_view text;
-      if (value.get_string().get(text) != simdjson::SUCCESS) {
-        return false;
-      }
-      static_cast<arrow::StringBuilder&>(builder).append(text);
-      return true;
-    }
+    case CellKind::kText: return append_text(value, static_cast<arrow::StringBuilder&>(builder));
     case CellKind::kJson:
-      // JSON text, strings quoted, so the column always parses back to the value.
-      static_cast<arrow::StringBuilder&>(builder).append(simdjson::minify(value));
+      append_json(value, static_cast<arrow::StringBuilder&>(builder));
       return true;
     case CellKind::kBool:
-    case CellKind::kCheckbox: {
-      bool flag = false;
-      if (value.get_bool().get(flag) != simdjson::SUCCESS) {
-        return false;
-      }
-      static_cast<arrow::BoolBuilder&>(builder).append(flag);
-      return true;
-    }
-    case CellKind::kInteger: {
-      const auto number = integral(value);
-      if (!number) {
-        return false;
-      }
-      static_cast<arrow::Int64Builder&>(builder).append(*number);
-      return true;
-    }
-    case CellKind::kDecimal: {
-      const auto scaled = number_scaled(value, spec.scale);
-      if (!scaled) {
-        return false;
-      }
-      static_cast<arrow::Decimal128Builder&>(builder).append(*scaled);
-      return true;
-    }
-    case CellKind::kDate: {
-      std::string_view text;
-      std::optional<int32_t> days;
-      if (value.get_string().get(text) != simdjson::SUCCESS || !(days = parse_date(text))) {
-        return false;
-      }
-      static_cast<arrow::Int32Builder&>(builder).append(*days);
-      return true;
-    }
-    case CellKind::kTimestamp: {
-      std::string_view text;
-      std::optional<int64_t> instant;
-      if (value.get_string().get(text) != simdjson::SUCCESS || !(instant = parse_timestamp(text))) {
-        return false;
-      }
-      static_cast<arrow::Int64Builder&>(builder).append(*instant);
-      return true;
-    }
-    case CellKind::kDuration: {
-      const auto us = micros(value);
-      if (!us) {
-        return false;
-      }
-      static_cast<arrow::Int64Builder&>(builder).append(*us);
-      return true;
-    }
-    case CellKind::kList: {
-      simdjson::dom::array items;
-      if (value.get_array().get(items) != simdjson::SUCCESS) {
-        return false;
-      }
-      auto& list = static_cast<arrow::ListBuilder&>(builder);
-      for (const element item : items) {
-        // Airtable lists never hold nulls; one would be a shape we do not know.
-        if (item.is_null() || !append_value(spec.element[0], item, list.element())) {
-          return false;
-        }
-      }
-      list.close_list();
-      return true;
-    }
-    case CellKind::kStruct: {
-      simdjson::dom::object object;
-      if (value.get_object().get(object) != simdjson::SUCCESS || is_error_object(object)) {
-        return false;
-      }
-      std::array<element, kMaxMembers> members;
-      std::array<bool, kMaxMembers> found{};
-      collect_members(spec, object, members, found);
-      auto& out = static_cast<arrow::StructBuilder&>(builder);
-      for (size_t i = 0; i < spec.members.size(); ++i) {
-        if (!found[i]) {
-          out.member(i).append_null();
-        } else if (!append_value(spec.members[i].spec, members[i], out.member(i))) {
-          return false;
-        }
-      }
-      out.close_struct();
-      return true;
-    }
+    case CellKind::kCheckbox: return append_bool(value, static_cast<arrow::BoolBuilder&>(builder));
+    case CellKind::kInteger:
+      return append_integer(value, static_cast<arrow::Int64Builder&>(builder));
+    case CellKind::kDecimal:
+      return append_decimal(value, spec.scale, static_cast<arrow::Decimal128Builder&>(builder));
+    case CellKind::kDate: return append_date(value, static_cast<arrow::Int32Builder&>(builder));
+    case CellKind::kTimestamp:
+      return append_timestamp(value, static_cast<arrow::Int64Builder&>(builder));
+    case CellKind::kDuration:
+      return append_duration(value, static_cast<arrow::Int64Builder&>(builder));
+    case CellKind::kList:
+      return append_list(spec, value, static_cast<arrow::ListBuilder&>(builder));
+    case CellKind::kStruct:
+      return append_struct(spec, value, static_cast<arrow::StructBuilder&>(builder));
   }
   return false;
+}
+
+// One column of a page with the kind decided once: `append(cell, builder)` for each present
+// cell, a null or false for each absent one.
+template <typename Builder, typename Append>
+void each_cell(const ColumnCells& cells, Builder& builder, bool absent_is_false,
+               std::vector<uint32_t>& failed, Append append) {
+  for (uint32_t row = 0; row < cells.count; ++row) {
+    if (!cells.present[row]) {
+      if constexpr (std::is_same_v<Builder, arrow::BoolBuilder>) {
+        if (absent_is_false) {
+          builder.append(false);
+          continue;
+        }
+      }
+      builder.append_null();
+    } else if (!append(cells.values[row], builder)) {
+      builder.append_null();
+      failed.push_back(row);
+    }
+  }
 }
 
 }  // namespace
@@ -226,6 +291,51 @@ void append_absent(const CellSpec& spec, arrow::ArrayBuilder& builder) {
     static_cast<arrow::BoolBuilder&>(builder).append(false);
   } else {
     builder.append_null();
+  }
+}
+
+void append_column(const CellSpec& spec, const ColumnCells& cells, arrow::ArrayBuilder& builder,
+                   std::vector<uint32_t>& failed) {
+  switch (spec.kind) {
+    case CellKind::kText:
+      each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed, append_text);
+      return;
+    case CellKind::kJson:
+      each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
+                [](element value, arrow::StringBuilder& out) {
+                  append_json(value, out);
+                  return true;
+                });
+      return;
+    case CellKind::kBool:
+    case CellKind::kCheckbox:
+      each_cell(cells, static_cast<arrow::BoolBuilder&>(builder), spec.kind == CellKind::kCheckbox,
+                failed, append_bool);
+      return;
+    case CellKind::kInteger:
+      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_integer);
+      return;
+    case CellKind::kDecimal:
+      each_cell(cells, static_cast<arrow::Decimal128Builder&>(builder), false, failed,
+                [scale = spec.scale](element value, arrow::Decimal128Builder& out) {
+                  return append_decimal(value, scale, out);
+                });
+      return;
+    case CellKind::kDate:
+      each_cell(cells, static_cast<arrow::Int32Builder&>(builder), false, failed, append_date);
+      return;
+    case CellKind::kTimestamp:
+      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_timestamp);
+      return;
+    case CellKind::kDuration:
+      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_duration);
+      return;
+    case CellKind::kList:
+    case CellKind::kStruct:
+      each_cell(cells, builder, false, failed, [&spec](element value, arrow::ArrayBuilder& out) {
+        return try_append(spec, value, out);
+      });
+      return;
   }
 }
 

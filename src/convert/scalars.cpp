@@ -1,5 +1,6 @@
 #include "airtable_lakeflow/convert/scalars.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -15,11 +16,11 @@ bool digits(std::string_view text, size_t at, size_t count, int& out) {
   }
   int value = 0;
   for (size_t i = at; i < at + count; ++i) {
-    const char c = text[i];
-    if (c < '0' || c > '9') {
+    const auto digit = static_cast<unsigned>(text[i]) - '0';
+    if (digit > 9) {
       return false;
     }
-    value = value * 10 + (c - '0');
+    value = value * 10 + static_cast<int>(digit);
   }
   out = value;
   return true;
@@ -179,27 +180,56 @@ std::optional<int128> scaled_decimal(std::string_view text, int scale) {
   return negative ? -out : out;
 }
 
-// The common case without text: n = rint(v·10^s) with |n| < 2^52 and n / 10^s == v. Then n·10^-s
-// is the only decimal with s fraction digits that reads back as v (its neighbours are 10^-s
-// apart, more than v's rounding interval), so it is what the shortest text would give.
+// The common case without text. If n = rint(v·10^k) has |n| < 2^52 and n / 10^k == v, then
+// n·10^-k is the only decimal with k fraction digits that reads back as v (its neighbours are
+// 10^-k apart, more than v's rounding interval), so the smallest such k gives the value of the
+// shortest text. Tried first at k = scale (one step for most cells), then upwards from 0 when
+// v·10^scale is too large for the check (wide scales such as formula results).
 std::optional<int128> scaled_exactly(double number, int scale) {
   static constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
                                                     1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
                                                     1e14, 1e15, 1e16, 1e17, 1e18};
+  static constexpr auto kPow10Exact = [] {
+    std::array<int128, kMaxDigits + 1> out{};
+    out[0] = 1;
+    for (size_t i = 1; i < out.size(); ++i) {
+      out[i] = out[i - 1] * 10;
+    }
+    return out;
+  }();
   constexpr double kLimit = 4503599627370496.0;  // 2^52
-  if (scale < 0 || scale >= static_cast<int>(kPow10.size())) {
+  if (scale < 0 || scale > kMaxDigits) {
     return std::nullopt;
   }
-  const double power = kPow10[static_cast<size_t>(scale)];
-  const double scaled = number * power;
-  if (!(std::fabs(scaled) < kLimit)) {
-    return std::nullopt;
+  const auto exact_at = [number](int k) -> std::optional<double> {
+    const double power = kPow10[static_cast<size_t>(k)];
+    const double scaled = number * power;
+    if (!(std::fabs(scaled) < kLimit)) {
+      return std::nullopt;
+    }
+    const double rounded = std::nearbyint(scaled);
+    return rounded / power == number ? std::optional<double>(rounded) : std::nullopt;
+  };
+  const int widest = std::min(scale, static_cast<int>(kPow10.size()) - 1);
+  if (widest == scale && std::fabs(number * kPow10[static_cast<size_t>(scale)]) < kLimit) {
+    const auto rounded = exact_at(scale);
+    return rounded ? std::optional<int128>(static_cast<int64_t>(*rounded)) : std::nullopt;
   }
-  const double rounded = std::nearbyint(scaled);
-  if (rounded / power != number) {
-    return std::nullopt;
+  for (int k = 0; k <= widest; ++k) {
+    if (const auto rounded = exact_at(k)) {
+      const auto n = static_cast<int128>(static_cast<int64_t>(*rounded));
+      const auto shift = static_cast<size_t>(scale - k);
+      // |n| < 2^52 has at most 16 digits; with the shift it must stay within 38.
+      if (n >= kPow10Exact[kMaxDigits - shift] || -n >= kPow10Exact[kMaxDigits - shift]) {
+        return std::nullopt;
+      }
+      return n * kPow10Exact[shift];
+    }
+    if (!(std::fabs(number * kPow10[static_cast<size_t>(k)]) < kLimit)) {
+      break;
+    }
   }
-  return static_cast<int128>(static_cast<int64_t>(rounded));
+  return std::nullopt;
 }
 
 std::string_view shortest_text(double value, char (&buffer)[32]) {

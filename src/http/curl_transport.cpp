@@ -16,9 +16,18 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Spare bytes kept after a body so simdjson can parse it in place instead of copying it
+// (SIMDJSON_PADDING; the transport does not depend on simdjson).
+constexpr size_t kParsePadding = 64;
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto& body = *static_cast<std::string*>(user);
+  const size_t n = size * count;
+  if (body.capacity() < body.size() + n + kParsePadding) {
+    body.reserve(2 * (body.size() + n) + kParsePadding);
+  }
+  body.append(data, n);
+  return n;
 }
 
 struct Headers {

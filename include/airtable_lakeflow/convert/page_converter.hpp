@@ -1,12 +1,13 @@
 // Turns list-records pages into Arrow record batches for one TableLayout: each page is parsed
-// once (simdjson, into a reused parser) and its records appended straight into the column
-// builders. Cells that do not fit their column, and cells of fields the layout does not know,
-// go to `_rescued_data` as {"column or field id": raw JSON}. Blank records ("fields": {}) are
-// rows like any other.
+// once (simdjson, into a reused parser), its cells indexed by column, then appended to the
+// column builders one column at a time. Cells that do not fit their column, and cells of fields the
+// layout does not know, go to `_rescued_data` as {"column or field id": raw JSON}. Blank records
+// ("fields": {}) are rows like any other.
 #pragma once
 
 #include <simdjson.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -51,13 +52,43 @@ class PageConverter {
   void export_schema(ArrowSchema* out) const;
 
  private:
-  void append_record(simdjson::dom::object record, std::string_view id);
+  // A cell kept verbatim in `_rescued_data`, under `key`, in the record's key order.
+  struct Rescue {
+    uint32_t row;
+    uint32_t order;
+    std::string_view key;
+    simdjson::dom::element value;
+  };
+
+  void start_page(size_t records);
+  void index_record(simdjson::dom::element record);
+  // The column of `field_id` among the few from `from` on, or SIZE_MAX.
+  [[nodiscard]] size_t find_forward(size_t from, std::string_view field_id) const;
+  void place(size_t column, uint32_t row, uint32_t order, simdjson::dom::element value);
+  int64_t drop_unwanted(const std::function<bool(std::string_view)>& keep);
+  void append_rescued(arrow::StringBuilder& out);
 
   schema::TableLayout layout_;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
+  // Each column's field id kept inline, for the match of every cell's key to the next columns
+  // (empty for the system columns and for ids too long for it, which the search finds).
+  struct FieldKey {
+    std::array<char, 24> bytes{};
+    size_t size = 0;
+    [[nodiscard]] std::string_view view() const { return {bytes.data(), size}; }
+  };
+  std::vector<FieldKey> keys_;
   std::vector<std::pair<std::string, size_t>> by_field_id_;  // sorted, for binary search
-  std::vector<int64_t> seen_;  // per column: the last row that had a value
   simdjson::dom::parser parser_;
+  // The page being appended, column-major: cell (column, row) is at column × capacity + row.
+  uint32_t page_rows_ = 0;
+  size_t page_capacity_ = 0;
+  std::vector<simdjson::dom::element> values_;
+  std::vector<uint8_t> present_;
+  std::vector<uint32_t> order_;
+  std::vector<std::string_view> ids_;
+  std::vector<Rescue> rescues_;
+  std::vector<uint32_t> failed_;
   std::string rescued_;
   int64_t rows_ = 0;
   int64_t rescued_cells_ = 0;

@@ -78,10 +78,11 @@ TEST(Scalars, FastDecimalPathAgreesWithTheTextPath) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<int64_t> digits(-99'999'999'999, 99'999'999'999);
   std::uniform_int_distribution<int> scales(0, 12);
+  std::uniform_int_distribution<int> wide_scales(13, 38);  // formula results: scale 18 and more
   std::uniform_real_distribution<double> any(-1e9, 1e9);
   int answered = 0;
   for (int i = 0; i < 200'000; ++i) {
-    const int scale = scales(rng);
+    const int scale = (i % 3 == 0) ? wide_scales(rng) : scales(rng);
     // Half decimals as Airtable stores them, half arbitrary doubles (formula results).
     const double number =
         (i % 2 == 0) ? static_cast<double>(digits(rng)) / std::pow(10.0, scales(rng)) : any(rng);
@@ -99,6 +100,9 @@ TEST(Scalars, FastDecimalPathAgreesWithTheTextPath) {
   EXPECT_EQ(scaled_exactly(0.1 + 0.2, 2), std::nullopt);  // 0.30000000000000004 needs 17
   EXPECT_EQ(scaled_exactly(1234.5, 2), int128{123450});
   EXPECT_EQ(scaled_exactly(-0.5, 2), int128{-50});
+  EXPECT_EQ(scaled_exactly(121.000000001, 18), int128{121'000'000'001} * 1'000'000'000);
+  EXPECT_EQ(scaled_exactly(0.1 + 0.2, 18), std::nullopt);  // answered by the text path
+  EXPECT_EQ(scaled_exactly(1e20, 20), std::nullopt);       // too many digits for 38
 }
 
 }  // namespace

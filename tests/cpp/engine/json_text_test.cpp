@@ -1,0 +1,44 @@
+#include "airtable_lakeflow/convert/json_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace airtable_lakeflow::convert {
+namespace {
+
+std::string text_of(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element value = parser.parse(json);
+  std::string out;
+  append_json_text(value, out);
+  EXPECT_EQ(out, simdjson::minify(value)) << json;
+  return out;
+}
+
+// The engine's JSON text must be simdjson::minify's text: golden files hold it.
+TEST(JsonText, MatchesSimdjsonMinify) {
+  const std::vector<std::string> documents = {
+      R"({"kind":"mystery","n":0})",
+      R"( [ 1 , -2 , 18446744073709551615 , -9223372036854775808 , 1.5 , 1e-7 , 100.0 ] )",
+      R"({"quote":"say \"hi\"","slash":"a\\b","controls":"\b\f\n\r\t\u0001\u001f"})",
+      R"({"unicode":"ünïcode ✓ 😀","empty":"","nested":{"a":[{},[],null,true,false]}})",
+      R"("just a string")",
+      R"(null)",
+      R"({"key with \"quotes\"":1})",
+  };
+  for (const std::string& document : documents) {
+    text_of(document);
+  }
+  EXPECT_EQ(text_of(R"({"a" : [1, "x\u0002"]})"), R"({"a":[1,"x\u0002"]})");
+}
+
+TEST(JsonText, QuotesKeysLikeJson) {
+  std::string out;
+  append_json_string("fld\"x\\\n\x7f", out);
+  EXPECT_EQ(out, "\"fld\\\"x\\\\\\n\x7f\"");
+}
+
+}  // namespace
+}  // namespace airtable_lakeflow::convert
