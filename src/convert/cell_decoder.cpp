@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "airtable_lakeflow/convert/json_text.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
@@ -161,37 +163,42 @@ inline bool append_duration(element value, arrow::Int64Builder& out) {
   return us.has_value();
 }
 
-inline void append_json(element value, arrow::StringBuilder& out) {
+inline void append_json(element value, arrow::StringBuilder& out, std::string& scratch) {
   // JSON text, strings quoted, so the column always parses back to the value.
-  thread_local std::string text;
-  text.clear();
-  append_json_text(value, text);
-  out.append(text);
+  scratch.clear();
+  append_json_text(value, scratch);
+  out.append(scratch);
 }
 
-bool append_value(const CellSpec& spec, element value, arrow::ArrayBuilder& builder);
+bool append_value(const CellPlan& plan, element value);
 
-[[gnu::noinline]] bool append_list(const CellSpec& spec, element value, arrow::ListBuilder& list) {
+// A list or struct member: text inline (the common case), anything else through the switch.
+inline bool append_child(const CellPlan& plan, element value) {
+  if (plan.kind == CellKind::kText) {
+    return append_text(value, static_cast<arrow::StringBuilder&>(*plan.builder));
+  }
+  return append_value(plan, value);
+}
+
+[[gnu::noinline]] bool append_list(const CellPlan& plan, element value) {
   simdjson::dom::array items;
   if (value.get_array().get(items) != simdjson::SUCCESS) {
     return false;
   }
-  const CellSpec& item_spec = spec.element[0];
-  arrow::ArrayBuilder& items_out = list.element();
+  const CellPlan& item_plan = plan.children.front();
   for (const element item : items) {
     // Airtable lists never hold nulls; one would be a shape we do not know.
-    if (item.is_null() || !append_value(item_spec, item, items_out)) {
+    if (item.is_null() || !append_child(item_plan, item)) {
       return false;
     }
   }
-  list.close_list();
+  static_cast<arrow::ListBuilder&>(*plan.builder).close_list();
   return true;
 }
 
 constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
 
-[[gnu::noinline]] bool append_struct(const CellSpec& spec, element value,
-                                     arrow::StructBuilder& out) {
+[[gnu::noinline]] bool append_struct(const CellPlan& plan, element value) {
   simdjson::dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS || is_error_object(object)) {
     return false;
@@ -199,18 +206,18 @@ constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
   // Members are separate columns, so each value goes straight to its member as its key comes
   // by; members left without a value get a null. Keys usually come in member order, so the
   // next member is tried first. The first of duplicated keys counts.
-  const size_t n = spec.members.size();
+  const size_t n = plan.children.size();
   uint32_t found = 0;
   size_t next = 0;
   for (const auto [key, member_value] : object) {
     for (size_t tried = 0; tried < n; ++tried) {
       const size_t m = next + tried < n ? next + tried : next + tried - n;
-      if (!short_equal(spec.members[m].json_key, key)) {
+      if (!short_equal(plan.keys[m], key)) {
         continue;
       }
       next = m + 1;
       if ((found >> m & 1U) == 0 && !member_value.is_null()) {
-        if (!append_value(spec.members[m].spec, member_value, out.member(m))) {
+        if (!append_child(plan.children[m], member_value)) {
           return false;
         }
         found |= 1U << m;
@@ -220,36 +227,37 @@ constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
   }
   for (size_t m = 0; m < n; ++m) {
     if ((found >> m & 1U) == 0) {
-      out.member(m).append_null();
+      plan.children[m].builder->append_null();
     }
   }
-  out.close_struct();
+  static_cast<arrow::StructBuilder&>(*plan.builder).close_struct();
   return true;
 }
 
 // Appends `value`; false when it does not fit, possibly after appending part of it (the
 // caller truncates).
-bool append_value(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
-  switch (spec.kind) {
+bool append_value(const CellPlan& plan, element value) {
+  arrow::ArrayBuilder& builder = *plan.builder;
+  switch (plan.kind) {
     case CellKind::kText: return append_text(value, static_cast<arrow::StringBuilder&>(builder));
-    case CellKind::kJson:
-      append_json(value, static_cast<arrow::StringBuilder&>(builder));
+    case CellKind::kJson: {
+      std::string scratch;
+      append_json(value, static_cast<arrow::StringBuilder&>(builder), scratch);
       return true;
+    }
     case CellKind::kBool:
     case CellKind::kCheckbox: return append_bool(value, static_cast<arrow::BoolBuilder&>(builder));
     case CellKind::kInteger:
       return append_integer(value, static_cast<arrow::Int64Builder&>(builder));
     case CellKind::kDecimal:
-      return append_decimal(value, spec.scale, static_cast<arrow::Decimal128Builder&>(builder));
+      return append_decimal(value, plan.scale, static_cast<arrow::Decimal128Builder&>(builder));
     case CellKind::kDate: return append_date(value, static_cast<arrow::Int32Builder&>(builder));
     case CellKind::kTimestamp:
       return append_timestamp(value, static_cast<arrow::Int64Builder&>(builder));
     case CellKind::kDuration:
       return append_duration(value, static_cast<arrow::Int64Builder&>(builder));
-    case CellKind::kList:
-      return append_list(spec, value, static_cast<arrow::ListBuilder&>(builder));
-    case CellKind::kStruct:
-      return append_struct(spec, value, static_cast<arrow::StructBuilder&>(builder));
+    case CellKind::kList: return append_list(plan, value);
+    case CellKind::kStruct: return append_struct(plan, value);
   }
   return false;
 }
@@ -277,39 +285,51 @@ void each_cell(const ColumnCells& cells, Builder& builder, bool absent_is_false,
 
 }  // namespace
 
-bool try_append(const CellSpec& spec, element value, arrow::ArrayBuilder& builder) {
-  const int64_t before = builder.length();
-  if (append_value(spec, value, builder)) {
+CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
+  CellPlan plan{spec.kind, spec.scale, &builder, {}, {}};
+  if (spec.kind == CellKind::kList) {
+    plan.children.push_back(
+        bind(spec.element.at(0), static_cast<arrow::ListBuilder&>(builder).element()));
+  } else if (spec.kind == CellKind::kStruct) {
+    auto& members = static_cast<arrow::StructBuilder&>(builder);
+    if (spec.members.size() > kMaxMembers) {
+      throw std::logic_error("a struct column has more members than the converter can track");
+    }
+    for (size_t m = 0; m < spec.members.size(); ++m) {
+      plan.children.push_back(bind(spec.members[m].spec, members.member(m)));
+      plan.keys.push_back(spec.members[m].json_key);
+    }
+  }
+  return plan;
+}
+
+bool try_append(const CellPlan& plan, element value) {
+  const int64_t before = plan.builder->length();
+  if (append_value(plan, value)) {
     return true;
   }
-  builder.truncate(before);
+  plan.builder->truncate(before);
   return false;
 }
 
-void append_absent(const CellSpec& spec, arrow::ArrayBuilder& builder) {
-  if (spec.kind == CellKind::kCheckbox) {
-    static_cast<arrow::BoolBuilder&>(builder).append(false);
-  } else {
-    builder.append_null();
-  }
-}
-
-void append_column(const CellSpec& spec, const ColumnCells& cells, arrow::ArrayBuilder& builder,
-                   std::vector<uint32_t>& failed) {
-  switch (spec.kind) {
+void append_column(const CellPlan& plan, const ColumnCells& cells, std::vector<uint32_t>& failed) {
+  arrow::ArrayBuilder& builder = *plan.builder;
+  switch (plan.kind) {
     case CellKind::kText:
       each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed, append_text);
       return;
-    case CellKind::kJson:
+    case CellKind::kJson: {
+      std::string scratch;
       each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
-                [](element value, arrow::StringBuilder& out) {
-                  append_json(value, out);
+                [&scratch](element value, arrow::StringBuilder& out) {
+                  append_json(value, out, scratch);
                   return true;
                 });
       return;
+    }
     case CellKind::kBool:
     case CellKind::kCheckbox:
-      each_cell(cells, static_cast<arrow::BoolBuilder&>(builder), spec.kind == CellKind::kCheckbox,
+      each_cell(cells, static_cast<arrow::BoolBuilder&>(builder), plan.kind == CellKind::kCheckbox,
                 failed, append_bool);
       return;
     case CellKind::kInteger:
@@ -317,7 +337,7 @@ void append_column(const CellSpec& spec, const ColumnCells& cells, arrow::ArrayB
       return;
     case CellKind::kDecimal:
       each_cell(cells, static_cast<arrow::Decimal128Builder&>(builder), false, failed,
-                [scale = spec.scale](element value, arrow::Decimal128Builder& out) {
+                [scale = plan.scale](element value, arrow::Decimal128Builder& out) {
                   return append_decimal(value, scale, out);
                 });
       return;
@@ -332,9 +352,8 @@ void append_column(const CellSpec& spec, const ColumnCells& cells, arrow::ArrayB
       return;
     case CellKind::kList:
     case CellKind::kStruct:
-      each_cell(cells, builder, false, failed, [&spec](element value, arrow::ArrayBuilder& out) {
-        return try_append(spec, value, out);
-      });
+      each_cell(cells, builder, false, failed,
+                [&plan](element value, arrow::ArrayBuilder&) { return try_append(plan, value); });
       return;
   }
 }

@@ -32,6 +32,7 @@ PageConverter::PageConverter(schema::TableLayout layout) : layout_(std::move(lay
   for (size_t i = 0; i < layout_.columns.size(); ++i) {
     const schema::Column& column = layout_.columns[i];
     builders_.push_back(arrow::make_builder(schema::arrow_type(column.cell)));
+    plans_.push_back(bind(column.cell, *builders_.back()));
     FieldKey& key = keys_.emplace_back();
     if (column.field_id.size() <= key.bytes.size()) {
       std::copy(column.field_id.begin(), column.field_id.end(), key.bytes.begin());
@@ -72,9 +73,7 @@ PageResult PageConverter::append_page(const std::string& body,
   for (size_t column = kCreatedTimeIndex; column < rescued_index; ++column) {
     const size_t at = column * page_capacity_;
     failed_.clear();
-    append_column(layout_.columns[column].cell,
-                  {values_.data() + at, present_.data() + at, page_rows_}, *builders_[column],
-                  failed_);
+    append_column(plans_[column], {values_.data() + at, present_.data() + at, page_rows_}, failed_);
     for (const uint32_t row : failed_) {
       rescues_.push_back({row, order_[at + row], layout_.columns[column].name, values_[at + row]});
     }

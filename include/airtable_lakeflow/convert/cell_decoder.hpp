@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "airtable_lakeflow/arrow/array_builder.hpp"
@@ -20,16 +21,25 @@ struct ColumnCells {
   uint32_t count = 0;
 };
 
+// One CellSpec node bound to the builder it fills, with everything the per-cell walk needs
+// kept together: the children (a list's element, a struct's members) and the members' JSON keys.
+struct CellPlan {
+  schema::CellKind kind = schema::CellKind::kJson;
+  int scale = 0;
+  arrow::ArrayBuilder* builder = nullptr;
+  std::vector<CellPlan> children;
+  std::vector<std::string> keys;
+};
+
+// The plan for `spec` over `builder` (made by arrow::make_builder(arrow_type(spec))); it points
+// into the builder, which must outlive it.
+CellPlan bind(const schema::CellSpec& spec, arrow::ArrayBuilder& builder);
 // Appends `value`, or returns false having appended nothing (a partly appended nested value
 // is truncated away).
-bool try_append(const schema::CellSpec& spec, simdjson::dom::element value,
-                arrow::ArrayBuilder& builder);
-// Appends what an absent key means: false for a checkbox, null otherwise.
-void append_absent(const schema::CellSpec& spec, arrow::ArrayBuilder& builder);
-// Appends one value per row of `cells` (absent → append_absent). A cell that does not fit is
-// appended as null and its row added to `failed`. The kind is decided once per column, not per
-// cell.
-void append_column(const schema::CellSpec& spec, const ColumnCells& cells,
-                   arrow::ArrayBuilder& builder, std::vector<uint32_t>& failed);
+bool try_append(const CellPlan& plan, simdjson::dom::element value);
+// Appends one value per row of `cells`; an absent cell is false for a checkbox and null
+// otherwise. A cell that does not fit is appended as null and its row added to `failed`. The
+// kind is decided once per column, not per cell.
+void append_column(const CellPlan& plan, const ColumnCells& cells, std::vector<uint32_t>& failed);
 
 }  // namespace airtable_lakeflow::convert

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "airtable_lakeflow/arrow/array_builder.hpp"
+#include "airtable_lakeflow/convert/cell_decoder.hpp"
 #include "airtable_lakeflow/error.hpp"
 #include "airtable_lakeflow/schema/table_layout.hpp"
 
@@ -70,6 +71,7 @@ class PageConverter {
 
   schema::TableLayout layout_;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
+  std::vector<CellPlan> plans_;  // per column, bound to builders_
   // Each column's field id kept inline, for the match of every cell's key to the next columns
   // (empty for the system columns and for ids too long for it, which the search finds).
   struct FieldKey {
