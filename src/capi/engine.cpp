@@ -1,6 +1,7 @@
 // The C ABI over the engine: every exception stops here and becomes an error JSON.
 #include "airtable_lakeflow/capi/engine.h"
 
+#include <simdjson.h>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -262,7 +263,10 @@ int alf_convert_pages(const char* schema_json, const char* table, const char* fi
                        fields);
                    std::vector<std::string> bodies;
                    for (int64_t i = 0; i < n_pages; ++i) {
-                     bodies.emplace_back(pages[i]);
+                     std::string& body = bodies.emplace_back();
+                     const size_t size = std::strlen(pages[i]);
+                     body.reserve(size + simdjson::SIMDJSON_PADDING);  // parsed in place
+                     body.assign(pages[i], size);
                    }
                    capi::make_stream(
                        std::make_shared<PageSource>(std::move(layout), std::move(bodies)), out);
