@@ -75,7 +75,9 @@ class Airtable:
             "read_timeout_s": read_timeout_s,
             "max_attempts": max_attempts,
             "rate_limit_pause_s": rate_limit_pause_s,
-            "schema_cache_s": schema_cache_s,  # reads opened within it share one schema request
+            # Reads opened within this many seconds (default 5) of a schema(), layout() or
+            # another read of the base reuse that schema instead of asking again.
+            "schema_cache_s": schema_cache_s,
         }
         config.update({k: v for k, v in optional.items() if v is not None})
         self._config = config

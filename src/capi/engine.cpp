@@ -81,13 +81,19 @@ struct alf_session {
 
   std::vector<airtable_lakeflow::api::TableInfo> schema(const std::string& base_id) {
     const std::lock_guard lock(mutex);
-    const auto now = std::chrono::steady_clock::now();
-    auto cached = schemas.find(base_id);
-    if (cached == schemas.end() || now - cached->second.first > config.schema_cache) {
-      auto tables = connection->client.base_schema(base_id);
-      cached = schemas.insert_or_assign(base_id, std::make_pair(now, std::move(tables))).first;
+    const auto cached = schemas.find(base_id);
+    if (cached != schemas.end() &&
+        std::chrono::steady_clock::now() - cached->second.first <= config.schema_cache) {
+      return cached->second.second;
     }
-    return cached->second.second;
+    return fresh_schema(base_id);
+  }
+  // Asks Airtable (the caller holds `mutex`) and keeps the answer for the reads that follow,
+  // so a sync's plan and its reads share one request and one view of the schema.
+  std::vector<airtable_lakeflow::api::TableInfo> fresh_schema(const std::string& base_id) {
+    auto tables = connection->client.base_schema(base_id);
+    schemas.insert_or_assign(base_id, std::make_pair(std::chrono::steady_clock::now(), tables));
+    return tables;
   }
 };
 
@@ -171,10 +177,10 @@ char* alf_session_call(alf_session* session, const char* op, const char* args_js
     } else if (name == "bases") {
       out = capi::to_json(client.list_bases());
     } else if (name == "schema") {
-      out = capi::to_json(client.base_schema(args.value("base_id", "")));
+      out = capi::to_json(session->fresh_schema(args.value("base_id", "")));
     } else if (name == "layout") {
       const reading::ReadRequest request = capi::read_request(args);
-      const auto tables = client.base_schema(request.base_id);
+      const auto tables = session->fresh_schema(request.base_id);
       out = capi::to_json(airtable_lakeflow::schema::plan_table(
           airtable_lakeflow::schema::find_table(tables, request.table, request.base_id),
           request.fields));

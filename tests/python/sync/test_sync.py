@@ -110,7 +110,8 @@ def test_first_sync_then_edits_deletes_renames_and_new_fields(
 def test_incremental_sync_costs_pages_of_changes_not_of_the_table(
     gen: EmulatorProcess, tmp_path: Path
 ) -> None:
-    """300 records, 3 changed: the second run lists ceil(3/100) page (+ nothing else)."""
+    """300 records, 3 changed: the second run lists ceil(3/100) page and asks for the schema
+    once."""
     client = Client(gen)
     # The generated records were all modified within five minutes of each other, so the
     # default lookback would re-read all of them.
@@ -135,6 +136,9 @@ def test_incremental_sync_costs_pages_of_changes_not_of_the_table(
     assert second.ok
     lists = [r for r in gen.requests() if r.get("route") == "list"]
     assert len(lists) == 1, [r["target"] for r in lists]
+    # The plan's schema request serves the read too.
+    meta = [r["target"] for r in gen.requests() if r.get("route") == "meta"]
+    assert meta == [f"/v0/meta/bases/{gen.base_id}/tables"], meta
     assert second.tables[0].records_read == 3
     rows = _rows(lakehouse, "table_1")
     assert all(rows[i]["name"] == f"changed {i}" for i in ids)
