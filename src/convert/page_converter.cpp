@@ -144,8 +144,8 @@ void PageConverter::index_record(element record) {
       }
     } else if (short_equal(key, "createdTime")) {
       place(kCreatedTimeIndex, row, 0, value);
-    } else if (short_equal(key, "fields")) {
-      has_fields = !has_fields && value.get_object().get(fields) == simdjson::SUCCESS;
+    } else if (short_equal(key, "fields") && !has_fields) {  // the first of duplicates counts
+      has_fields = value.get_object().get(fields) == simdjson::SUCCESS;
     }
   }
   if (!has_id) {

@@ -81,6 +81,33 @@ TEST(PageConverter, KeepFilterSkipsRecords) {
   batch.release(&batch);
 }
 
+TEST(PageConverter, TheFirstOfDuplicatedKeysCounts) {
+  PageConverter converter(everything());
+  converter.append_page(
+      R"({"records":[{"id":"recA","fields":{"fldChek0000000001":true,"fldChek0000000001":false},)"
+      R"("id":"recB","fields":{}}]})");
+  ArrowArray batch{};
+  converter.finish(&batch);
+  const auto got = lines(testing::render_rows(converter.layout().arrow_fields(), batch));
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0]["id"], "recA");
+  EXPECT_EQ(got[0]["done"], true);
+  batch.release(&batch);
+}
+
+TEST(PageConverter, ABadPageIsNotShownToTheKeepFilter) {
+  PageConverter converter(everything());
+  int asked = 0;
+  const auto keep = [&asked](std::string_view) {
+    ++asked;  // the reader's filter remembers every id it lets through
+    return true;
+  };
+  EXPECT_THROW(converter.append_page(R"({"records":[{"id":"recA"},{"fields":{}}]})", keep),
+               MalformedPage);
+  EXPECT_EQ(asked, 0);
+  EXPECT_EQ(converter.rows(), 0);
+}
+
 TEST(PageConverter, SelectedFieldsOnly) {
   const auto tables = api::parse_tables(slurp("all_types.schema.json"), "fixture");
   const auto& table = schema::find_table(tables, "tblEverything0001", "fixture");
