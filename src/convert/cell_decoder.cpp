@@ -1,6 +1,5 @@
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
 
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -20,30 +19,10 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 constexpr int kMicrosScale = 6;
-// An int64 (at most 19 digits) times 10^19 or less stays within decimal128(38).
-constexpr int kExactIntegerScale = 19;
-constexpr auto kPow10 = [] {
-  std::array<int128, kExactIntegerScale + 1> out{};
-  int128 power = 1;
-  for (auto& entry : out) {
-    entry = power;
-    power *= 10;
-  }
-  return out;
-}();
-
 // A JSON number as value × 10^scale, exactly.
 std::optional<int128> number_scaled(element value, int scale) {
   switch (value.type()) {
-    case element_type::INT64: {
-      const int64_t number = value.get_int64().value_unsafe();
-      if (scale >= 0 && scale <= kExactIntegerScale) {
-        return int128{number} * kPow10[static_cast<size_t>(scale)];
-      }
-      char buffer[32];
-      const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), number);
-      return error == std::errc() ? scaled_decimal({buffer, end}, scale) : std::nullopt;
-    }
+    case element_type::INT64: return scaled_integer(value.get_int64().value_unsafe(), scale);
     case element_type::UINT64: {
       char buffer[32];
       const auto [end, error] =

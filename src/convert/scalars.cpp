@@ -37,15 +37,17 @@ std::optional<int32_t> civil_days(int year, int month, int day) {
   return static_cast<int32_t>(sys_days{date}.time_since_epoch().count());
 }
 
-constexpr int128 pow10(int exponent) {
-  int128 out = 1;
-  for (int i = 0; i < exponent; ++i) {
-    out *= 10;
+constexpr int kMaxDigits = 38;
+
+// 10^0 … 10^38, exactly.
+constexpr auto kPow10Exact = [] {
+  std::array<int128, kMaxDigits + 1> out{};
+  out[0] = 1;
+  for (size_t i = 1; i < out.size(); ++i) {
+    out[i] = out[i - 1] * 10;
   }
   return out;
-}
-
-constexpr int kMaxDigits = 38;
+}();
 
 }  // namespace
 
@@ -176,7 +178,7 @@ std::optional<int128> scaled_decimal(std::string_view text, int scale) {
   if (shift < 0 || mantissa_digits + shift > kMaxDigits) {
     return std::nullopt;
   }
-  const int128 out = mantissa * pow10(shift);
+  const int128 out = mantissa * kPow10Exact[static_cast<size_t>(shift)];
   return negative ? -out : out;
 }
 
@@ -189,14 +191,6 @@ std::optional<int128> scaled_exactly(double number, int scale) {
   static constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
                                                     1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
                                                     1e14, 1e15, 1e16, 1e17, 1e18};
-  static constexpr auto kPow10Exact = [] {
-    std::array<int128, kMaxDigits + 1> out{};
-    out[0] = 1;
-    for (size_t i = 1; i < out.size(); ++i) {
-      out[i] = out[i - 1] * 10;
-    }
-    return out;
-  }();
   constexpr double kLimit = 4503599627370496.0;  // 2^52
   if (scale < 0 || scale > kMaxDigits) {
     return std::nullopt;
@@ -230,6 +224,18 @@ std::optional<int128> scaled_exactly(double number, int scale) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<int128> scaled_integer(int64_t number, int scale) {
+  if (scale < 0 || scale > kMaxDigits) {
+    return std::nullopt;
+  }
+  const int128 n = number;
+  const int128 limit = kPow10Exact[static_cast<size_t>(kMaxDigits - scale)];
+  if (n >= limit || -n >= limit) {
+    return std::nullopt;  // more than 38 digits with the scale's zeros
+  }
+  return n * kPow10Exact[static_cast<size_t>(scale)];
 }
 
 std::string_view shortest_text(double value, char (&buffer)[32]) {

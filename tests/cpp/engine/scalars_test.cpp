@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace airtable_lakeflow::convert {
 namespace {
@@ -103,6 +105,22 @@ TEST(Scalars, FastDecimalPathAgreesWithTheTextPath) {
   EXPECT_EQ(scaled_exactly(121.000000001, 18), int128{121'000'000'001} * 1'000'000'000);
   EXPECT_EQ(scaled_exactly(0.1 + 0.2, 18), std::nullopt);  // answered by the text path
   EXPECT_EQ(scaled_exactly(1e20, 20), std::nullopt);       // too many digits for 38
+}
+
+// Integers take no text path: the same answer as the text of the integer.
+TEST(Scalars, IntegerPathAgreesWithTheTextPath) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> scales(0, 40);
+  const std::vector<int64_t> edges = {0, 1, -1, INT64_MAX, INT64_MIN, 9'999'999'999'999'999};
+  for (int i = 0; i < 100'000; ++i) {
+    const int64_t number = i < static_cast<int>(edges.size())
+                               ? edges[static_cast<size_t>(i)]
+                               : static_cast<int64_t>(rng()) >> (rng() % 63);
+    const int scale = scales(rng);
+    const std::string text = std::to_string(number);
+    const auto slow = scale > 38 ? std::nullopt : scaled_decimal(text, scale);
+    ASSERT_TRUE(scaled_integer(number, scale) == slow) << number << " scale " << scale;
+  }
 }
 
 }  // namespace
