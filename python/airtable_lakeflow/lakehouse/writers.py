@@ -11,6 +11,7 @@ write is one Delta commit that also carries the table's new state (`commit_prope
 
 from __future__ import annotations
 
+import abc
 import datetime
 import hashlib
 import json
@@ -34,7 +35,7 @@ def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-class Writer:
+class Writer(abc.ABC):
     def __init__(self, path: Path, commit: Any, started: datetime.datetime, sequence: str | None):
         self.path, self.commit, self.started, self.sequence = path, commit, started, sequence
 
@@ -62,12 +63,15 @@ class Writer:
             commit_properties=self.commit,
         )
 
+    @abc.abstractmethod
     def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
-        raise NotImplementedError
+        """Lands one read's records in one commit.
 
+        Returns (rows upserted, rows deleted or closed)."""
+
+    @abc.abstractmethod
     def sweep(self, ids: pa.Array) -> int:
         """Handles records whose id is no longer in `ids`; returns the rows affected."""
-        raise NotImplementedError
 
 
 class Upsert(Writer):
