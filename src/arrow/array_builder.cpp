@@ -119,19 +119,12 @@ void fill_schema(ArrowSchema* out, const std::string& name, const DataType& type
 
 }  // namespace
 
-void ArrayBuilder::mark_null() {
+void ArrayBuilder::first_null() {
   const auto bit = static_cast<size_t>(length_);
-  if (validity_.empty()) {
-    // Every earlier slot was valid.
-    validity_.assign(bit / 8 + 1, 0);
-    for (size_t i = 0; i < bit; ++i) {
-      validity_[i / 8] |= static_cast<uint8_t>(1U << (i % 8));
-    }
-  } else if (bit / 8 >= validity_.size()) {
-    validity_.push_back(0);
+  validity_.assign(bit / 8 + 1, 0);
+  for (size_t i = 0; i < bit; ++i) {
+    validity_[i / 8] |= static_cast<uint8_t>(1U << (i % 8));
   }
-  ++length_;
-  ++null_count_;
 }
 
 namespace {
@@ -183,11 +176,6 @@ StringBuilder::StringBuilder() : ArrayBuilder(utf8()) { put(offsets_, int32_t{0}
 
 void StringBuilder::too_long() {
   throw std::length_error("a string column passed 2 GiB in one batch; lower the batch size");
-}
-
-void StringBuilder::append_null() {
-  put(offsets_, static_cast<int32_t>(data_.size()));
-  mark_null();
 }
 
 void StringBuilder::truncate(int64_t length) {
@@ -254,12 +242,6 @@ void BoolBuilder::finish(ArrowArray* out) {
 }
 
 template <typename T>
-void FixedWidthBuilder<T>::append_null() {
-  put(values_, T{});
-  mark_null();
-}
-
-template <typename T>
 void FixedWidthBuilder<T>::truncate(int64_t length) {
   if (length >= length_) {
     return;
@@ -288,11 +270,6 @@ template class FixedWidthBuilder<int128>;
 ListBuilder::ListBuilder(DataType type)
     : ArrayBuilder(std::move(type)), element_(make_builder(type_.children.at(0).type)) {
   put(offsets_, int32_t{0});
-}
-
-void ListBuilder::close_list() {
-  put(offsets_, static_cast<int32_t>(element_->length()));
-  mark_valid();
 }
 
 void ListBuilder::append_null() {
@@ -329,8 +306,6 @@ StructBuilder::StructBuilder(DataType type) : ArrayBuilder(std::move(type)) {
     members_.push_back(make_builder(member.type));
   }
 }
-
-void StructBuilder::close_struct() { mark_valid(); }
 
 void StructBuilder::append_null() {
   for (auto& member : members_) {

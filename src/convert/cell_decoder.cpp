@@ -7,7 +7,6 @@
 
 #include "airtable_lakeflow/convert/json_text.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
-#include "airtable_lakeflow/convert/short_equal.hpp"
 
 namespace airtable_lakeflow::convert {
 
@@ -15,22 +14,20 @@ namespace {
 
 using schema::CellKind;
 using schema::CellSpec;
-using simdjson::dom::element;
-using simdjson::dom::element_type;
 
 constexpr int kMicrosScale = 6;
+
 // A JSON number as value × 10^scale, exactly.
-std::optional<int128> number_scaled(element value, int scale) {
-  switch (value.type()) {
-    case element_type::INT64: return scaled_integer(value.get_int64().value_unsafe(), scale);
-    case element_type::UINT64: {
+std::optional<int128> number_scaled(const Tape& tape, uint32_t at, int scale) {
+  switch (tape.type(at)) {
+    case 'l': return scaled_integer(tape.int64(at), scale);
+    case 'u': {
       char buffer[32];
-      const auto [end, error] =
-          std::to_chars(buffer, buffer + sizeof(buffer), value.get_uint64().value_unsafe());
+      const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), tape.uint64(at));
       return error == std::errc() ? scaled_decimal({buffer, end}, scale) : std::nullopt;
     }
-    case element_type::DOUBLE: {
-      const double number = value.get_double().value_unsafe();
+    case 'd': {
+      const double number = tape.float64(at);
       if (!std::isfinite(number)) {
         return std::nullopt;
       }
@@ -44,15 +41,15 @@ std::optional<int128> number_scaled(element value, int scale) {
   }
 }
 
-std::optional<int64_t> integral(element value) {
-  switch (value.type()) {
-    case element_type::INT64: return value.get_int64().value_unsafe();
-    case element_type::UINT64: {
-      const uint64_t number = value.get_uint64().value_unsafe();
+std::optional<int64_t> integral(const Tape& tape, uint32_t at) {
+  switch (tape.type(at)) {
+    case 'l': return tape.int64(at);
+    case 'u': {
+      const uint64_t number = tape.uint64(at);
       return number <= uint64_t(INT64_MAX) ? std::optional<int64_t>(int64_t(number)) : std::nullopt;
     }
-    case element_type::DOUBLE: {
-      const auto scaled = number_scaled(value, 0);
+    case 'd': {
+      const auto scaled = number_scaled(tape, at, 0);
       if (scaled && *scaled >= INT64_MIN && *scaled <= INT64_MAX) {
         return static_cast<int64_t>(*scaled);
       }
@@ -62,8 +59,8 @@ std::optional<int64_t> integral(element value) {
   }
 }
 
-std::optional<int64_t> micros(element value) {
-  const auto scaled = number_scaled(value, kMicrosScale);
+std::optional<int64_t> micros(const Tape& tape, uint32_t at) {
+  const auto scaled = number_scaled(tape, at, kMicrosScale);
   if (scaled && *scaled >= INT64_MIN && *scaled <= INT64_MAX) {
     return static_cast<int64_t>(*scaled);
   }
@@ -71,103 +68,108 @@ std::optional<int64_t> micros(element value) {
 }
 
 // Airtable's error and special values: {"error": "#ERROR!"}, {"specialValue": "NaN"}.
-bool is_error_object(simdjson::dom::object object) {
-  if (object.size() != 1) {
-    return false;
-  }
-  const std::string_view key = (*object.begin()).key;
-  return key == "error" || key == "specialValue";
+const ShortKey kErrorKey("error");
+const ShortKey kSpecialValueKey("specialValue");
+
+bool is_error_object(const Tape& tape, uint32_t object) {
+  return tape.count(object) == 1 &&
+         (tape.string_is(object + 1, kErrorKey) || tape.string_is(object + 1, kSpecialValueKey));
 }
 
-// The scalar cells: each appends `value` or returns false having appended nothing.
-inline bool append_text(element value, arrow::StringBuilder& out) {
-  std::string_view text;
-  if (value.get_string().get(text) != simdjson::SUCCESS) {
+// The scalar cells: each appends the value at `at` or returns false having appended nothing.
+[[gnu::always_inline]] inline bool append_text(const Tape& tape, uint32_t at,
+                                               arrow::StringBuilder& out) {
+  if (tape.type(at) != '"') {
     return false;
   }
-  out.append(text);
+  out.append_padded(tape.string(at));  // the tape's string buffer is padded
   return true;
 }
 
-inline bool append_bool(element value, arrow::BoolBuilder& out) {
-  bool flag = false;
-  if (value.get_bool().get(flag) != simdjson::SUCCESS) {
+[[gnu::always_inline]] inline bool append_bool(const Tape& tape, uint32_t at,
+                                               arrow::BoolBuilder& out) {
+  const char type = tape.type(at);
+  if (type != 't' && type != 'f') {
     return false;
   }
-  out.append(flag);
+  out.append(type == 't');
   return true;
 }
 
-inline bool append_integer(element value, arrow::Int64Builder& out) {
-  const auto number = integral(value);
+[[gnu::always_inline]] inline bool append_integer(const Tape& tape, uint32_t at,
+                                                  arrow::Int64Builder& out) {
+  const auto number = integral(tape, at);
   if (number) {
     out.append(*number);
   }
   return number.has_value();
 }
 
-inline bool append_decimal(element value, int scale, arrow::Decimal128Builder& out) {
-  const auto scaled = number_scaled(value, scale);
+[[gnu::always_inline]] inline bool append_decimal(const Tape& tape, uint32_t at, int scale,
+                                                  arrow::Decimal128Builder& out) {
+  const auto scaled = number_scaled(tape, at, scale);
   if (scaled) {
     out.append(*scaled);
   }
   return scaled.has_value();
 }
 
-inline bool append_date(element value, arrow::Int32Builder& out) {
-  std::string_view text;
+[[gnu::always_inline]] inline bool append_date(const Tape& tape, uint32_t at,
+                                               arrow::Int32Builder& out) {
   std::optional<int32_t> days;
-  if (value.get_string().get(text) != simdjson::SUCCESS || !(days = parse_date(text))) {
+  if (tape.type(at) != '"' || !(days = parse_date(tape.string(at)))) {
     return false;
   }
   out.append(*days);
   return true;
 }
 
-inline bool append_timestamp(element value, arrow::Int64Builder& out) {
-  std::string_view text;
+[[gnu::always_inline]] inline bool append_timestamp(const Tape& tape, uint32_t at,
+                                                    arrow::Int64Builder& out) {
   std::optional<int64_t> instant;
-  if (value.get_string().get(text) != simdjson::SUCCESS || !(instant = parse_timestamp(text))) {
+  if (tape.type(at) != '"' || !(instant = parse_timestamp(tape.string(at)))) {
     return false;
   }
   out.append(*instant);
   return true;
 }
 
-inline bool append_duration(element value, arrow::Int64Builder& out) {
-  const auto us = micros(value);
+[[gnu::always_inline]] inline bool append_duration(const Tape& tape, uint32_t at,
+                                                   arrow::Int64Builder& out) {
+  const auto us = micros(tape, at);
   if (us) {
     out.append(*us);
   }
   return us.has_value();
 }
 
-inline void append_json(element value, arrow::StringBuilder& out, std::string& scratch) {
+inline void append_json(const Tape& tape, uint32_t at, arrow::StringBuilder& out,
+                        std::string& scratch) {
   // JSON text, strings quoted, so the column always parses back to the value.
   scratch.clear();
-  append_json_text(value, scratch);
+  append_json_text(tape, at, scratch);
   out.append(scratch);
 }
 
-bool append_value(const CellPlan& plan, element value);
+bool append_value(const CellPlan& plan, const Tape& tape, uint32_t at);
 
 // A list or struct member: text inline (the common case), anything else through the switch.
-inline bool append_child(const CellPlan& plan, element value) {
+inline bool append_child(const CellPlan& plan, const Tape& tape, uint32_t at) {
   if (plan.kind == CellKind::kText) {
-    return append_text(value, static_cast<arrow::StringBuilder&>(*plan.builder));
+    return append_text(tape, at, static_cast<arrow::StringBuilder&>(*plan.builder));
   }
-  return append_value(plan, value);
+  return append_value(plan, tape, at);
 }
 
-[[gnu::noinline]] bool append_list(const CellPlan& plan, element value) {
-  simdjson::dom::array items;
-  if (value.get_array().get(items) != simdjson::SUCCESS) {
+[[gnu::noinline]] bool append_list(const CellPlan& plan, const Tape& tape, uint32_t at) {
+  if (tape.type(at) != '[') {
     return false;
   }
   const CellPlan& item_plan = plan.children.front();
-  for (const element item : items) {
+  const uint32_t close = tape.close(at);
+  for (uint32_t item = at + 1; item < close; item = tape.after(item)) {
     // Airtable lists never hold nulls; one would be a shape we do not know.
-    if (item.is_null() || !append_child(item_plan, item)) {
+    if (tape.is_null(item) || !append_child(item_plan, tape, item)) {
       return false;
     }
   }
@@ -177,9 +179,8 @@ inline bool append_child(const CellPlan& plan, element value) {
 
 constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
 
-[[gnu::noinline]] bool append_struct(const CellPlan& plan, element value) {
-  simdjson::dom::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS || is_error_object(object)) {
+[[gnu::noinline]] bool append_struct(const CellPlan& plan, const Tape& tape, uint32_t at) {
+  if (tape.type(at) != '{' || is_error_object(tape, at)) {
     return false;
   }
   // Members are separate columns, so each value goes straight to its member as its key comes
@@ -188,15 +189,16 @@ constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
   const size_t n = plan.children.size();
   uint32_t found = 0;
   size_t next = 0;
-  for (const auto [key, member_value] : object) {
+  const uint32_t close = tape.close(at);
+  for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
     for (size_t tried = 0; tried < n; ++tried) {
       const size_t m = next + tried < n ? next + tried : next + tried - n;
-      if (!short_equal(plan.keys[m], key)) {
+      if (!tape.string_is(key, plan.keys[m])) {
         continue;
       }
       next = m + 1;
-      if ((found >> m & 1U) == 0 && !member_value.is_null()) {
-        if (!append_child(plan.children[m], member_value)) {
+      if ((found >> m & 1U) == 0 && !tape.is_null(key + 1)) {
+        if (!append_child(plan.children[m], tape, key + 1)) {
           return false;
         }
         found |= 1U << m;
@@ -213,41 +215,43 @@ constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
   return true;
 }
 
-// Appends `value`; false when it does not fit, possibly after appending part of it (the
-// caller truncates).
-bool append_value(const CellPlan& plan, element value) {
+// Appends the value at `at`; false when it does not fit, possibly after appending part of it
+// (the caller truncates).
+bool append_value(const CellPlan& plan, const Tape& tape, uint32_t at) {
   arrow::ArrayBuilder& builder = *plan.builder;
   switch (plan.kind) {
-    case CellKind::kText: return append_text(value, static_cast<arrow::StringBuilder&>(builder));
+    case CellKind::kText: return append_text(tape, at, static_cast<arrow::StringBuilder&>(builder));
     case CellKind::kJson: {
       std::string scratch;
-      append_json(value, static_cast<arrow::StringBuilder&>(builder), scratch);
+      append_json(tape, at, static_cast<arrow::StringBuilder&>(builder), scratch);
       return true;
     }
     case CellKind::kBool:
-    case CellKind::kCheckbox: return append_bool(value, static_cast<arrow::BoolBuilder&>(builder));
+    case CellKind::kCheckbox:
+      return append_bool(tape, at, static_cast<arrow::BoolBuilder&>(builder));
     case CellKind::kInteger:
-      return append_integer(value, static_cast<arrow::Int64Builder&>(builder));
+      return append_integer(tape, at, static_cast<arrow::Int64Builder&>(builder));
     case CellKind::kDecimal:
-      return append_decimal(value, plan.scale, static_cast<arrow::Decimal128Builder&>(builder));
-    case CellKind::kDate: return append_date(value, static_cast<arrow::Int32Builder&>(builder));
+      return append_decimal(tape, at, plan.scale, static_cast<arrow::Decimal128Builder&>(builder));
+    case CellKind::kDate: return append_date(tape, at, static_cast<arrow::Int32Builder&>(builder));
     case CellKind::kTimestamp:
-      return append_timestamp(value, static_cast<arrow::Int64Builder&>(builder));
+      return append_timestamp(tape, at, static_cast<arrow::Int64Builder&>(builder));
     case CellKind::kDuration:
-      return append_duration(value, static_cast<arrow::Int64Builder&>(builder));
-    case CellKind::kList: return append_list(plan, value);
-    case CellKind::kStruct: return append_struct(plan, value);
+      return append_duration(tape, at, static_cast<arrow::Int64Builder&>(builder));
+    case CellKind::kList: return append_list(plan, tape, at);
+    case CellKind::kStruct: return append_struct(plan, tape, at);
   }
   return false;
 }
 
-// One column of a page with the kind decided once: `append(cell, builder)` for each present
-// cell, a null or false for each absent one.
+// One column of a page with the kind decided once: `append(tape, cell, builder)` for each
+// present cell, a null or false for each absent one.
 template <typename Builder, typename Append>
-void each_cell(const ColumnCells& cells, Builder& builder, bool absent_is_false,
+void each_cell(const Tape& tape, const ColumnCells& cells, Builder& builder, bool absent_is_false,
                std::vector<uint32_t>& failed, Append append) {
   for (uint32_t row = 0; row < cells.count; ++row) {
-    if (!cells.present[row]) {
+    const uint32_t at = cells.values[row];
+    if (at == Tape::kNone) {
       if constexpr (std::is_same_v<Builder, arrow::BoolBuilder>) {
         if (absent_is_false) {
           builder.append(false);
@@ -255,11 +259,25 @@ void each_cell(const ColumnCells& cells, Builder& builder, bool absent_is_false,
         }
       }
       builder.append_null();
-    } else if (!append(cells.values[row], builder)) {
+    } else if (!append(tape, at, builder)) {
       builder.append_null();
       failed.push_back(row);
     }
   }
+}
+
+// A list or struct column's cell appended by `append` directly (not through append_value's
+// switch) or, when it does not fit, truncated away.
+template <typename Builder, typename Append>
+auto nested(const CellPlan& plan, Append append) {
+  return [&plan, append](const Tape& tape, uint32_t at, Builder& out) {
+    const int64_t before = out.length();
+    if (append(plan, tape, at)) {
+      return true;
+    }
+    out.truncate(before);
+    return false;
+  };
 }
 
 }  // namespace
@@ -275,64 +293,89 @@ CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
       throw std::logic_error("a struct column has more members than the converter can track");
     }
     for (size_t m = 0; m < spec.members.size(); ++m) {
+      if (spec.members[m].json_key.size() > ShortKey::kMaxSize) {
+        throw std::logic_error("a struct member's JSON key is longer than the converter matches");
+      }
       plan.children.push_back(bind(spec.members[m].spec, members.member(m)));
-      plan.keys.push_back(spec.members[m].json_key);
+      plan.keys.emplace_back(spec.members[m].json_key);
     }
   }
   return plan;
 }
 
-bool try_append(const CellPlan& plan, element value) {
+bool try_append(const CellPlan& plan, const Tape& tape, uint32_t at) {
   const int64_t before = plan.builder->length();
-  if (append_value(plan, value)) {
+  if (append_value(plan, tape, at)) {
     return true;
   }
   plan.builder->truncate(before);
   return false;
 }
 
-void append_column(const CellPlan& plan, const ColumnCells& cells, std::vector<uint32_t>& failed) {
+void append_column(const CellPlan& plan, const Tape& tape, const ColumnCells& cells,
+                   std::vector<uint32_t>& failed) {
   arrow::ArrayBuilder& builder = *plan.builder;
   switch (plan.kind) {
     case CellKind::kText:
-      each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed, append_text);
+      each_cell(tape, cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
+                [](const Tape& t, uint32_t at, arrow::StringBuilder& out) {
+                  return append_text(t, at, out);
+                });
       return;
     case CellKind::kJson: {
       std::string scratch;
-      each_cell(cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
-                [&scratch](element value, arrow::StringBuilder& out) {
-                  append_json(value, out, scratch);
+      each_cell(tape, cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
+                [&scratch](const Tape& t, uint32_t at, arrow::StringBuilder& out) {
+                  append_json(t, at, out, scratch);
                   return true;
                 });
       return;
     }
     case CellKind::kBool:
     case CellKind::kCheckbox:
-      each_cell(cells, static_cast<arrow::BoolBuilder&>(builder), plan.kind == CellKind::kCheckbox,
-                failed, append_bool);
+      each_cell(tape, cells, static_cast<arrow::BoolBuilder&>(builder),
+                plan.kind == CellKind::kCheckbox, failed,
+                [](const Tape& t, uint32_t at, arrow::BoolBuilder& out) {
+                  return append_bool(t, at, out);
+                });
       return;
     case CellKind::kInteger:
-      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_integer);
+      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
+                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
+                  return append_integer(t, at, out);
+                });
       return;
     case CellKind::kDecimal:
-      each_cell(cells, static_cast<arrow::Decimal128Builder&>(builder), false, failed,
-                [scale = plan.scale](element value, arrow::Decimal128Builder& out) {
-                  return append_decimal(value, scale, out);
+      each_cell(tape, cells, static_cast<arrow::Decimal128Builder&>(builder), false, failed,
+                [scale = plan.scale](const Tape& t, uint32_t at, arrow::Decimal128Builder& out) {
+                  return append_decimal(t, at, scale, out);
                 });
       return;
     case CellKind::kDate:
-      each_cell(cells, static_cast<arrow::Int32Builder&>(builder), false, failed, append_date);
+      each_cell(tape, cells, static_cast<arrow::Int32Builder&>(builder), false, failed,
+                [](const Tape& t, uint32_t at, arrow::Int32Builder& out) {
+                  return append_date(t, at, out);
+                });
       return;
     case CellKind::kTimestamp:
-      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_timestamp);
+      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
+                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
+                  return append_timestamp(t, at, out);
+                });
       return;
     case CellKind::kDuration:
-      each_cell(cells, static_cast<arrow::Int64Builder&>(builder), false, failed, append_duration);
+      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
+                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
+                  return append_duration(t, at, out);
+                });
       return;
     case CellKind::kList:
+      each_cell(tape, cells, static_cast<arrow::ListBuilder&>(builder), false, failed,
+                nested<arrow::ListBuilder>(plan, append_list));
+      return;
     case CellKind::kStruct:
-      each_cell(cells, builder, false, failed,
-                [&plan](element value, arrow::ArrayBuilder&) { return try_append(plan, value); });
+      each_cell(tape, cells, static_cast<arrow::StructBuilder&>(builder), false, failed,
+                nested<arrow::StructBuilder>(plan, append_struct));
       return;
   }
 }

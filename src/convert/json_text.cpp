@@ -55,47 +55,45 @@ void append_json_string(std::string_view text, std::string& out) {
   out += '"';
 }
 
-void append_json_text(simdjson::dom::element value, std::string& out) {
-  using simdjson::dom::element_type;
-  switch (value.type()) {
-    case element_type::ARRAY: {
+void append_json_text(const Tape& tape, uint32_t at, std::string& out) {
+  switch (tape.type(at)) {
+    case '[': {
       out += '[';
-      bool first = true;
-      const simdjson::dom::array items = value.get_array().value_unsafe();
-      for (const simdjson::dom::element item : items) {
-        if (!first) {
+      for (uint32_t item = at + 1; item < tape.close(at); item = tape.after(item)) {
+        if (item != at + 1) {
           out += ',';
         }
-        first = false;
-        append_json_text(item, out);
+        append_json_text(tape, item, out);
       }
       out += ']';
       return;
     }
-    case element_type::OBJECT: {
+    case '{': {
       out += '{';
-      bool first = true;
-      const simdjson::dom::object members = value.get_object().value_unsafe();
-      for (const auto [key, member] : members) {
-        if (!first) {
+      for (uint32_t key = at + 1; key < tape.close(at); key = tape.after(key + 1)) {
+        if (key != at + 1) {
           out += ',';
         }
-        first = false;
-        append_json_string(key, out);
+        append_json_string(tape.string(key), out);
         out += ':';
-        append_json_text(member, out);
+        append_json_text(tape, key + 1, out);
       }
       out += '}';
       return;
     }
-    case element_type::STRING: append_json_string(value.get_string().value_unsafe(), out); return;
-    case element_type::INT64: append_integer(value.get_int64().value_unsafe(), out); return;
-    case element_type::UINT64: append_integer(value.get_uint64().value_unsafe(), out); return;
-    case element_type::DOUBLE:
-      out += simdjson::minify(value);  // simdjson's shortest text for doubles ("1.0", "1e-07")
+    case '"': append_json_string(tape.string(at), out); return;
+    case 'l': append_integer(tape.int64(at), out); return;
+    case 'u': append_integer(tape.uint64(at), out); return;
+    case 'd': {
+      // simdjson's own shortest text for doubles ("1.0", "1e-07"), which minify writes too.
+      char buffer[32];
+      const char* end = simdjson::internal::to_chars(buffer, nullptr, tape.float64(at));
+      out.append(buffer, static_cast<size_t>(end - buffer));
       return;
-    case element_type::BOOL: out += value.get_bool().value_unsafe() ? "true" : "false"; return;
-    case element_type::NULL_VALUE: out += "null"; return;
+    }
+    case 't': out += "true"; return;
+    case 'f': out += "false"; return;
+    default: out += "null"; return;
   }
 }
 

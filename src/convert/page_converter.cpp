@@ -5,25 +5,25 @@
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
 #include "airtable_lakeflow/convert/json_text.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
-#include "airtable_lakeflow/convert/short_equal.hpp"
 #include "airtable_lakeflow/error.hpp"
 
 namespace airtable_lakeflow::convert {
 
 namespace {
 
-using simdjson::dom::element;
-
 constexpr size_t kIdIndex = 0;
 constexpr size_t kCreatedTimeIndex = 1;
 constexpr size_t kNotFound = SIZE_MAX;
 constexpr size_t kForwardLook = 8;  // columns tried after the expected one before a search
+const ShortKey kIdKey("id");
+const ShortKey kCreatedTimeKey("createdTime");
+const ShortKey kFieldsKey("fields");
 
-void add_rescued(std::string& rescued, std::string_view key, element value) {
+void add_rescued(std::string& rescued, std::string_view key, const Tape& tape, uint32_t value) {
   rescued += rescued.empty() ? '{' : ',';
   append_json_string(key, rescued);
   rescued += ':';
-  append_json_text(value, rescued);
+  append_json_text(tape, value, rescued);
 }
 
 }  // namespace
@@ -33,11 +33,7 @@ PageConverter::PageConverter(schema::TableLayout layout) : layout_(std::move(lay
     const schema::Column& column = layout_.columns[i];
     builders_.push_back(arrow::make_builder(schema::arrow_type(column.cell)));
     plans_.push_back(bind(column.cell, *builders_.back()));
-    FieldKey& key = keys_.emplace_back();
-    if (column.field_id.size() <= key.bytes.size()) {
-      std::copy(column.field_id.begin(), column.field_id.end(), key.bytes.begin());
-      key.size = column.field_id.size();
-    }
+    keys_.emplace_back(column.field_id.empty() ? ShortKey() : ShortKey(column.field_id));
     if (!column.field_id.empty()) {
       by_field_id_.emplace_back(column.field_id, i);
     }
@@ -47,17 +43,22 @@ PageConverter::PageConverter(schema::TableLayout layout) : layout_(std::move(lay
 
 PageResult PageConverter::append_page(const std::string& body,
                                       const std::function<bool(std::string_view)>& keep) {
-  element doc;
-  simdjson::dom::array records;
-  if (parser_.parse(body).get(doc) != simdjson::SUCCESS ||
-      doc["records"].get_array().get(records) != simdjson::SUCCESS) {
-    throw MalformedPage("Airtable sent a list-records page that is not JSON with a records list");
+  // Parsed in place into the reused document (bodies keep simdjson's padding spare).
+  if (parser_.parse_into_document(document_, body).error() != simdjson::SUCCESS) {
+    throw MalformedPage("Airtable sent a list-records page that is not JSON");
+  }
+  const Tape tape(document_);
+  const uint32_t records =
+      tape.type(Tape::kRoot) == '{' ? tape.member(Tape::kRoot, "records") : Tape::kNone;
+  if (records == Tape::kNone || tape.type(records) != '[') {
+    throw MalformedPage("Airtable sent a list-records page without a records list");
   }
   // Pass 1 finds every cell's column and checks the page; nothing is appended yet, so a bad
   // page leaves the batch untouched.
-  start_page(records.size());
-  for (const element record : records) {
-    index_record(record);
+  start_page(tape.count(records));
+  const uint32_t end = tape.close(records);
+  for (uint32_t record = records + 1; record < end; record = tape.after(record)) {
+    index_record(tape, record);
   }
   PageResult result;
   if (keep) {
@@ -73,7 +74,7 @@ PageResult PageConverter::append_page(const std::string& body,
   for (size_t column = kCreatedTimeIndex; column < rescued_index; ++column) {
     const size_t at = column * page_capacity_;
     failed_.clear();
-    append_column(plans_[column], {values_.data() + at, present_.data() + at, page_rows_}, failed_);
+    append_column(plans_[column], tape, {values_.data() + at, page_rows_}, failed_);
     for (const uint32_t row : failed_) {
       rescues_.push_back({row, order_[at + row], layout_.columns[column].name, values_[at + row]});
     }
@@ -81,12 +82,12 @@ PageResult PageConverter::append_page(const std::string& body,
       rescued_cells_ += static_cast<int64_t>(failed_.size());
     }
   }
-  append_rescued(static_cast<arrow::StringBuilder&>(*builders_[rescued_index]));
+  append_rescued(tape, static_cast<arrow::StringBuilder&>(*builders_[rescued_index]));
   rows_ += page_rows_;
 
-  std::string_view offset;
-  if (doc["offset"].get_string().get(offset) == simdjson::SUCCESS) {
-    result.offset = std::string(offset);
+  const uint32_t offset = tape.member(Tape::kRoot, "offset");
+  if (offset != Tape::kNone && tape.type(offset) == '"') {
+    result.offset = std::string(tape.string(offset));
   }
   return result;
 }
@@ -95,85 +96,84 @@ void PageConverter::start_page(size_t records) {
   page_rows_ = 0;
   page_capacity_ = records;
   const size_t cells = layout_.columns.size() * records;
-  values_.resize(cells);
-  present_.assign(cells, 0);
+  values_.assign(cells, Tape::kNone);
   order_.resize(cells);
   ids_.clear();
   rescues_.clear();
 }
 
-inline size_t PageConverter::find_forward(size_t from, std::string_view field_id) const {
+inline size_t PageConverter::find_forward(size_t from, const Tape& tape, uint32_t key) const {
   // Cells come in schema order with absent ones left out, so the column is usually a few
   // places on.
-  if (field_id.empty()) {
-    return kNotFound;  // the system columns' keys are empty
-  }
   const size_t end = std::min(from + kForwardLook, layout_.columns.size() - 1);  // not rescued
   for (size_t i = from; i < end; ++i) {
-    if (short_equal(keys_[i].view(), field_id)) {
+    if (tape.string_is(key, keys_[i])) {
       return i;
     }
   }
   return kNotFound;
 }
 
-inline void PageConverter::place(size_t column, uint32_t row, uint32_t order, element value) {
+inline void PageConverter::place(size_t column, uint32_t row, uint32_t order, uint32_t value) {
   const size_t at = column * page_capacity_ + row;
-  if (present_[at] == 0) {  // the first of duplicated keys counts
-    present_[at] = 1;
+  if (values_[at] == Tape::kNone) {  // the first of duplicated keys counts
     values_[at] = value;
     order_[at] = order;
   }
 }
 
-void PageConverter::index_record(element record) {
-  simdjson::dom::object object;
-  if (record.get_object().get(object) != simdjson::SUCCESS) {
+void PageConverter::index_record(const Tape& tape, uint32_t record) {
+  if (tape.type(record) != '{') {
     throw MalformedPage("Airtable sent a record that is not an object");
   }
   const uint32_t row = page_rows_;
   bool has_id = false;
-  bool has_fields = false;
-  simdjson::dom::object fields;
-  for (const auto [key, value] : object) {
-    if (short_equal(key, "id")) {
-      std::string_view id;
-      if (!has_id && value.get_string().get(id) == simdjson::SUCCESS) {
-        ids_.push_back(id);
+  uint32_t fields = Tape::kNone;
+  const uint32_t end = tape.close(record);
+  for (uint32_t key = record + 1; key < end; key = tape.after(key + 1)) {
+    const uint32_t value = key + 1;
+    if (tape.string_is(key, kIdKey)) {
+      if (!has_id && tape.type(value) == '"') {
+        ids_.push_back(tape.string(value));
         has_id = true;
       }
-    } else if (short_equal(key, "createdTime")) {
+    } else if (tape.string_is(key, kCreatedTimeKey)) {
       place(kCreatedTimeIndex, row, 0, value);
-    } else if (short_equal(key, "fields") && !has_fields) {  // the first of duplicates counts
-      has_fields = value.get_object().get(fields) == simdjson::SUCCESS;
+    } else if (tape.string_is(key, kFieldsKey) && fields == Tape::kNone) {
+      // the first of duplicated keys counts
+      if (tape.type(value) == '{') {
+        fields = value;
+      }
     }
   }
   if (!has_id) {
     throw MalformedPage("Airtable sent a record without an id");
   }
-  if (has_fields) {
+  if (fields != Tape::kNone) {
     uint32_t order = 1;  // the cell's place in the record, for the rescued object's key order
     size_t hint = kCreatedTimeIndex + 1;  // cells usually come in schema order
-    for (const auto [key, value] : fields) {
+    const uint32_t fields_end = tape.close(fields);
+    for (uint32_t key = fields + 1; key < fields_end; key = tape.after(key + 1)) {
       ++order;
-      size_t index = find_forward(hint, key);
+      size_t index = find_forward(hint, tape, key);
       if (index == kNotFound) {
+        const std::string_view name = tape.string(key);
         const auto match =
-            std::lower_bound(by_field_id_.begin(), by_field_id_.end(), key,
+            std::lower_bound(by_field_id_.begin(), by_field_id_.end(), name,
                              [](const std::pair<std::string, size_t>& entry, std::string_view k) {
                                return std::string_view(entry.first) < k;
                              });
-        if (match == by_field_id_.end() || match->first != key) {
+        if (match == by_field_id_.end() || match->first != name) {
           // A field the layout does not know (added after the schema was read): keep it.
-          rescues_.push_back({row, order, key, value});
+          rescues_.push_back({row, order, name, key + 1});
           ++rescued_cells_;
           continue;
         }
         index = match->second;
       }
       hint = index + 1;
-      if (!value.is_null()) {  // null is what an absent key means
-        place(index, row, order, value);
+      if (!tape.is_null(key + 1)) {  // null is what an absent key means
+        place(index, row, order, key + 1);
       }
     }
   }
@@ -202,7 +202,6 @@ int64_t PageConverter::drop_unwanted(const std::function<bool(std::string_view)>
     const size_t at = column * page_capacity_;
     for (uint32_t i = 0; i < kept.size(); ++i) {
       values_[at + i] = values_[at + kept[i]];
-      present_[at + i] = present_[at + kept[i]];
       order_[at + i] = order_[at + kept[i]];
     }
   }
@@ -220,7 +219,7 @@ int64_t PageConverter::drop_unwanted(const std::function<bool(std::string_view)>
   return dropped;
 }
 
-void PageConverter::append_rescued(arrow::StringBuilder& out) {
+void PageConverter::append_rescued(const Tape& tape, arrow::StringBuilder& out) {
   std::sort(rescues_.begin(), rescues_.end(), [](const Rescue& a, const Rescue& b) {
     return a.row != b.row ? a.row < b.row : a.order < b.order;
   });
@@ -232,7 +231,7 @@ void PageConverter::append_rescued(arrow::StringBuilder& out) {
     }
     rescued_.clear();
     for (; next != rescues_.end() && next->row == row; ++next) {
-      add_rescued(rescued_, next->key, next->value);
+      add_rescued(rescued_, next->key, tape, next->value);
     }
     rescued_ += '}';
     out.append(rescued_);

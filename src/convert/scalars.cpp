@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 
 namespace airtable_lakeflow::convert {
@@ -26,15 +25,24 @@ bool digits(std::string_view text, size_t at, size_t count, int& out) {
   return true;
 }
 
+// Days from 1970-01-01 to a proleptic Gregorian date, by whole 400-year eras (146,097 days
+// each) counted from March 1st, so the leap day ends its year; plain arithmetic, no tables.
 std::optional<int32_t> civil_days(int year, int month, int day) {
-  using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year},
-                            std::chrono::month{static_cast<unsigned>(month)},
-                            std::chrono::day{static_cast<unsigned>(day)}};
-  if (!date.ok()) {
+  constexpr int kDaysIn[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1) {
     return std::nullopt;
   }
-  return static_cast<int32_t>(sys_days{date}.time_since_epoch().count());
+  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  if (day > kDaysIn[month - 1] + (month == 2 && leap ? 1 : 0)) {
+    return std::nullopt;
+  }
+  const int y = month <= 2 ? year - 1 : year;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int year_of_era = y - era * 400;  // 0 … 399
+  const int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  constexpr int kEpochShift = 719468;  // 0000-03-01 → 1970-01-01
+  return era * 146097 + day_of_era - kEpochShift;
 }
 
 constexpr int kMaxDigits = 38;
@@ -52,14 +60,18 @@ constexpr auto kPow10Exact = [] {
 }  // namespace
 
 std::optional<int32_t> parse_date(std::string_view text) {
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, year) ||
-      !digits(text, 5, 2, month) || !digits(text, 8, 2, day)) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return std::nullopt;
   }
-  return civil_days(year, month, day);
+  // Fixed places: every digit checked at once, no loop.
+  const auto digit = [&text](size_t i) { return static_cast<unsigned char>(text[i]) - 48U; };
+  const unsigned y0 = digit(0), y1 = digit(1), y2 = digit(2), y3 = digit(3);
+  const unsigned m0 = digit(5), m1 = digit(6), d0 = digit(8), d1 = digit(9);
+  if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9)) {
+    return std::nullopt;
+  }
+  return civil_days(static_cast<int>(((y0 * 10 + y1) * 10 + y2) * 10 + y3),
+                    static_cast<int>(m0 * 10 + m1), static_cast<int>(d0 * 10 + d1));
 }
 
 std::optional<int64_t> parse_timestamp(std::string_view text) {

@@ -49,7 +49,17 @@ class ArrayBuilder {
     }
     ++length_;
   }
-  void mark_null();
+  // A null slot; the validity bitmap is made at the first null.
+  void mark_null() {
+    const auto bit = static_cast<size_t>(length_);
+    if (validity_.empty()) {
+      first_null();
+    } else if (bit / 8 >= validity_.size()) {
+      validity_.push_back(0);
+    }
+    ++length_;
+    ++null_count_;
+  }
   Bytes take_validity();
   void truncate_validity(int64_t length);
 
@@ -58,7 +68,8 @@ class ArrayBuilder {
   int64_t null_count_ = 0;
 
  private:
-  Bytes validity_;  // allocated at the first null
+  void first_null();  // the bitmap for every slot so far, all valid
+  Bytes validity_;    // allocated at the first null
 };
 
 class StringBuilder final : public ArrayBuilder {
@@ -72,7 +83,19 @@ class StringBuilder final : public ArrayBuilder {
     put(offsets_, static_cast<int32_t>(data_.size()));
     mark_valid();
   }
-  void append_null() override;
+  // `value` lies in a padded buffer: 32 bytes from its start are readable.
+  [[gnu::always_inline]] void append_padded(std::string_view value) {
+    if (data_.size() + value.size() > static_cast<size_t>(INT32_MAX)) {
+      too_long();
+    }
+    data_.append_padded(value.data(), value.size());
+    put(offsets_, static_cast<int32_t>(data_.size()));
+    mark_valid();
+  }
+  void append_null() override {
+    put(offsets_, static_cast<int32_t>(data_.size()));
+    mark_null();
+  }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
@@ -103,7 +126,10 @@ class FixedWidthBuilder final : public ArrayBuilder {
     put(values_, value);
     mark_valid();
   }
-  void append_null() override;
+  void append_null() override {
+    put(values_, T{});
+    mark_null();
+  }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
@@ -120,7 +146,10 @@ class ListBuilder final : public ArrayBuilder {
   explicit ListBuilder(DataType type);
   ArrayBuilder& element() { return *element_; }
   // Closes one list holding everything appended to element() since the previous list.
-  void close_list();
+  void close_list() {
+    put(offsets_, static_cast<int32_t>(element_->length()));
+    mark_valid();
+  }
   void append_null() override;
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
@@ -136,7 +165,7 @@ class StructBuilder final : public ArrayBuilder {
   ArrayBuilder& member(size_t index) { return *members_[index]; }
   [[nodiscard]] size_t member_count() const { return members_.size(); }
   // Marks one struct valid; the caller has appended exactly one value to every member.
-  void close_struct();
+  void close_struct() { mark_valid(); }
   void append_null() override;  // appends a null to every member too
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;

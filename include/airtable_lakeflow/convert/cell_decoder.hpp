@@ -3,21 +3,20 @@
 // as it was and is reported; the caller then rescues the value.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "airtable_lakeflow/arrow/array_builder.hpp"
+#include "airtable_lakeflow/convert/tape.hpp"
 #include "airtable_lakeflow/schema/cell_spec.hpp"
 
 namespace airtable_lakeflow::convert {
 
-// One column's cells of one page, row by row; values[i] counts only where present[i] != 0.
+// One column's cells of one page, row by row: each cell's index on the page's tape, or
+// Tape::kNone where the record has no value.
 struct ColumnCells {
-  const simdjson::dom::element* values = nullptr;
-  const uint8_t* present = nullptr;
+  const uint32_t* values = nullptr;
   uint32_t count = 0;
 };
 
@@ -28,18 +27,19 @@ struct CellPlan {
   int scale = 0;
   arrow::ArrayBuilder* builder = nullptr;
   std::vector<CellPlan> children;
-  std::vector<std::string> keys;
+  std::vector<ShortKey> keys;  // a struct's members' JSON keys
 };
 
 // The plan for `spec` over `builder` (made by arrow::make_builder(arrow_type(spec))); it points
 // into the builder, which must outlive it.
 CellPlan bind(const schema::CellSpec& spec, arrow::ArrayBuilder& builder);
-// Appends `value`, or returns false having appended nothing (a partly appended nested value
-// is truncated away).
-bool try_append(const CellPlan& plan, simdjson::dom::element value);
+// Appends the value at `at`, or returns false having appended nothing (a partly appended
+// nested value is truncated away).
+bool try_append(const CellPlan& plan, const Tape& tape, uint32_t at);
 // Appends one value per row of `cells`; an absent cell is false for a checkbox and null
 // otherwise. A cell that does not fit is appended as null and its row added to `failed`. The
 // kind is decided once per column, not per cell.
-void append_column(const CellPlan& plan, const ColumnCells& cells, std::vector<uint32_t>& failed);
+void append_column(const CellPlan& plan, const Tape& tape, const ColumnCells& cells,
+                   std::vector<uint32_t>& failed);
 
 }  // namespace airtable_lakeflow::convert

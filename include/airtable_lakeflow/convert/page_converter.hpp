@@ -17,6 +17,7 @@
 
 #include "airtable_lakeflow/arrow/array_builder.hpp"
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
+#include "airtable_lakeflow/convert/tape.hpp"
 #include "airtable_lakeflow/error.hpp"
 #include "airtable_lakeflow/schema/table_layout.hpp"
 
@@ -58,35 +59,32 @@ class PageConverter {
     uint32_t row;
     uint32_t order;
     std::string_view key;
-    simdjson::dom::element value;
+    uint32_t value;  // on the page's tape
   };
 
   void start_page(size_t records);
-  void index_record(simdjson::dom::element record);
+  void index_record(const Tape& tape, uint32_t record);
   // The column of `field_id` among the few from `from` on, or SIZE_MAX.
-  [[nodiscard]] size_t find_forward(size_t from, std::string_view field_id) const;
-  void place(size_t column, uint32_t row, uint32_t order, simdjson::dom::element value);
+  [[nodiscard]] size_t find_forward(size_t from, const Tape& tape, uint32_t key) const;
+  void place(size_t column, uint32_t row, uint32_t order, uint32_t value);
   int64_t drop_unwanted(const std::function<bool(std::string_view)>& keep);
-  void append_rescued(arrow::StringBuilder& out);
+  void append_rescued(const Tape& tape, arrow::StringBuilder& out);
 
   schema::TableLayout layout_;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
   std::vector<CellPlan> plans_;  // per column, bound to builders_
-  // Each column's field id kept inline, for the match of every cell's key to the next columns
-  // (empty for the system columns and for ids too long for it, which the search finds).
-  struct FieldKey {
-    std::array<char, 24> bytes{};
-    size_t size = 0;
-    [[nodiscard]] std::string_view view() const { return {bytes.data(), size}; }
-  };
-  std::vector<FieldKey> keys_;
+  // Each column's field id, for the match of every cell's key to the next columns (never
+  // matching for the system columns, whose ids are empty, and for ids too long for it, which
+  // the search finds).
+  std::vector<ShortKey> keys_;
   std::vector<std::pair<std::string, size_t>> by_field_id_;  // sorted, for binary search
   simdjson::dom::parser parser_;
-  // The page being appended, column-major: cell (column, row) is at column × capacity + row.
+  simdjson::dom::document document_;  // the page being appended, reused
+  // Its cells, column-major: cell (column, row) is at column × capacity + row, as the index of
+  // its value on the tape (Tape::kNone where absent).
   uint32_t page_rows_ = 0;
   size_t page_capacity_ = 0;
-  std::vector<simdjson::dom::element> values_;
-  std::vector<uint8_t> present_;
+  std::vector<uint32_t> values_;
   std::vector<uint32_t> order_;
   std::vector<std::string_view> ids_;
   std::vector<Rescue> rescues_;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,6 +21,37 @@ TEST(Scalars, Dates) {
   EXPECT_FALSE(parse_date("2024-13-01"));
   EXPECT_FALSE(parse_date("2024-3-4"));
   EXPECT_FALSE(parse_date("not a date"));
+}
+
+// Every calendar day of years 0000 … 9999 against std::chrono's civil calendar, and the day
+// after each month's last is refused.
+TEST(Scalars, EveryDateAgreesWithTheCivilCalendar) {
+  using namespace std::chrono;
+  char text[16];
+  int checked = 0;
+  for (int y = 0; y <= 9999; ++y) {
+    for (unsigned m = 1; m <= 12; ++m) {
+      const unsigned last =
+          static_cast<unsigned>(year_month_day_last{year{y}, month_day_last{month{m}}}.day());
+      for (unsigned d = 1; d <= last + 1; ++d) {
+        std::snprintf(text, sizeof(text), "%04d-%02u-%02u", y, m, d);
+        const auto days = parse_date(text);
+        if (d > last) {
+          ASSERT_FALSE(days) << text;
+          continue;
+        }
+        const auto expected = sys_days{year_month_day{year{y}, month{m}, day{d}}};
+        ASSERT_EQ(days, expected.time_since_epoch().count()) << text;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 3652425);  // 10,000 Gregorian years
+  EXPECT_FALSE(parse_date("2024-00-10"));
+  EXPECT_FALSE(parse_date("2024-01-00"));
+  EXPECT_FALSE(parse_date("2024-01-3a"));
+  EXPECT_FALSE(parse_date("2024/01/30"));
+  EXPECT_FALSE(parse_date("+024-01-30"));
 }
 
 TEST(Scalars, Timestamps) {
