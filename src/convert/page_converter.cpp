@@ -76,7 +76,7 @@ PageResult PageConverter::append_page(const std::string& body,
     failed_.clear();
     append_column(plans_[column], tape, {values_.data() + at, page_rows_}, failed_);
     for (const uint32_t row : failed_) {
-      rescues_.push_back({row, order_[at + row], layout_.columns[column].name, values_[at + row]});
+      rescues_.push_back({row, layout_.columns[column].name, values_[at + row]});
     }
     if (column != kCreatedTimeIndex) {
       rescued_cells_ += static_cast<int64_t>(failed_.size());
@@ -97,7 +97,6 @@ void PageConverter::start_page(size_t records) {
   page_capacity_ = records;
   const size_t cells = layout_.columns.size() * records;
   values_.assign(cells, Tape::kNone);
-  order_.resize(cells);
   ids_.clear();
   rescues_.clear();
 }
@@ -114,11 +113,10 @@ inline size_t PageConverter::find_forward(size_t from, const Tape& tape, uint32_
   return kNotFound;
 }
 
-inline void PageConverter::place(size_t column, uint32_t row, uint32_t order, uint32_t value) {
+inline void PageConverter::place(size_t column, uint32_t row, uint32_t value) {
   const size_t at = column * page_capacity_ + row;
   if (values_[at] == Tape::kNone) {  // the first of duplicated keys counts
     values_[at] = value;
-    order_[at] = order;
   }
 }
 
@@ -138,7 +136,7 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
         has_id = true;
       }
     } else if (tape.string_is(key, kCreatedTimeKey)) {
-      place(kCreatedTimeIndex, row, 0, value);
+      place(kCreatedTimeIndex, row, value);
     } else if (tape.string_is(key, kFieldsKey) && fields == Tape::kNone) {
       // the first of duplicated keys counts
       if (tape.type(value) == '{') {
@@ -150,11 +148,9 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
     throw MalformedPage("Airtable sent a record without an id");
   }
   if (fields != Tape::kNone) {
-    uint32_t order = 1;  // the cell's place in the record, for the rescued object's key order
     size_t hint = kCreatedTimeIndex + 1;  // cells usually come in schema order
     const uint32_t fields_end = tape.close(fields);
     for (uint32_t key = fields + 1; key < fields_end; key = tape.after(key + 1)) {
-      ++order;
       size_t index = find_forward(hint, tape, key);
       if (index == kNotFound) {
         const std::string_view name = tape.string(key);
@@ -165,7 +161,7 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
                              });
         if (match == by_field_id_.end() || match->first != name) {
           // A field the layout does not know (added after the schema was read): keep it.
-          rescues_.push_back({row, order, name, key + 1});
+          rescues_.push_back({row, name, key + 1});
           ++rescued_cells_;
           continue;
         }
@@ -173,7 +169,7 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
       }
       hint = index + 1;
       if (!tape.is_null(key + 1)) {  // null is what an absent key means
-        place(index, row, order, key + 1);
+        place(index, row, key + 1);
       }
     }
   }
@@ -202,7 +198,6 @@ int64_t PageConverter::drop_unwanted(const std::function<bool(std::string_view)>
     const size_t at = column * page_capacity_;
     for (uint32_t i = 0; i < kept.size(); ++i) {
       values_[at + i] = values_[at + kept[i]];
-      order_[at + i] = order_[at + kept[i]];
     }
   }
   std::vector<Rescue> rescues;
@@ -221,7 +216,7 @@ int64_t PageConverter::drop_unwanted(const std::function<bool(std::string_view)>
 
 void PageConverter::append_rescued(const Tape& tape, arrow::StringBuilder& out) {
   std::sort(rescues_.begin(), rescues_.end(), [](const Rescue& a, const Rescue& b) {
-    return a.row != b.row ? a.row < b.row : a.order < b.order;
+    return a.row != b.row ? a.row < b.row : a.value < b.value;  // the record's key order
   });
   auto next = rescues_.begin();
   for (uint32_t row = 0; row < page_rows_; ++row) {

@@ -54,10 +54,10 @@ class PageConverter {
   void export_schema(ArrowSchema* out) const;
 
  private:
-  // A cell kept verbatim in `_rescued_data`, under `key`, in the record's key order.
+  // A cell kept verbatim in `_rescued_data`, under `key`. Tape positions follow the page's
+  // text, so ordering a record's rescues by `value` keeps the record's key order.
   struct Rescue {
     uint32_t row;
-    uint32_t order;
     std::string_view key;
     uint32_t value;  // on the page's tape
   };
@@ -66,7 +66,7 @@ class PageConverter {
   void index_record(const Tape& tape, uint32_t record);
   // The column of `field_id` among the few from `from` on, or SIZE_MAX.
   [[nodiscard]] size_t find_forward(size_t from, const Tape& tape, uint32_t key) const;
-  void place(size_t column, uint32_t row, uint32_t order, uint32_t value);
+  void place(size_t column, uint32_t row, uint32_t value);
   int64_t drop_unwanted(const std::function<bool(std::string_view)>& keep);
   void append_rescued(const Tape& tape, arrow::StringBuilder& out);
 
@@ -85,7 +85,6 @@ class PageConverter {
   uint32_t page_rows_ = 0;
   size_t page_capacity_ = 0;
   std::vector<uint32_t> values_;
-  std::vector<uint32_t> order_;
   std::vector<std::string_view> ids_;
   std::vector<Rescue> rescues_;
   std::vector<uint32_t> failed_;

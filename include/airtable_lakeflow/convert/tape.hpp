@@ -4,6 +4,11 @@
 // and '[' hold the index after their matching close and (saturated) their element count.
 // Values are named by their index on the tape, so the converter's cell index is four bytes a
 // cell and every read is one load from two pointers kept in registers.
+//
+// simdjson documents this layout but marks document::tape and document::string_buf as
+// implementation details: this view depends on the simdjson Debian ships (3.0.1). The golden
+// converter tests, short_copy_test.cpp and json_text_test.cpp (which compares with simdjson's
+// own minify) fail if a newer simdjson changes it.
 #pragma once
 
 #include <simdjson.h>

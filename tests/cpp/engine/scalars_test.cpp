@@ -54,6 +54,43 @@ TEST(Scalars, EveryDateAgreesWithTheCivilCalendar) {
   EXPECT_FALSE(parse_date("+024-01-30"));
 }
 
+// Random instants of years 0000-9999 read the same written as Airtable writes them and with a
+// +00:00 offset.
+TEST(Scalars, TimestampsWithAndWithoutOffsetAgree) {
+  std::mt19937_64 random(7);
+  char canonical[32];
+  char with_offset[40];
+  for (int i = 0; i < 200000; ++i) {
+    const int year = static_cast<int>(random() % 10000);
+    const int month = static_cast<int>(random() % 12) + 1;
+    const int day = static_cast<int>(random() % 28) + 1;
+    const int hour = static_cast<int>(random() % 24);
+    const int minute = static_cast<int>(random() % 60);
+    const int second = static_cast<int>(random() % 60);
+    const int millis = static_cast<int>(random() % 1000);
+    std::snprintf(canonical, sizeof(canonical), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month,
+                  day, hour, minute, second, millis);
+    std::snprintf(with_offset, sizeof(with_offset), "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00",
+                  year, month, day, hour, minute, second, millis);
+    const auto fast = parse_timestamp(canonical);
+    ASSERT_TRUE(fast) << canonical;
+    ASSERT_EQ(fast, parse_timestamp(with_offset)) << canonical;
+  }
+  EXPECT_EQ(parse_timestamp("2024-03-04 09:30:00.000Z"),
+            parse_timestamp("2024-03-04T09:30:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T24:00:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:60:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:60.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.0a0Z"));
+  EXPECT_FALSE(parse_timestamp("2024-02-30T09:30:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T0x:30:00.000Z"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.000z0"));
+  EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00,000Z"));
+  EXPECT_FALSE(
+      parse_timestamp("2024-03-04T09:30:00.\xff"
+                      "00Z"));
+}
+
 TEST(Scalars, Timestamps) {
   EXPECT_EQ(parse_timestamp("1970-01-01T00:00:00.000Z"), 0);
   EXPECT_EQ(parse_timestamp("2024-03-04T09:30:00.000Z"), int64_t{1709544600} * 1'000'000);
@@ -66,6 +103,8 @@ TEST(Scalars, Timestamps) {
   EXPECT_EQ(parse_timestamp("2024-03-04T04:00:00.000-05:30"), int64_t{1709544600} * 1'000'000);
   EXPECT_EQ(parse_timestamp("1969-12-31T23:59:59.500Z"), -500'000);
   EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.1234567Z"));  // would lose a digit
+  EXPECT_EQ(parse_timestamp("2024-03-04 09:30:00.000Z"),
+            parse_timestamp("2024-03-04T09:30:00.000Z"));
   EXPECT_FALSE(parse_timestamp("2024-03-04T24:00:00.000Z"));
   EXPECT_FALSE(parse_timestamp("2024-03-04T09:30:00.000"));  // no zone: ambiguous
   EXPECT_FALSE(parse_timestamp("2024-03-04"));
