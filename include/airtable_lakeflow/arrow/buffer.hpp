@@ -49,7 +49,9 @@ class Buffer {
     size_ += n;
   }
   // Like append, but `bytes` must have kShort readable bytes even when n is smaller (a JSON
-  // parser's padded string buffer): a short copy is then one fixed-size copy, no branches on n.
+  // parser's padded string buffer): a short string is then one fixed-size copy instead of a
+  // choice among four sizes. The bytes copied past n are overwritten by the next append or lie
+  // past the buffer's size.
   [[gnu::always_inline]] void append_padded(const void* bytes, size_t n) {
     const size_t room = n > kShort ? n : kShort;
     if (size_ + room > capacity_) {
