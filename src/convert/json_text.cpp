@@ -59,7 +59,8 @@ void append_json_text(const Tape& tape, uint32_t at, std::string& out) {
   switch (tape.type(at)) {
     case '[': {
       out += '[';
-      for (uint32_t item = at + 1; item < tape.close(at); item = tape.after(item)) {
+      const uint32_t close = tape.close(at);
+      for (uint32_t item = at + 1; item < close; item = tape.after(item)) {
         if (item != at + 1) {
           out += ',';
         }
@@ -70,7 +71,8 @@ void append_json_text(const Tape& tape, uint32_t at, std::string& out) {
     }
     case '{': {
       out += '{';
-      for (uint32_t key = at + 1; key < tape.close(at); key = tape.after(key + 1)) {
+      const uint32_t close = tape.close(at);
+      for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
         if (key != at + 1) {
           out += ',';
         }

@@ -76,21 +76,15 @@ class StringBuilder final : public ArrayBuilder {
  public:
   StringBuilder();
   void append(std::string_view value) {
-    if (data_.size() + value.size() > static_cast<size_t>(INT32_MAX)) {
-      too_long();
-    }
+    check_length(value.size());
     data_.append(value.data(), value.size());
-    put(offsets_, static_cast<int32_t>(data_.size()));
-    mark_valid();
+    close_value();
   }
   // `value` lies in a padded buffer: 32 bytes from its start are readable.
   [[gnu::always_inline]] void append_padded(std::string_view value) {
-    if (data_.size() + value.size() > static_cast<size_t>(INT32_MAX)) {
-      too_long();
-    }
+    check_length(value.size());
     data_.append_padded(value.data(), value.size());
-    put(offsets_, static_cast<int32_t>(data_.size()));
-    mark_valid();
+    close_value();
   }
   void append_null() override {
     put(offsets_, static_cast<int32_t>(data_.size()));
@@ -101,6 +95,17 @@ class StringBuilder final : public ArrayBuilder {
 
  private:
   [[noreturn]] static void too_long();
+  // 32-bit offsets: a batch's strings must fit in 2 GiB.
+  void check_length(size_t more) const {
+    if (data_.size() + more > static_cast<size_t>(INT32_MAX)) {
+      too_long();
+    }
+  }
+  // Ends the value whose bytes were just appended.
+  void close_value() {
+    put(offsets_, static_cast<int32_t>(data_.size()));
+    mark_valid();
+  }
   Bytes offsets_;
   Bytes data_;
 };

@@ -59,22 +59,18 @@ class Tape {
   // The string at `at` (type '"'). Its bytes lie in a buffer padded well past them, so reading
   // up to 32 bytes from data() is safe (see arrow::Buffer::append_padded).
   [[nodiscard]] std::string_view string(uint32_t at) const {
-    const uint8_t* entry = strings_ + (words_[at] & kPayload);
-    uint32_t size = 0;
-    std::memcpy(&size, entry, sizeof(size));
-    return {reinterpret_cast<const char*>(entry + sizeof(size)), size};
+    const uint8_t* entry = string_entry(at);
+    return {reinterpret_cast<const char*>(entry + sizeof(uint32_t)), string_size(entry)};
   }
   // Whether the string at `at` (type '"') is `key`: its length and three words, read from the
   // padded string buffer.
   [[nodiscard]] bool string_is(uint32_t at, const ShortKey& key) const {
-    const uint8_t* entry = strings_ + (words_[at] & kPayload);
-    uint32_t size = 0;
-    std::memcpy(&size, entry, sizeof(size));
+    const uint8_t* entry = string_entry(at);
     std::array<uint64_t, 3> bytes{};
-    std::memcpy(bytes.data(), entry + sizeof(size), sizeof(bytes));
-    return size == key.size && (((bytes[0] ^ key.words[0]) & key.masks[0]) |
-                                ((bytes[1] ^ key.words[1]) & key.masks[1]) |
-                                ((bytes[2] ^ key.words[2]) & key.masks[2])) == 0;
+    std::memcpy(bytes.data(), entry + sizeof(uint32_t), sizeof(bytes));
+    return string_size(entry) == key.size && (((bytes[0] ^ key.words[0]) & key.masks[0]) |
+                                              ((bytes[1] ^ key.words[1]) & key.masks[1]) |
+                                              ((bytes[2] ^ key.words[2]) & key.masks[2])) == 0;
   }
   [[nodiscard]] int64_t int64(uint32_t at) const { return static_cast<int64_t>(words_[at + 1]); }
   [[nodiscard]] uint64_t uint64(uint32_t at) const { return words_[at + 1]; }
@@ -122,6 +118,16 @@ class Tape {
   }
 
  private:
+  // A string's entry in the string buffer: its 4-byte length, then its bytes.
+  [[nodiscard]] const uint8_t* string_entry(uint32_t at) const {
+    return strings_ + (words_[at] & kPayload);
+  }
+  static uint32_t string_size(const uint8_t* entry) {
+    uint32_t size = 0;
+    std::memcpy(&size, entry, sizeof(size));
+    return size;
+  }
+
   static constexpr uint64_t kPayload = 0x00FFFFFFFFFFFFFF;
   static constexpr uint64_t kCount = 0xFFFFFF;
   const uint64_t* words_;
