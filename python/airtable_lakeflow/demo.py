@@ -21,6 +21,7 @@ import requests
 
 from airtable_lakeflow.emulator import EmulatorError, EmulatorProcess
 from airtable_lakeflow.errors import AirtableLakeflowError
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.sync import SyncSummary, run_sync
 from airtable_lakeflow.spec import parse_spec
 
@@ -80,8 +81,6 @@ def main() -> int:
 
 
 def _run(emu: EmulatorProcess) -> int:
-    from deltalake import DeltaTable
-
     os.environ["AIRTABLE_TOKEN"] = emu.token  # the emulator's token, for this process only
     print(f"Airtable emulator at {emu.url}: base {emu.base_id}, rate limits on (5 req/s per base)")
     _prepare(LAKEHOUSE)
@@ -108,7 +107,7 @@ def _run(emu: EmulatorProcess) -> int:
     path = f"/v0/{emu.base_id}/{campaigns['id']}"
     meta = f"/v0/meta/bases/{emu.base_id}/tables/{campaigns['id']}/fields"
     name_field = next(f for f in campaigns["fields"] if f["name"] == "Campaign Name")
-    rows = DeltaTable(str(LAKEHOUSE / "campaigns")).to_pyarrow_table().sort_by("id").to_pylist()
+    rows = read_delta(LAKEHOUSE / "campaigns").sort_by("id").to_pylist()
     edited, deleted = rows[0], rows[1]
     emu.advance_clock(120)
     print("\nchanges made through the Airtable API:")
@@ -132,9 +131,7 @@ def _run(emu: EmulatorProcess) -> int:
     second = run_sync(spec, LAKEHOUSE)
     _print_summary("second sync (incremental where the table allows it)", second)
 
-    after = {
-        r["id"]: r for r in DeltaTable(str(LAKEHOUSE / "campaigns")).to_pyarrow_table().to_pylist()
-    }
+    after = {r["id"]: r for r in read_delta(LAKEHOUSE / "campaigns").to_pylist()}
     print(f"\nquery: lakehouse/campaigns after the second sync ({len(after)} rows)")
     for rid in (edited["id"], created):
         row = after[rid]
@@ -152,7 +149,7 @@ def _run(emu: EmulatorProcess) -> int:
     }
     for what, ok in checks.items():
         print(f"  {'✓' if ok else '✗'} {what}")
-    log = DeltaTable(str(LAKEHOUSE / "_airtable_sync_log")).to_pyarrow_table()
+    log = read_delta(LAKEHOUSE / "_airtable_sync_log")
     print(f"\n_airtable_sync_log holds {log.num_rows} rows (one per table per run).")
     print("Query them with DuckDB, Polars or Spark: deltalake.DeltaTable('lakehouse/campaigns').")
     return 0 if all(checks.values()) else 1

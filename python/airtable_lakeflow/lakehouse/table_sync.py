@@ -24,6 +24,7 @@ from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse import writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.delta_types import to_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
 from airtable_lakeflow.lakehouse.state import TableState, commit_properties, load_state
@@ -88,7 +89,7 @@ def _follow_renames(
             taken.add(target.lower())
     if not moves or not DeltaTable.is_deltatable(str(path)):
         return renamed
-    table = DeltaTable(str(path)).to_pyarrow_table()
+    table = read_delta(path)
     table = table.rename_columns([moves.get(n, n) for n in table.column_names])
     after = TableState(**{**state.__dict__, "columns": renamed})
     write_deltalake(

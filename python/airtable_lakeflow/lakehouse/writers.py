@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
 
 START_AT = "__START_AT"
@@ -140,10 +141,8 @@ class History(Writer):
     def _current(self) -> dict[str, str]:
         """id → row hash of the current (open) rows."""
         import pyarrow.dataset as ds
-        from deltalake import DeltaTable
 
-        dataset = DeltaTable(str(self.path)).to_pyarrow_dataset()
-        current = dataset.to_table(columns=["id", ROW_HASH], filter=ds.field(END_AT).is_null())
+        current = read_delta(self.path, ["id", ROW_HASH], ds.field(END_AT).is_null())
         return dict(zip(current["id"].to_pylist(), current[ROW_HASH].to_pylist(), strict=True))
 
     def _evolve(self, data: pa.Table) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
-from deltalake import DeltaTable
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from testing_http import Client
 
 POINTS = (
@@ -82,9 +82,7 @@ def test_killed_syncs_converge_to_the_source(gen: EmulatorProcess, tmp_path: Pat
     assert final.returncode == 0, final.stderr + final.stdout
     for table in tables:
         truth = _truth(client, gen, table["id"])
-        rows = DeltaTable(
-            str(lakehouse / table["name"].lower().replace(" ", "_"))
-        ).to_pyarrow_table()
+        rows = read_delta(lakehouse / table["name"].lower().replace(" ", "_"))
         ids = rows["id"].to_pylist()
         assert len(ids) == len(set(ids)), "duplicate ids"
         assert dict(zip(ids, rows["name"].to_pylist(), strict=True)) == truth

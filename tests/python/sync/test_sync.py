@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.state import load_state
 from airtable_lakeflow.lakehouse.sync import run_sync
 from airtable_lakeflow.spec import parse_spec
@@ -30,7 +31,7 @@ def _spec_of(emu: EmulatorProcess, objects: list[dict[str, Any]]) -> Any:
 
 
 def _rows(lakehouse: Path, table: str) -> dict[str, dict[str, Any]]:
-    return {r["id"]: r for r in DeltaTable(str(lakehouse / table)).to_pyarrow_table().to_pylist()}
+    return {r["id"]: r for r in read_delta(lakehouse / table).to_pylist()}
 
 
 def _source_ids(client: Client, emu: EmulatorProcess, table: str) -> set[str]:
@@ -100,9 +101,9 @@ def test_first_sync_then_edits_deletes_renames_and_new_fields(
     state = load_state(lakehouse / "campaigns", campaigns["id"])
     assert state is not None and state.run == 2
     assert state.columns[name_field["id"]] == "campaign_name"
-    log = DeltaTable(str(lakehouse / "_airtable_sync_log")).to_pyarrow_table()
+    log = read_delta(lakehouse / "_airtable_sync_log")
     assert log.num_rows == 6 and set(log["status"].to_pylist()) == {"ok"}
-    fields = DeltaTable(str(lakehouse / "_airtable_fields")).to_pyarrow_table().to_pylist()
+    fields = read_delta(lakehouse / "_airtable_fields").to_pylist()
     assert any(f["name"] == "Title" and f["field_id"] == name_field["id"] for f in fields)
 
 
@@ -217,7 +218,7 @@ def test_scd_type_2_keeps_history_and_append_only_only_adds(
     assert run_sync(spec, lakehouse).ok
     assert run_sync(spec, lakehouse).ok  # nothing changed: nothing added
 
-    history = DeltaTable(str(lakehouse / "history")).to_pyarrow_table().to_pylist()
+    history = read_delta(lakehouse / "history").to_pylist()
     versions = [r for r in history if r["id"] == ids[0]]
     assert len(versions) == 2
     old, new = sorted(versions, key=lambda r: r["__START_AT"])
@@ -428,7 +429,7 @@ def test_bad_tables_fail_alone_and_corrupt_nothing(emu: EmulatorProcess, tmp_pat
         "Packaging Tasks",
     }
     requests_before = DeltaTable(str(lakehouse / "creative_requests"))
-    kept = (requests_before.version(), requests_before.to_pyarrow_table().num_rows)
+    kept = (requests_before.version(), read_delta(lakehouse / "creative_requests").num_rows)
 
     # The table is deleted in Airtable: that table fails by name, its Delta table stays as it
     # was, and the others still sync (a change to Campaigns arrives).
@@ -457,9 +458,9 @@ def test_bad_tables_fail_alone_and_corrupt_nothing(emu: EmulatorProcess, tmp_pat
     assert "no table 'Creative Requests' in the base" in status["Creative Requests"][1]
     assert status["Campaigns"] == ("ok", "") and status["Packaging Tasks"] == ("ok", "")
     after = DeltaTable(str(lakehouse / "creative_requests"))
-    assert (after.version(), after.to_pyarrow_table().num_rows) == kept
+    assert (after.version(), read_delta(lakehouse / "creative_requests").num_rows) == kept
     assert _rows(lakehouse, "campaigns")[campaign]["campaign_name"] == "renamed"
-    log = DeltaTable(str(lakehouse / "_airtable_sync_log")).to_pyarrow_table().to_pylist()
+    log = read_delta(lakehouse / "_airtable_sync_log").to_pylist()
     runs = sorted((r["started_at"], r["status"]) for r in log if r["table"] == "Creative Requests")
     assert [status for _, status in runs] == ["ok", "failed"]
 
@@ -501,4 +502,4 @@ def test_cli_bad_input_exit_codes(emu: EmulatorProcess, tmp_path: Path) -> None:
     partial = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"))
     assert partial.returncode == 1
     assert "no table 'Nope' in the base" in partial.stdout
-    assert DeltaTable(str(tmp_path / "lh" / "campaigns")).to_pyarrow_table().num_rows == 20
+    assert read_delta(tmp_path / "lh" / "campaigns").num_rows == 20
