@@ -119,15 +119,24 @@ void fill_schema(ArrowSchema* out, const std::string& name, const DataType& type
 
 }  // namespace
 
-void ArrayBuilder::first_null() {
-  const auto bit = static_cast<size_t>(length_);
-  validity_.assign(bit / 8 + 1, 0);
-  for (size_t i = 0; i < bit; ++i) {
-    validity_[i / 8] |= static_cast<uint8_t>(1U << (i % 8));
+uint8_t* ArrayBuilder::start_bitmap(int64_t length, int64_t end) {
+  validity_.assign(static_cast<size_t>(end + 7) / 8, 0);
+  const auto full = static_cast<size_t>(length / 8);
+  std::memset(validity_.data(), 0xFF, full);
+  if (length % 8 != 0) {
+    validity_[full] = static_cast<uint8_t>((1U << (length % 8)) - 1);
   }
+  return validity_.data();
 }
 
 namespace {
+
+// A finished batch's buffer is handed out; its successor starts with room for a batch like it
+// and a quarter more, so that the next batch rarely grows it: growing copies the buffer into
+// fresh memory, which the kernel must first clear.
+void reserve_for_next(Bytes& buffer, size_t last_size) {
+  buffer.reserve(last_size + last_size / 4 + 64);
+}
 
 // Keeps the first `length` bits, clearing the rest of the last byte.
 void truncate_bits(Bytes& bits, int64_t length) {
@@ -198,29 +207,10 @@ void StringBuilder::finish(ArrowArray* out) {
   buffers.push_back(std::move(data_));
   offsets_ = {};
   data_ = {};
-  offsets_.reserve(offsets_size);  // the next batch is likely the same size
-  data_.reserve(data_size);
+  reserve_for_next(offsets_, offsets_size);
+  reserve_for_next(data_, data_size);
   put(offsets_, int32_t{0});
   fill_array(out, length, nulls, std::move(buffers), {});
-}
-
-void BoolBuilder::append(bool value) {
-  const auto bit = static_cast<size_t>(length_);
-  if (bit / 8 >= bits_.size()) {
-    bits_.push_back(0);
-  }
-  if (value) {
-    bits_[bit / 8] |= static_cast<uint8_t>(1U << (bit % 8));
-  }
-  mark_valid();
-}
-
-void BoolBuilder::append_null() {
-  const auto bit = static_cast<size_t>(length_);
-  if (bit / 8 >= bits_.size()) {
-    bits_.push_back(0);
-  }
-  mark_null();
 }
 
 void BoolBuilder::truncate(int64_t length) {
@@ -259,7 +249,7 @@ void FixedWidthBuilder<T>::finish(ArrowArray* out) {
   const size_t size = values_.size();
   buffers.push_back(std::move(values_));
   values_ = {};
-  values_.reserve(size);
+  reserve_for_next(values_, size);
   fill_array(out, length, nulls, std::move(buffers), {});
 }
 
@@ -270,11 +260,6 @@ template class FixedWidthBuilder<int128>;
 ListBuilder::ListBuilder(DataType type)
     : ArrayBuilder(std::move(type)), element_(make_builder(type_.children.at(0).type)) {
   put(offsets_, int32_t{0});
-}
-
-void ListBuilder::append_null() {
-  put(offsets_, static_cast<int32_t>(element_->length()));
-  mark_null();
 }
 
 void ListBuilder::truncate(int64_t length) {
@@ -294,7 +279,7 @@ void ListBuilder::finish(ArrowArray* out) {
   const size_t offsets_size = offsets_.size();
   buffers.push_back(std::move(offsets_));
   offsets_ = {};
-  offsets_.reserve(offsets_size);
+  reserve_for_next(offsets_, offsets_size);
   put(offsets_, int32_t{0});
   std::vector<ArrowArray> children(1);
   element_->finish(&children[0]);
@@ -305,13 +290,6 @@ StructBuilder::StructBuilder(DataType type) : ArrayBuilder(std::move(type)) {
   for (const Field& member : type_.children) {
     members_.push_back(make_builder(member.type));
   }
-}
-
-void StructBuilder::append_null() {
-  for (auto& member : members_) {
-    member->append_null();
-  }
-  mark_null();
 }
 
 void StructBuilder::truncate(int64_t length) {

@@ -1,9 +1,12 @@
 #include "airtable_lakeflow/convert/cell_decoder.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "airtable_lakeflow/convert/json_text.hpp"
 #include "airtable_lakeflow/convert/scalars.hpp"
@@ -76,222 +79,221 @@ bool is_error_object(const Tape& tape, uint32_t object) {
          (tape.string_is(object + 1, kErrorKey) || tape.string_is(object + 1, kSpecialValueKey));
 }
 
-// The scalar cells: each appends the value at `at` or returns false having appended nothing.
-[[gnu::always_inline]] inline bool append_text(const Tape& tape, uint32_t at,
-                                               arrow::StringBuilder& out) {
+// The scalar cells: each reads the value at `at`, or nothing when it does not fit. Function
+// objects, so that each column's loop has its reader inlined.
+constexpr auto kReadText = [](const Tape& tape, uint32_t at) -> std::optional<std::string_view> {
   if (tape.type(at) != '"') {
-    return false;
+    return std::nullopt;
   }
-  out.append_padded(tape.string(at));  // the tape's string buffer is padded
-  return true;
-}
+  return tape.string(at);
+};
 
-[[gnu::always_inline]] inline bool append_bool(const Tape& tape, uint32_t at,
-                                               arrow::BoolBuilder& out) {
+constexpr auto kReadBool = [](const Tape& tape, uint32_t at) -> std::optional<bool> {
   const char type = tape.type(at);
   if (type != 't' && type != 'f') {
-    return false;
+    return std::nullopt;
   }
-  out.append(type == 't');
-  return true;
-}
+  return type == 't';
+};
 
-[[gnu::always_inline]] inline bool append_integer(const Tape& tape, uint32_t at,
-                                                  arrow::Int64Builder& out) {
-  const auto number = integral(tape, at);
-  if (number) {
-    out.append(*number);
-  }
-  return number.has_value();
-}
+constexpr auto kReadInteger = [](const Tape& tape, uint32_t at) { return integral(tape, at); };
 
-[[gnu::always_inline]] inline bool append_decimal(const Tape& tape, uint32_t at, int scale,
-                                                  arrow::Decimal128Builder& out) {
-  const auto scaled = number_scaled(tape, at, scale);
-  if (scaled) {
-    out.append(*scaled);
-  }
-  return scaled.has_value();
-}
+constexpr auto kReadDate = [](const Tape& tape, uint32_t at) -> std::optional<int32_t> {
+  return tape.type(at) == '"' ? parse_date(tape.string(at)) : std::nullopt;
+};
 
-[[gnu::always_inline]] inline bool append_date(const Tape& tape, uint32_t at,
-                                               arrow::Int32Builder& out) {
-  std::optional<int32_t> days;
-  if (tape.type(at) != '"' || !(days = parse_date(tape.string(at)))) {
-    return false;
-  }
-  out.append(*days);
-  return true;
-}
+constexpr auto kReadTimestamp = [](const Tape& tape, uint32_t at) -> std::optional<int64_t> {
+  return tape.type(at) == '"' ? parse_timestamp(tape.string(at)) : std::nullopt;
+};
 
-[[gnu::always_inline]] inline bool append_timestamp(const Tape& tape, uint32_t at,
-                                                    arrow::Int64Builder& out) {
-  std::optional<int64_t> instant;
-  if (tape.type(at) != '"' || !(instant = parse_timestamp(tape.string(at)))) {
-    return false;
-  }
-  out.append(*instant);
-  return true;
-}
+constexpr auto kReadDuration = [](const Tape& tape, uint32_t at) { return micros(tape, at); };
 
-[[gnu::always_inline]] inline bool append_duration(const Tape& tape, uint32_t at,
-                                                   arrow::Int64Builder& out) {
-  const auto us = micros(tape, at);
-  if (us) {
-    out.append(*us);
-  }
-  return us.has_value();
-}
-
-inline void append_json(const Tape& tape, uint32_t at, arrow::StringBuilder& out,
-                        std::string& scratch) {
-  // JSON text, strings quoted, so the column always parses back to the value.
-  scratch.clear();
-  append_json_text(tape, at, scratch);
-  out.append(scratch);
-}
-
-bool append_value(const CellPlan& plan, const Tape& tape, uint32_t at);
-
-// A list or struct member: text inline (the common case), anything else through the switch.
-inline bool append_child(const CellPlan& plan, const Tape& tape, uint32_t at) {
-  if (plan.kind == CellKind::kText) {
-    return append_text(tape, at, static_cast<arrow::StringBuilder&>(*plan.builder));
-  }
-  return append_value(plan, tape, at);
-}
-
-[[gnu::noinline]] bool append_list(const CellPlan& plan, const Tape& tape, uint32_t at) {
-  if (tape.type(at) != '[') {
-    return false;
-  }
-  const CellPlan& item_plan = plan.children.front();
-  const uint32_t close = tape.close(at);
-  for (uint32_t item = at + 1; item < close; item = tape.after(item)) {
-    // Airtable lists never hold nulls; one would be a shape we do not know.
-    if (tape.is_null(item) || !append_child(item_plan, tape, item)) {
-      return false;
-    }
-  }
-  static_cast<arrow::ListBuilder&>(*plan.builder).close_list();
-  return true;
-}
-
-constexpr size_t kMaxMembers = 32;  // the widest struct (an attachment) has 8
-
-[[gnu::noinline]] bool append_struct(const CellPlan& plan, const Tape& tape, uint32_t at) {
-  if (tape.type(at) != '{' || is_error_object(tape, at)) {
-    return false;
-  }
-  // Members are separate columns, so each value goes straight to its member as its key comes
-  // by; members left without a value get a null. Keys usually come in member order, so the
-  // next member is tried first. The first of duplicated keys counts.
-  const size_t n = plan.children.size();
-  uint32_t found = 0;
-  size_t next = 0;
-  const uint32_t close = tape.close(at);
-  for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
-    for (size_t tried = 0; tried < n; ++tried) {
-      const size_t m = next + tried < n ? next + tried : next + tried - n;
-      if (!tape.string_is(key, plan.keys[m])) {
-        continue;
-      }
-      next = m + 1;
-      if ((found >> m & 1U) == 0 && !tape.is_null(key + 1)) {
-        if (!append_child(plan.children[m], tape, key + 1)) {
-          return false;
+// One column of cells into `builder`: row by row, the value read by `read(tape, at)`, a null
+// for an absent cell (false for an absent checkbox), and a null for a cell that does not fit,
+// whose row goes to `failed`. One function per column kind, kept out of line so that each
+// column loop has the registers to itself. kPadded: strings read lie in a padded buffer.
+template <bool kPadded = false, typename Builder, typename Read>
+[[gnu::noinline]] void append_cells(Builder& builder, const Tape& tape, const ColumnCells& cells,
+                                    std::vector<uint32_t>& failed, Read read,
+                                    bool absent_is_false = false) {
+  const auto cell_at = [&tape, &cells, &failed, read, absent_is_false](uint32_t row) {
+    const uint32_t at = cells.values[row];
+    using Value = decltype(read(tape, at));
+    if (at == Tape::kNone) {
+      if constexpr (std::is_same_v<Value, std::optional<bool>>) {
+        if (absent_is_false) {
+          return Value(false);
         }
-        found |= 1U << m;
       }
-      break;
+      return Value{};
     }
-  }
-  for (size_t m = 0; m < n; ++m) {
-    if ((found >> m & 1U) == 0) {
-      plan.children[m].builder->append_null();
+    Value value = read(tape, at);
+    if (!value) {
+      failed.push_back(row);
     }
+    return value;
+  };
+  if constexpr (std::is_same_v<Builder, arrow::StringBuilder>) {
+    builder.template append_column<kPadded>(cells.count, cell_at);
+  } else {
+    builder.append_column(cells.count, cell_at);
   }
-  static_cast<arrow::StructBuilder&>(*plan.builder).close_struct();
-  return true;
 }
 
-// Appends the value at `at`; false when it does not fit, possibly after appending part of it
-// (the caller truncates).
-bool append_value(const CellPlan& plan, const Tape& tape, uint32_t at) {
-  arrow::ArrayBuilder& builder = *plan.builder;
-  switch (plan.kind) {
-    case CellKind::kText: return append_text(tape, at, static_cast<arrow::StringBuilder&>(builder));
-    case CellKind::kJson: {
-      std::string scratch;
-      append_json(tape, at, static_cast<arrow::StringBuilder&>(builder), scratch);
-      return true;
-    }
-    case CellKind::kBool:
-    case CellKind::kCheckbox:
-      return append_bool(tape, at, static_cast<arrow::BoolBuilder&>(builder));
-    case CellKind::kInteger:
-      return append_integer(tape, at, static_cast<arrow::Int64Builder&>(builder));
-    case CellKind::kDecimal:
-      return append_decimal(tape, at, plan.scale, static_cast<arrow::Decimal128Builder&>(builder));
-    case CellKind::kDate: return append_date(tape, at, static_cast<arrow::Int32Builder&>(builder));
-    case CellKind::kTimestamp:
-      return append_timestamp(tape, at, static_cast<arrow::Int64Builder&>(builder));
-    case CellKind::kDuration:
-      return append_duration(tape, at, static_cast<arrow::Int64Builder&>(builder));
-    case CellKind::kList: return append_list(plan, tape, at);
-    case CellKind::kStruct: return append_struct(plan, tape, at);
-  }
-  return false;
-}
+// What a list or struct column's cell turned out to be.
+enum RowState : uint8_t { kValid, kNull, kFailed };
 
-// One column of a page with the kind decided once: `append(tape, cell, builder)` for each
-// present cell, a null or false for each absent one.
-template <typename Builder, typename Append>
-void each_cell(const Tape& tape, const ColumnCells& cells, Builder& builder, bool absent_is_false,
-               std::vector<uint32_t>& failed, Append append) {
+// A list column, column by column too: every row's items are gathered into one column of cells
+// and appended with the element's kind decided once; then each row's list ends where its items
+// do. A row with an item that does not fit fails whole: its items are taken out and the rest
+// appended again (rare: only pages with such a cell pay twice).
+void append_list_column(CellPlan& plan, const Tape& tape, const ColumnCells& cells,
+                        std::vector<uint32_t>& failed) {
+  auto& list = static_cast<arrow::ListBuilder&>(*plan.builder);
+  CellPlan& item = plan.children.front();
+  NestedScratch& s = plan.scratch;
+  s.cells.clear();
+  s.ends.clear();
+  s.state.assign(cells.count, kValid);
   for (uint32_t row = 0; row < cells.count; ++row) {
     const uint32_t at = cells.values[row];
     if (at == Tape::kNone) {
-      if constexpr (std::is_same_v<Builder, arrow::BoolBuilder>) {
-        if (absent_is_false) {
-          builder.append(false);
-          continue;
+      s.state[row] = kNull;
+    } else if (tape.type(at) != '[') {
+      s.state[row] = kFailed;
+    } else {
+      const size_t start = s.cells.size();
+      const uint32_t close = tape.close(at);
+      for (uint32_t value = at + 1; value < close; value = tape.after(value)) {
+        // Airtable lists never hold nulls; one would be a shape we do not know.
+        if (tape.is_null(value)) {
+          s.cells.resize(start);
+          s.state[row] = kFailed;
+          break;
+        }
+        s.cells.push_back(value);
+      }
+    }
+    s.ends.push_back(static_cast<uint32_t>(s.cells.size()));
+  }
+  const int64_t base = item.builder->length();
+  for (;;) {
+    s.failed.clear();
+    append_column(item, tape, {s.cells.data(), static_cast<uint32_t>(s.cells.size())}, s.failed);
+    if (s.failed.empty()) {
+      break;
+    }
+    for (const uint32_t index : s.failed) {
+      const auto row = std::upper_bound(s.ends.begin(), s.ends.end(), index) - s.ends.begin();
+      s.state[static_cast<size_t>(row)] = kFailed;
+    }
+    item.builder->truncate(base);
+    uint32_t kept = 0;
+    uint32_t start = 0;
+    for (uint32_t row = 0; row < cells.count; ++row) {
+      const uint32_t end = s.ends[row];
+      if (s.state[row] != kFailed) {
+        for (uint32_t i = start; i < end; ++i) {
+          s.cells[kept++] = s.cells[i];
         }
       }
-      builder.append_null();
-    } else if (!append(tape, at, builder)) {
-      builder.append_null();
+      start = end;
+      s.ends[row] = kept;
+    }
+    s.cells.resize(kept);
+  }
+  for (uint32_t row = 0; row < cells.count; ++row) {
+    list.close_list_at(base + s.ends[row], s.state[row] == kValid);
+    if (s.state[row] == kFailed) {
       failed.push_back(row);
     }
   }
 }
 
-// A list or struct column's cell appended by `append` directly (not through append_value's
-// switch) or, when it does not fit, truncated away.
-template <typename Builder, typename Append>
-auto nested(const CellPlan& plan, Append append) {
-  return [&plan, append](const Tape& tape, uint32_t at, Builder& out) {
-    const int64_t before = out.length();
-    if (append(plan, tape, at)) {
-      return true;
+// A struct column: each row's members are matched by key into one column of cells per member,
+// then each member is appended as a column. A row with a member that does not fit fails whole:
+// its members are set absent and the members appended again.
+void append_struct_column(CellPlan& plan, const Tape& tape, const ColumnCells& cells,
+                          std::vector<uint32_t>& failed) {
+  auto& out = static_cast<arrow::StructBuilder&>(*plan.builder);
+  const size_t n = plan.children.size();
+  const uint32_t rows = cells.count;
+  NestedScratch& s = plan.scratch;
+  s.cells.assign(n * rows, Tape::kNone);
+  s.state.assign(rows, kValid);
+  for (uint32_t row = 0; row < rows; ++row) {
+    const uint32_t at = cells.values[row];
+    if (at == Tape::kNone) {
+      s.state[row] = kNull;
+      continue;
     }
-    out.truncate(before);
-    return false;
-  };
+    if (tape.type(at) != '{' || is_error_object(tape, at)) {
+      s.state[row] = kFailed;
+      continue;
+    }
+    // Keys usually come in member order, so the next member is tried first. The first of
+    // duplicated keys counts; a null value is an absent one.
+    size_t next = 0;
+    const uint32_t close = tape.close(at);
+    for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
+      for (size_t tried = 0; tried < n; ++tried) {
+        const size_t m = next + tried < n ? next + tried : next + tried - n;
+        if (!tape.string_is(key, plan.keys[m])) {
+          continue;
+        }
+        next = m + 1;
+        uint32_t& cell = s.cells[m * rows + row];
+        if (cell == Tape::kNone && !tape.is_null(key + 1)) {
+          cell = key + 1;
+        }
+        break;
+      }
+    }
+  }
+  const int64_t base = out.length();
+  for (;;) {
+    bool refit = false;
+    for (size_t m = 0; m < n; ++m) {
+      s.failed.clear();
+      append_column(plan.children[m], tape, {s.cells.data() + m * rows, rows}, s.failed);
+      for (const uint32_t row : s.failed) {
+        s.state[row] = kFailed;
+        refit = true;
+      }
+    }
+    if (!refit) {
+      break;
+    }
+    for (size_t m = 0; m < n; ++m) {
+      out.member(m).truncate(base);
+      for (uint32_t row = 0; row < rows; ++row) {
+        if (s.state[row] == kFailed) {
+          s.cells[m * rows + row] = Tape::kNone;
+        }
+      }
+    }
+  }
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (s.state[row] == kValid) {
+      out.close_struct();
+    } else {
+      out.close_null_struct();
+      if (s.state[row] == kFailed) {
+        failed.push_back(row);
+      }
+    }
+  }
 }
 
 }  // namespace
 
 CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
-  CellPlan plan{spec.kind, spec.scale, &builder, {}, {}};
+  CellPlan plan{spec.kind, spec.scale, &builder, {}, {}, {}};
   if (spec.kind == CellKind::kList) {
     plan.children.push_back(
         bind(spec.element.at(0), static_cast<arrow::ListBuilder&>(builder).element()));
   } else if (spec.kind == CellKind::kStruct) {
     auto& members = static_cast<arrow::StructBuilder&>(builder);
-    if (spec.members.size() > kMaxMembers) {
-      throw std::logic_error("a struct column has more members than the converter can track");
-    }
     for (size_t m = 0; m < spec.members.size(); ++m) {
       if (spec.members[m].json_key.size() > ShortKey::kMaxSize) {
         throw std::logic_error("a struct member's JSON key is longer than the converter matches");
@@ -303,80 +305,51 @@ CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
   return plan;
 }
 
-bool try_append(const CellPlan& plan, const Tape& tape, uint32_t at) {
-  const int64_t before = plan.builder->length();
-  if (append_value(plan, tape, at)) {
-    return true;
-  }
-  plan.builder->truncate(before);
-  return false;
-}
-
-void append_column(const CellPlan& plan, const Tape& tape, const ColumnCells& cells,
+void append_column(CellPlan& plan, const Tape& tape, const ColumnCells& cells,
                    std::vector<uint32_t>& failed) {
   arrow::ArrayBuilder& builder = *plan.builder;
   switch (plan.kind) {
     case CellKind::kText:
-      each_cell(tape, cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
-                [](const Tape& t, uint32_t at, arrow::StringBuilder& out) {
-                  return append_text(t, at, out);
-                });
+      // simdjson's string buffer is padded
+      append_cells<true>(static_cast<arrow::StringBuilder&>(builder), tape, cells, failed,
+                         kReadText);
       return;
     case CellKind::kJson: {
+      // JSON text, strings quoted, so the column always parses back to the value.
       std::string scratch;
-      each_cell(tape, cells, static_cast<arrow::StringBuilder&>(builder), false, failed,
-                [&scratch](const Tape& t, uint32_t at, arrow::StringBuilder& out) {
-                  append_json(t, at, out, scratch);
-                  return true;
-                });
+      append_cells(static_cast<arrow::StringBuilder&>(builder), tape, cells, failed,
+                   [&scratch](const Tape& t, uint32_t at) {
+                     scratch.clear();
+                     append_json_text(t, at, scratch);
+                     return std::optional<std::string_view>(scratch);
+                   });
       return;
     }
     case CellKind::kBool:
     case CellKind::kCheckbox:
-      each_cell(tape, cells, static_cast<arrow::BoolBuilder&>(builder),
-                plan.kind == CellKind::kCheckbox, failed,
-                [](const Tape& t, uint32_t at, arrow::BoolBuilder& out) {
-                  return append_bool(t, at, out);
-                });
+      // Airtable leaves unchecked boxes out: an absent checkbox is false.
+      append_cells(static_cast<arrow::BoolBuilder&>(builder), tape, cells, failed, kReadBool,
+                   plan.kind == CellKind::kCheckbox);
       return;
     case CellKind::kInteger:
-      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
-                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
-                  return append_integer(t, at, out);
-                });
+      append_cells(static_cast<arrow::Int64Builder&>(builder), tape, cells, failed, kReadInteger);
       return;
     case CellKind::kDecimal:
-      each_cell(tape, cells, static_cast<arrow::Decimal128Builder&>(builder), false, failed,
-                [scale = plan.scale](const Tape& t, uint32_t at, arrow::Decimal128Builder& out) {
-                  return append_decimal(t, at, scale, out);
-                });
+      append_cells(
+          static_cast<arrow::Decimal128Builder&>(builder), tape, cells, failed,
+          [scale = plan.scale](const Tape& t, uint32_t at) { return number_scaled(t, at, scale); });
       return;
     case CellKind::kDate:
-      each_cell(tape, cells, static_cast<arrow::Int32Builder&>(builder), false, failed,
-                [](const Tape& t, uint32_t at, arrow::Int32Builder& out) {
-                  return append_date(t, at, out);
-                });
+      append_cells(static_cast<arrow::Int32Builder&>(builder), tape, cells, failed, kReadDate);
       return;
     case CellKind::kTimestamp:
-      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
-                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
-                  return append_timestamp(t, at, out);
-                });
+      append_cells(static_cast<arrow::Int64Builder&>(builder), tape, cells, failed, kReadTimestamp);
       return;
     case CellKind::kDuration:
-      each_cell(tape, cells, static_cast<arrow::Int64Builder&>(builder), false, failed,
-                [](const Tape& t, uint32_t at, arrow::Int64Builder& out) {
-                  return append_duration(t, at, out);
-                });
+      append_cells(static_cast<arrow::Int64Builder&>(builder), tape, cells, failed, kReadDuration);
       return;
-    case CellKind::kList:
-      each_cell(tape, cells, static_cast<arrow::ListBuilder&>(builder), false, failed,
-                nested<arrow::ListBuilder>(plan, append_list));
-      return;
-    case CellKind::kStruct:
-      each_cell(tape, cells, static_cast<arrow::StructBuilder&>(builder), false, failed,
-                nested<arrow::StructBuilder>(plan, append_struct));
-      return;
+    case CellKind::kList: append_list_column(plan, tape, cells, failed); return;
+    case CellKind::kStruct: append_struct_column(plan, tape, cells, failed); return;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,7 +31,6 @@ class ArrayBuilder {
   ArrayBuilder(const ArrayBuilder&) = delete;
   ArrayBuilder& operator=(const ArrayBuilder&) = delete;
 
-  virtual void append_null() = 0;
   // Drops every value from `length` on (undoing a partly appended nested value).
   virtual void truncate(int64_t length) = 0;
   [[nodiscard]] int64_t length() const { return length_; }
@@ -53,7 +53,7 @@ class ArrayBuilder {
   void mark_null() {
     const auto bit = static_cast<size_t>(length_);
     if (validity_.empty()) {
-      first_null();
+      start_bitmap(length_, length_ + 1);
     } else if (bit / 8 >= validity_.size()) {
       validity_.push_back(0);
     }
@@ -63,13 +63,59 @@ class ArrayBuilder {
   Bytes take_validity();
   void truncate_validity(int64_t length);
 
+  // The slots of one column append (see the builders' append_column): the length, null count
+  // and validity bitmap held in locals, so in registers however many bytes the append writes,
+  // with room for `rows` more slots made first. Written back when the Slots go away.
+  class Slots {
+   public:
+    Slots(ArrayBuilder& builder, uint32_t rows)
+        : builder_(builder), length_(builder.length_), end_(builder.length_ + rows) {
+      if (!builder.validity_.empty()) {
+        builder.validity_.resize(static_cast<size_t>(end_ + 7) / 8);
+        bits_ = builder.validity_.data();
+      }
+    }
+    ~Slots() {
+      builder_.length_ = length_;
+      builder_.null_count_ += nulls_;
+      if (bits_ != nullptr) {
+        builder_.validity_.resize(static_cast<size_t>(length_ + 7) / 8);
+      }
+    }
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+
+    [[nodiscard]] int64_t length() const { return length_; }
+    void valid() {
+      if (bits_ != nullptr) {
+        bits_[length_ >> 3] |= static_cast<uint8_t>(1U << (length_ & 7));
+      }
+      ++length_;
+    }
+    void null() {
+      if (bits_ == nullptr) {
+        bits_ = builder_.start_bitmap(length_, end_);
+      }
+      ++length_;
+      ++nulls_;
+    }
+
+   private:
+    ArrayBuilder& builder_;
+    uint8_t* bits_ = nullptr;
+    int64_t length_;
+    int64_t end_;
+    int64_t nulls_ = 0;
+  };
+
   DataType type_;
   int64_t length_ = 0;
   int64_t null_count_ = 0;
 
  private:
-  void first_null();  // the bitmap for every slot so far, all valid
-  Bytes validity_;    // allocated at the first null
+  // The bitmap made at the first null: `length` slots valid, zero bytes up to slot `end`.
+  [[gnu::noinline]] uint8_t* start_bitmap(int64_t length, int64_t end);
+  Bytes validity_;  // allocated at the first null
 };
 
 class StringBuilder final : public ArrayBuilder {
@@ -80,16 +126,16 @@ class StringBuilder final : public ArrayBuilder {
     data_.append(value.data(), value.size());
     close_value();
   }
-  // `value` lies in a padded buffer: 32 bytes from its start are readable.
-  [[gnu::always_inline]] void append_padded(std::string_view value) {
-    check_length(value.size());
-    data_.append_padded(value.data(), value.size());
-    close_value();
-  }
-  void append_null() override {
+  void append_null() {
     put(offsets_, static_cast<int32_t>(data_.size()));
     mark_null();
   }
+  // Appends `rows` values, the i-th being `cell_at(i)` (a std::optional<std::string_view>,
+  // nullopt for a null), with the builder's state held in locals for the whole column. kPadded:
+  // every value lies in a padded buffer (32 bytes from its start readable; simdjson's string
+  // buffer), so a short one is one fixed-size copy.
+  template <bool kPadded, typename CellAt>
+  void append_column(uint32_t rows, CellAt cell_at);
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
@@ -110,11 +156,56 @@ class StringBuilder final : public ArrayBuilder {
   Bytes data_;
 };
 
+template <bool kPadded, typename CellAt>
+void StringBuilder::append_column(uint32_t rows, CellAt cell_at) {
+  offsets_.reserve(offsets_.size() + size_t{rows} * sizeof(int32_t));
+  Slots slots(*this, rows);
+  Bytes::Appender offsets(offsets_);
+  Bytes::Appender data(data_);
+  for (uint32_t i = 0; i < rows; ++i) {
+    const std::optional<std::string_view> cell = cell_at(i);
+    if (!cell) {
+      offsets.put(static_cast<int32_t>(data.size()));
+      slots.null();
+      continue;
+    }
+    if (data.size() + cell->size() > static_cast<size_t>(INT32_MAX)) {
+      too_long();
+    }
+    if constexpr (kPadded) {
+      data.append_padded(cell->data(), cell->size());
+    } else {
+      data.append(cell->data(), cell->size());
+    }
+    offsets.put(static_cast<int32_t>(data.size()));
+    slots.valid();
+  }
+}
+
 class BoolBuilder final : public ArrayBuilder {
  public:
   BoolBuilder() : ArrayBuilder(boolean()) {}
-  void append(bool value);
-  void append_null() override;
+  // Appends `rows` values, the i-th being `cell_at(i)` (a std::optional<bool>), with the
+  // builder's state held in locals for the whole column.
+  template <typename CellAt>
+  void append_column(uint32_t rows, CellAt cell_at) {
+    bits_.resize(static_cast<size_t>(length_ + rows + 7) / 8);
+    uint8_t* const bits = bits_.data();
+    {
+      Slots slots(*this, rows);
+      for (uint32_t i = 0; i < rows; ++i) {
+        const std::optional<bool> cell = cell_at(i);
+        if (!cell) {
+          slots.null();
+          continue;
+        }
+        const int64_t at = slots.length();
+        bits[at >> 3] |= static_cast<uint8_t>(static_cast<unsigned>(*cell) << (at & 7));
+        slots.valid();
+      }
+    }
+    bits_.resize(static_cast<size_t>(length_ + 7) / 8);
+  }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
@@ -127,13 +218,22 @@ template <typename T>
 class FixedWidthBuilder final : public ArrayBuilder {
  public:
   explicit FixedWidthBuilder(DataType type) : ArrayBuilder(std::move(type)) {}
-  void append(T value) {
-    put(values_, value);
-    mark_valid();
-  }
-  void append_null() override {
-    put(values_, T{});
-    mark_null();
+  // Appends `rows` values, the i-th being `cell_at(i)` (a std::optional<T>), with the builder's
+  // state held in locals for the whole column.
+  template <typename CellAt>
+  void append_column(uint32_t rows, CellAt cell_at) {
+    values_.reserve(values_.size() + size_t{rows} * sizeof(T));
+    Slots slots(*this, rows);
+    Bytes::Appender values(values_);
+    for (uint32_t i = 0; i < rows; ++i) {
+      const std::optional<T> cell = cell_at(i);
+      values.put(cell ? *cell : T{});
+      if (cell) {
+        slots.valid();
+      } else {
+        slots.null();
+      }
+    }
   }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
@@ -150,12 +250,16 @@ class ListBuilder final : public ArrayBuilder {
  public:
   explicit ListBuilder(DataType type);
   ArrayBuilder& element() { return *element_; }
-  // Closes one list holding everything appended to element() since the previous list.
-  void close_list() {
-    put(offsets_, static_cast<int32_t>(element_->length()));
-    mark_valid();
+  // One list, valid or null, whose elements end at `element_end` (elements appended ahead of
+  // their lists, column by column). A null list's range is empty.
+  void close_list_at(int64_t element_end, bool valid) {
+    put(offsets_, static_cast<int32_t>(element_end));
+    if (valid) {
+      mark_valid();
+    } else {
+      mark_null();
+    }
   }
-  void append_null() override;
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 
@@ -171,7 +275,8 @@ class StructBuilder final : public ArrayBuilder {
   [[nodiscard]] size_t member_count() const { return members_.size(); }
   // Marks one struct valid; the caller has appended exactly one value to every member.
   void close_struct() { mark_valid(); }
-  void append_null() override;  // appends a null to every member too
+  // Marks one struct null; the caller has appended a null to every member.
+  void close_null_struct() { mark_null(); }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 

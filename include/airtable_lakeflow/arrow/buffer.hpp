@@ -48,26 +48,67 @@ class Buffer {
     }
     size_ += n;
   }
-  // Like append, but `bytes` must have kShort readable bytes even when n is smaller (a JSON
-  // parser's padded string buffer): a short string is then one fixed-size copy instead of a
-  // choice among four sizes. The bytes copied past n are overwritten by the next append or lie
-  // past the buffer's size.
-  [[gnu::always_inline]] void append_padded(const void* bytes, size_t n) {
-    const size_t room = n > kShort ? n : kShort;
-    if (size_ + room > capacity_) {
-      grow(size_ + room);
-    }
-    if (n <= kShort) {
-      std::memcpy(data_ + size_, bytes, kShort);
-    } else {
-      std::memcpy(data_ + size_, bytes, n);
-    }
-    size_ += n;
-  }
   template <typename T>
   void put(T value) {
     append(&value, sizeof(T));
   }
+
+  // Appends to a buffer with its end held in locals for a loop of appends: every append writes
+  // bytes, and bytes may alias anything, so a Buffer's own fields would be reloaded from memory
+  // after each. Written back when the Appender goes away.
+  class Appender {
+   public:
+    explicit Appender(Buffer& buffer)
+        : buffer_(buffer), data_(buffer.data_), size_(buffer.size_), capacity_(buffer.capacity_) {}
+    ~Appender() { buffer_.size_ = size_; }
+    Appender(const Appender&) = delete;
+    Appender& operator=(const Appender&) = delete;
+
+    [[nodiscard]] size_t size() const { return size_; }
+    void reserve(size_t more) {
+      if (size_ + more > capacity_) {
+        // Through values only: a call given the Appender's address would keep it in memory.
+        const Grown grown = buffer_.regrow(size_, size_ + more);
+        data_ = grown.data;
+        capacity_ = grown.capacity;
+      }
+    }
+    template <typename T>
+    void put(T value) {
+      reserve(sizeof(T));
+      std::memcpy(data_ + size_, &value, sizeof(T));
+      size_ += sizeof(T);
+    }
+    void append(const void* bytes, size_t n) {
+      reserve(n);
+      if (n <= kShort) {
+        copy_short(data_ + size_, static_cast<const uint8_t*>(bytes), n);
+      } else {
+        std::memcpy(data_ + size_, bytes, n);
+      }
+      size_ += n;
+    }
+    // Like append, but `bytes` has kShort readable bytes even when n is smaller (a JSON
+    // parser's padded string buffer): a short string is then one fixed-size copy instead of a
+    // choice among four sizes. The bytes copied past n are overwritten by the next append or
+    // lie past the buffer's size.
+    void append_padded(const void* bytes, size_t n) {
+      const size_t room = n > kShort ? n : kShort;
+      reserve(room);
+      if (n <= kShort) {
+        std::memcpy(data_ + size_, bytes, kShort);
+      } else {
+        std::memcpy(data_ + size_, bytes, n);
+      }
+      size_ += n;
+    }
+
+   private:
+    Buffer& buffer_;
+    uint8_t* data_;
+    size_t size_;
+    size_t capacity_;
+  };
   void push_back(uint8_t byte) { put(byte); }
   // New bytes are zero.
   void resize(size_t n) {
@@ -131,6 +172,17 @@ class Buffer {
     std::memcpy(tail, from + n - kWidth, kWidth);
     std::memcpy(to, head, kWidth);
     std::memcpy(to + n - kWidth, tail, kWidth);
+  }
+
+  struct Grown {
+    uint8_t* data;
+    size_t capacity;
+  };
+  // An Appender's slow path: the buffer at `size` bytes, grown to hold `at_least`.
+  [[gnu::noinline]] Grown regrow(size_t size, size_t at_least) {
+    size_ = size;
+    grow(at_least);
+    return {data_, capacity_};
   }
 
   uint8_t* data_ = nullptr;

@@ -108,6 +108,66 @@ inline OrderedJson render(const arrow::DataType& type, const ArrowArray& array, 
   return nullptr;
 }
 
+// What pyarrow's validate(full=True) would object to in an exported array's layout: a null
+// count that does not match the bitmap, offsets that go back or past the child, a struct
+// member of another length. Empty when the layout holds.
+inline std::string layout_problem(const arrow::DataType& type, const ArrowArray& array,
+                                  const std::string& path = "batch") {
+  int64_t nulls = 0;
+  for (int64_t i = 0; i < array.length; ++i) {
+    nulls += is_valid(array, i) ? 0 : 1;
+  }
+  if (nulls != array.null_count) {
+    return path + ": null_count " + std::to_string(array.null_count) + ", bitmap " +
+           std::to_string(nulls);
+  }
+  if (type.id == arrow::TypeId::kList || type.id == arrow::TypeId::kUtf8) {
+    const auto* offsets = static_cast<const int32_t*>(array.buffers[1]) + array.offset;
+    for (int64_t i = 0; i < array.length; ++i) {
+      if (offsets[i + 1] < offsets[i]) {
+        return path + ": offsets go back at " + std::to_string(i);
+      }
+    }
+    if (type.id == arrow::TypeId::kList) {
+      if (array.n_children != 1 || offsets[array.length] > array.children[0]->length) {
+        return path + ": offsets pass the element array";
+      }
+      return layout_problem(type.children[0].type, *array.children[0], path + ".item");
+    }
+  }
+  if (type.id == arrow::TypeId::kStruct) {
+    if (array.n_children != static_cast<int64_t>(type.children.size())) {
+      return path + ": member count";
+    }
+    for (size_t m = 0; m < type.children.size(); ++m) {
+      const std::string member = path + "." + type.children[m].name;
+      if (array.children[m]->length != array.length + array.offset) {
+        return member + ": length " + std::to_string(array.children[m]->length) + ", struct " +
+               std::to_string(array.length);
+      }
+      if (auto problem = layout_problem(type.children[m].type, *array.children[m], member);
+          !problem.empty()) {
+        return problem;
+      }
+    }
+  }
+  return "";
+}
+
+// layout_problem for every column of a record batch over `fields`.
+inline std::string batch_problem(const std::vector<arrow::Field>& fields, const ArrowArray& batch) {
+  for (size_t c = 0; c < fields.size(); ++c) {
+    if (batch.children[c]->length != batch.length) {
+      return fields[c].name + ": length";
+    }
+    if (auto problem = layout_problem(fields[c].type, *batch.children[c], fields[c].name);
+        !problem.empty()) {
+      return problem;
+    }
+  }
+  return "";
+}
+
 // One JSON object per row of a record batch (a struct array over `fields`).
 inline std::string render_rows(const std::vector<arrow::Field>& fields, const ArrowArray& batch) {
   std::string out;

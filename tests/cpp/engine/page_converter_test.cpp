@@ -43,6 +43,7 @@ TEST(PageConverter, EveryTypeMatchesTheGoldenRows) {
   ArrowArray batch{};
   converter.finish(&batch);
   ASSERT_EQ(batch.length, 4);
+  EXPECT_EQ(testing::batch_problem(converter.layout().arrow_fields(), batch), "");
   const auto got = lines(testing::render_rows(converter.layout().arrow_fields(), batch));
   const auto want = lines(slurp("all_types.expected.jsonl"));
   ASSERT_EQ(got.size(), want.size());
@@ -53,6 +54,74 @@ TEST(PageConverter, EveryTypeMatchesTheGoldenRows) {
   batch.release(&batch);
   EXPECT_EQ(converter.rows(), 0);
   EXPECT_EQ(converter.rescued_cells(), 10);
+}
+
+// Lists and structs are appended member by member, column by column: a value deep inside one
+// row that does not fit must take that whole cell out (null, kept verbatim in _rescued_data)
+// and leave every other row's items and members where they belong.
+TEST(PageConverter, AValueDeepInAListOrStructTakesOnlyItsOwnCellOut) {
+  const std::string good_file =
+      R"({"id":"attG","url":"u","filename":"g.png","size":10,"type":"image/png","width":2,)"
+      R"("height":1,"thumbnails":{"small":{"url":"s","width":2,"height":1}}})";
+  const std::string bad_file =
+      R"({"id":"attB","url":"u","filename":"b.png","size":10,"type":"image/png",)"
+      R"("thumbnails":{"small":{"url":"s","width":"wide","height":1}}})";
+  const std::string ana = R"({"id":"usrA","email":"ana@example.com","name":"Ana"})";
+  const std::string bad_owner = R"({"id":"usrB","email":42,"name":"Bo"})";
+  const std::string bad_member = R"({"id":"usrC","email":null,"name":7})";
+  const std::string page = R"({"records":[)"
+                           R"({"id":"recA","fields":{"fldAtta0000000001":[)" +
+                           good_file + "," + bad_file + R"(],"fldColl0000000001":)" + bad_owner +
+                           R"(,"fldColl0000000002":[)" + ana + "," + ana +
+                           R"(]}},)"
+                           R"({"id":"recB","fields":{"fldAtta0000000001":[)" +
+                           good_file + R"(],"fldColl0000000001":)" + ana +
+                           R"(,"fldColl0000000002":[)" + ana + "," + bad_member +
+                           R"(]}},)"
+                           R"({"id":"recC","fields":{"fldAtta0000000001":{"error":"#ERROR!"},)"
+                           R"("fldColl0000000002":[)" +
+                           ana +
+                           R"(]}},)"
+                           R"({"id":"recD","fields":{"fldAtta0000000001":[)" +
+                           good_file + "," + good_file + R"(],"fldColl0000000001":)" + ana + "}}]}";
+  PageConverter converter(everything());
+  EXPECT_EQ(converter.append_page(page).records, 4);
+  EXPECT_EQ(converter.rescued_cells(), 4);
+  ArrowArray batch{};
+  converter.finish(&batch);
+  EXPECT_EQ(testing::batch_problem(converter.layout().arrow_fields(), batch), "");
+  const auto got = lines(testing::render_rows(converter.layout().arrow_fields(), batch));
+  ASSERT_EQ(got.size(), 4U);
+  const nlohmann::json owner = {{"id", "usrA"}, {"email", "ana@example.com"}, {"name", "Ana"}};
+  const auto file = [](const nlohmann::json& row, size_t i) { return row["files"].at(i); };
+
+  EXPECT_TRUE(got[0]["files"].is_null());
+  EXPECT_TRUE(got[0]["owner"].is_null());
+  EXPECT_EQ(got[0]["team"], nlohmann::json::array({owner, owner}));
+  EXPECT_EQ(nlohmann::json::parse(got[0]["_rescued_data"].get<std::string>()),
+            nlohmann::json::parse(R"({"files":[)" + good_file + "," + bad_file + R"(],"owner":)" +
+                                  bad_owner + "}"));
+
+  ASSERT_EQ(got[1]["files"].size(), 1U);
+  EXPECT_EQ(file(got[1], 0)["id"], "attG");
+  EXPECT_EQ(file(got[1], 0)["thumbnails"]["small"]["width"], 2);
+  EXPECT_EQ(got[1]["owner"], owner);
+  EXPECT_TRUE(got[1]["team"].is_null());
+  EXPECT_EQ(nlohmann::json::parse(got[1]["_rescued_data"].get<std::string>()),
+            nlohmann::json::parse(R"({"team":[)" + ana + "," + bad_member + "]}"));
+
+  EXPECT_TRUE(got[2]["files"].is_null());
+  EXPECT_TRUE(got[2]["owner"].is_null());
+  EXPECT_EQ(got[2]["team"], nlohmann::json::array({owner}));
+  EXPECT_EQ(nlohmann::json::parse(got[2]["_rescued_data"].get<std::string>()),
+            nlohmann::json::parse(R"({"files":{"error":"#ERROR!"}})"));
+
+  ASSERT_EQ(got[3]["files"].size(), 2U);
+  EXPECT_EQ(file(got[3], 0), file(got[3], 1));
+  EXPECT_EQ(file(got[3], 1)["filename"], "g.png");
+  EXPECT_EQ(got[3]["owner"], owner);
+  EXPECT_TRUE(got[3]["_rescued_data"].is_null());
+  batch.release(&batch);
 }
 
 TEST(PageConverter, ABadPageAppendsNothing) {

@@ -71,9 +71,9 @@ TEST(StringBuilder, AppendsPaddedStringsOfEveryLengthExactly) {
   const Parsed parsed(items);
   const convert::Tape tape(parsed.document);
   arrow::StringBuilder builder;
-  for (uint32_t i = 0; i < items.size(); ++i) {
-    builder.append_padded(tape.string(2 + i));
-  }
+  builder.append_column<true>(static_cast<uint32_t>(items.size()), [&tape](uint32_t i) {
+    return std::optional<std::string_view>(tape.string(2 + i));
+  });
   ArrowArray array{};
   builder.finish(&array);
   const auto* offsets = static_cast<const int32_t*>(array.buffers[1]);
