@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 
-def delta_dataset(path: Path) -> Any:
+def delta_dataset(path: str | Path) -> Any:
     """The current version of the Delta table at `path` as a `pyarrow.dataset.Dataset`."""
     import pyarrow.fs as pa_fs
     from deltalake import DeltaTable
@@ -26,6 +26,6 @@ def delta_dataset(path: Path) -> Any:
     return DeltaTable(str(path)).to_pyarrow_dataset(filesystem=files)
 
 
-def read_delta(path: Path, columns: list[str] | None = None, filter: Any = None) -> pa.Table:
+def read_delta(path: str | Path, columns: list[str] | None = None, filter: Any = None) -> pa.Table:
     """The rows of the Delta table at `path` (optionally some columns, rows matching `filter`)."""
     return delta_dataset(path).to_table(columns=columns, filter=filter)
