@@ -37,16 +37,9 @@ class Buffer {
   uint8_t& operator[](size_t i) { return data_[i]; }
   const uint8_t& operator[](size_t i) const { return data_[i]; }
 
+  // One append; a loop of them is better off with an Appender (below).
   [[gnu::always_inline]] void append(const void* bytes, size_t n) {
-    if (size_ + n > capacity_) {
-      grow(size_ + n);
-    }
-    if (n <= kShort) {
-      copy_short(data_ + size_, static_cast<const uint8_t*>(bytes), n);
-    } else {
-      std::memcpy(data_ + size_, bytes, n);
-    }
-    size_ += n;
+    Appender(*this).append(bytes, n);
   }
   template <typename T>
   void put(T value) {
