@@ -99,11 +99,19 @@ constexpr auto kReadBool = [](const Tape& tape, uint32_t at) -> std::optional<bo
 constexpr auto kReadInteger = [](const Tape& tape, uint32_t at) { return integral(tape, at); };
 
 constexpr auto kReadDate = [](const Tape& tape, uint32_t at) -> std::optional<int32_t> {
-  return tape.type(at) == '"' ? parse_date(tape.string(at)) : std::nullopt;
+  int32_t days = 0;
+  if (tape.type(at) != '"' || !parse_date(tape.string(at), days)) {
+    return std::nullopt;
+  }
+  return days;
 };
 
 constexpr auto kReadTimestamp = [](const Tape& tape, uint32_t at) -> std::optional<int64_t> {
-  return tape.type(at) == '"' ? parse_timestamp(tape.string(at)) : std::nullopt;
+  int64_t micros = 0;
+  if (tape.type(at) != '"' || !parse_timestamp(tape.string(at), micros)) {
+    return std::nullopt;
+  }
+  return micros;
 };
 
 constexpr auto kReadDuration = [](const Tape& tape, uint32_t at) { return micros(tape, at); };
@@ -116,8 +124,10 @@ template <bool kPadded = false, typename Builder, typename Read>
 [[gnu::noinline]] void append_cells(Builder& builder, const Tape& tape, const ColumnCells& cells,
                                     std::vector<uint32_t>& failed, Read read,
                                     bool absent_is_false = false) {
-  const auto cell_at = [&tape, &cells, &failed, read, absent_is_false](uint32_t row) {
-    const uint32_t at = cells.values[row];
+  // The tape and the cells by value: the builder's byte stores may alias anything reached
+  // through a reference, which would then be reloaded for every cell.
+  const auto cell_at = [tape, values = cells.values, &failed, read, absent_is_false](uint32_t row) {
+    const uint32_t at = values[row];
     using Value = decltype(read(tape, at));
     if (at == Tape::kNone) {
       if constexpr (std::is_same_v<Value, std::optional<bool>>) {
@@ -231,17 +241,21 @@ void append_struct_column(CellPlan& plan, const Tape& tape, const ColumnCells& c
       s.state[row] = kFailed;
       continue;
     }
-    // Keys usually come in member order, so the next member is tried first. The first of
-    // duplicated keys counts; a null value is an absent one.
-    size_t next = 0;
+    // Objects of one column usually share their key order, so the member that followed the
+    // previous key last time is tried first. The first of duplicated keys counts; a null value
+    // is an absent one.
+    size_t previous = n;  // before the first key
     const uint32_t close = tape.close(at);
     for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
+      const KeyText text = tape.key(key);
+      const size_t guess = plan.next_member[previous];
       for (size_t tried = 0; tried < n; ++tried) {
-        const size_t m = next + tried < n ? next + tried : next + tried - n;
-        if (!tape.string_is(key, plan.keys[m])) {
+        const size_t m = guess + tried < n ? guess + tried : guess + tried - n;
+        if (!text.is(plan.keys[m])) {
           continue;
         }
-        next = m + 1;
+        plan.next_member[previous] = static_cast<uint32_t>(m);
+        previous = m;
         uint32_t& cell = s.cells[m * rows + row];
         if (cell == Tape::kNone && !tape.is_null(key + 1)) {
           cell = key + 1;
@@ -288,7 +302,7 @@ void append_struct_column(CellPlan& plan, const Tape& tape, const ColumnCells& c
 }  // namespace
 
 CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
-  CellPlan plan{spec.kind, spec.scale, &builder, {}, {}, {}};
+  CellPlan plan{spec.kind, spec.scale, &builder, {}, {}, {}, {}};
   if (spec.kind == CellKind::kList) {
     plan.children.push_back(
         bind(spec.element.at(0), static_cast<arrow::ListBuilder&>(builder).element()));
@@ -300,7 +314,9 @@ CellPlan bind(const CellSpec& spec, arrow::ArrayBuilder& builder) {
       }
       plan.children.push_back(bind(spec.members[m].spec, members.member(m)));
       plan.keys.emplace_back(spec.members[m].json_key);
+      plan.next_member.push_back(static_cast<uint32_t>(m + 1 < spec.members.size() ? m + 1 : 0));
     }
+    plan.next_member.push_back(0);  // the first key: the first member
   }
   return plan;
 }
@@ -316,12 +332,12 @@ void append_column(CellPlan& plan, const Tape& tape, const ColumnCells& cells,
       return;
     case CellKind::kJson: {
       // JSON text, strings quoted, so the column always parses back to the value.
-      std::string scratch;
+      arrow::Buffer scratch;
       append_cells(static_cast<arrow::StringBuilder&>(builder), tape, cells, failed,
                    [&scratch](const Tape& t, uint32_t at) {
                      scratch.clear();
                      append_json_text(t, at, scratch);
-                     return std::optional<std::string_view>(scratch);
+                     return std::optional<std::string_view>(scratch.text());
                    });
       return;
     }

@@ -19,10 +19,10 @@ const ShortKey kIdKey("id");
 const ShortKey kCreatedTimeKey("createdTime");
 const ShortKey kFieldsKey("fields");
 
-void add_rescued(std::string& rescued, std::string_view key, const Tape& tape, uint32_t value) {
-  rescued += rescued.empty() ? '{' : ',';
+void add_rescued(arrow::Buffer& rescued, std::string_view key, const Tape& tape, uint32_t value) {
+  rescued.push_back(rescued.empty() ? '{' : ',');
   append_json_string(key, rescued);
-  rescued += ':';
+  rescued.push_back(':');
   append_json_text(tape, value, rescued);
 }
 
@@ -105,8 +105,9 @@ inline size_t PageConverter::find_forward(size_t from, const Tape& tape, uint32_
   // Cells come in schema order with absent ones left out, so the column is usually a few
   // places on.
   const size_t end = std::min(from + kForwardLook, layout_.columns.size() - 1);  // not rescued
+  const KeyText text = tape.key(key);
   for (size_t i = from; i < end; ++i) {
-    if (tape.string_is(key, keys_[i])) {
+    if (text.is(keys_[i])) {
       return i;
     }
   }
@@ -130,14 +131,15 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
   const uint32_t end = tape.close(record);
   for (uint32_t key = record + 1; key < end; key = tape.after(key + 1)) {
     const uint32_t value = key + 1;
-    if (tape.string_is(key, kIdKey)) {
+    const KeyText text = tape.key(key);
+    if (text.is(kIdKey)) {
       if (!has_id && tape.type(value) == '"') {
         ids_.push_back(tape.string(value));
         has_id = true;
       }
-    } else if (tape.string_is(key, kCreatedTimeKey)) {
+    } else if (text.is(kCreatedTimeKey)) {
       place(kCreatedTimeIndex, row, value);
-    } else if (tape.string_is(key, kFieldsKey) && fields == Tape::kNone) {
+    } else if (text.is(kFieldsKey) && fields == Tape::kNone) {
       // the first of duplicated keys counts
       if (tape.type(value) == '{') {
         fields = value;
@@ -228,8 +230,8 @@ void PageConverter::append_rescued(const Tape& tape, arrow::StringBuilder& out) 
     for (; next != rescues_.end() && next->row == row; ++next) {
       add_rescued(rescued_, next->key, tape, next->value);
     }
-    rescued_ += '}';
-    out.append(rescued_);
+    rescued_.push_back('}');
+    out.append(rescued_.text());
   }
 }
 

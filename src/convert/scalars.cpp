@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace airtable_lakeflow::convert {
 
@@ -25,24 +26,26 @@ bool digits(std::string_view text, size_t at, size_t count, int& out) {
   return true;
 }
 
-// Days from 1970-01-01 to a proleptic Gregorian date, by whole 400-year eras (146,097 days
-// each) counted from March 1st, so the leap day ends its year; plain arithmetic, no tables.
-std::optional<int32_t> civil_days(int year, int month, int day) {
-  constexpr int kDaysIn[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1) {
-    return std::nullopt;
-  }
-  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-  if (day > kDaysIn[month - 1] + (month == 2 && leap ? 1 : 0)) {
-    return std::nullopt;
-  }
-  const int y = month <= 2 ? year - 1 : year;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int year_of_era = y - era * 400;  // 0 … 399
-  const int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  constexpr int kEpochShift = 719468;  // 0000-03-01 → 1970-01-01
-  return era * 146097 + day_of_era - kEpochShift;
+// Days from 1970-01-01 to a proleptic Gregorian date of years 0-9999 into `out`, or false when
+// there is no such day. Counted by whole 400-year eras (146,097 days each) from March 1st, so the
+// leap day ends its year, one era early so that every number stays positive. Branch-free but for
+// the answer: dates in a column rarely follow a pattern a branch predictor could learn.
+[[gnu::always_inline]] inline bool civil_days(unsigned year, unsigned month, unsigned day,
+                                              int32_t& out) {
+  static constexpr std::array<unsigned, 13> kDaysIn = {0,  31, 28, 31, 30, 31, 30,
+                                                       31, 31, 30, 31, 30, 31};
+  const unsigned leap =
+      static_cast<unsigned>((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0);
+  const unsigned last = month <= 12 ? kDaysIn[month] + (leap & (month == 2)) : 0;
+  const unsigned march_based = month > 2 ? month - 3 : month + 9;  // March = 0
+  const unsigned y = year + 400 - (month <= 2 ? 1 : 0);            // one era early
+  const unsigned era = y / 400;
+  const unsigned year_of_era = y - era * 400;  // 0 … 399
+  const unsigned day_of_year = (153 * march_based + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  constexpr int kEpochShift = 719468 + 146097;  // 0000-03-01 → 1970-01-01, and the early era
+  out = static_cast<int32_t>(era * 146097 + day_of_era) - kEpochShift;
+  return day - 1 < last;  // day 0 wraps around
 }
 
 constexpr int kMaxDigits = 38;
@@ -57,35 +60,91 @@ constexpr auto kPow10Exact = [] {
   return out;
 }();
 
-}  // namespace
+// A fixed text layout such as "dddd-dd-dd": 'd' a digit, any other byte itself. Text of the
+// layout's length is read as little-endian words and each word checked at once.
+template <size_t kSize>
+struct Layout {
+  static constexpr size_t kWords = (kSize + 7) / 8;
+  std::array<uint64_t, kWords> digits{};      // 0xFF at each digit
+  std::array<uint64_t, kWords> separators{};  // 0xFF at each other byte
+  std::array<uint64_t, kWords> expected{};    // the other bytes' values
 
-std::optional<int32_t> parse_date(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
-    return std::nullopt;
+  explicit constexpr Layout(const char (&pattern)[kSize + 1]) {
+    for (size_t i = 0; i < kSize; ++i) {
+      const unsigned shift = 8 * (i % 8);
+      if (pattern[i] == 'd') {
+        digits[i / 8] |= uint64_t{0xFF} << shift;
+      } else {
+        separators[i / 8] |= uint64_t{0xFF} << shift;
+        expected[i / 8] |= uint64_t{static_cast<unsigned char>(pattern[i])} << shift;
+      }
+    }
   }
-  // Fixed places: every digit checked at once, no loop.
-  const auto digit = [&text](size_t i) { return static_cast<unsigned char>(text[i]) - 48U; };
-  const unsigned y0 = digit(0), y1 = digit(1), y2 = digit(2), y3 = digit(3);
-  const unsigned m0 = digit(5), m1 = digit(6), d0 = digit(8), d1 = digit(9);
-  if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9)) {
-    return std::nullopt;
+
+  // Word `w` of the layout checked: nonzero when a byte is off. `word` then holds each digit's
+  // value 0-9 in its byte. With the separators right no byte carries into the next, so the
+  // first digit byte that is not 0-9 always shows in its top bit.
+  [[nodiscard]] constexpr uint64_t check(size_t w, uint64_t& word) const {
+    constexpr uint64_t kZeros = 0x3030303030303030;
+    constexpr uint64_t kOverNine = 0x7676767676767676;  // 0x0A + 0x76 sets the top bit
+    constexpr uint64_t kTopBits = 0x8080808080808080;
+    const uint64_t wrong_separator = (word & separators[w]) ^ expected[w];
+    const uint64_t values = (word ^ kZeros) & digits[w];
+    word = values;
+    return wrong_separator | (((values + kOverNine) | values) & kTopBits & digits[w]);
   }
-  return civil_days(static_cast<int>(((y0 * 10 + y1) * 10 + y2) * 10 + y3),
-                    static_cast<int>(m0 * 10 + m1), static_cast<int>(d0 * 10 + d1));
+};
+
+uint64_t load_word(const char* bytes) {
+  uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof(word));
+  return word;
 }
 
-std::optional<int64_t> parse_timestamp(std::string_view text) {
+// The digit at byte `at` of checked words, and the numbers written by two and four digits.
+constexpr unsigned digit_at(const uint64_t* words, size_t at) {
+  return static_cast<unsigned>((words[at / 8] >> (8 * (at % 8))) & 0xFF);
+}
+constexpr unsigned two_digits(const uint64_t* words, size_t at) {
+  return digit_at(words, at) * 10 + digit_at(words, at + 1);
+}
+constexpr unsigned four_digits(const uint64_t* words, size_t at) {
+  return two_digits(words, at) * 100 + two_digits(words, at + 2);
+}
+
+constexpr Layout<10> kDateLayout("dddd-dd-dd");
+// What Airtable writes: milliseconds and Z.
+constexpr Layout<24> kInstantLayout("dddd-dd-ddTdd:dd:dd.dddZ");
+
+}  // namespace
+
+bool parse_date(std::string_view text, int32_t& days) {
+  if (text.size() != 10) {
+    return false;
+  }
+  std::array<uint64_t, 2> words = {load_word(text.data()),
+                                   uint64_t{static_cast<unsigned char>(text[8])} |
+                                       uint64_t{static_cast<unsigned char>(text[9])} << 8};
+  return (kDateLayout.check(0, words[0]) | kDateLayout.check(1, words[1])) == 0 &&
+         civil_days(four_digits(words.data(), 0), two_digits(words.data(), 5),
+                    two_digits(words.data(), 8), days);
+}
+
+namespace {
+
+// Any other form than Airtable's own: a space for the T, 0-9 fraction digits, an offset.
+[[gnu::noinline]] bool other_timestamp(std::string_view text, int64_t& out) {
   int hour = 0;
   int minute = 0;
   int second = 0;
   if (text.size() < 20 || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' ||
       text[16] != ':' || !digits(text, 11, 2, hour) || !digits(text, 14, 2, minute) ||
       !digits(text, 17, 2, second) || hour > 23 || minute > 59 || second > 59) {
-    return std::nullopt;
+    return false;
   }
-  const auto days = parse_date(text.substr(0, 10));
-  if (!days) {
-    return std::nullopt;
+  int32_t days = 0;
+  if (!parse_date(text.substr(0, 10), days)) {
+    return false;
   }
   size_t at = 19;
   int64_t micros = 0;
@@ -96,11 +155,11 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
       if (count < 6) {
         micros = micros * 10 + (text[at] - '0');
       } else if (text[at] != '0') {
-        return std::nullopt;  // sub-microsecond precision would be lost
+        return false;  // sub-microsecond precision would be lost
       }
     }
     if (count == 0) {
-      return std::nullopt;
+      return false;
     }
     for (; count < 6; ++count) {
       micros *= 10;
@@ -113,15 +172,42 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
     int oh = 0;
     int om = 0;
     if (!digits(text, at + 1, 2, oh) || !digits(text, at + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
+      return false;
     }
     offset_s = (text[at] == '+' ? 1 : -1) * (int64_t{oh} * 3600 + int64_t{om} * 60);
   } else {
-    return std::nullopt;
+    return false;
   }
   const int64_t seconds =
-      int64_t{*days} * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_s;
-  return seconds * 1'000'000 + micros;
+      int64_t{days} * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_s;
+  out = seconds * 1'000'000 + micros;
+  return true;
+}
+
+}  // namespace
+
+bool parse_timestamp(std::string_view text, int64_t& micros) {
+  if (text.size() != 24) {
+    return other_timestamp(text, micros);
+  }
+  // Airtable's own form, read a word at a time.
+  std::array<uint64_t, 3> words = {load_word(text.data()), load_word(text.data() + 8),
+                                   load_word(text.data() + 16)};
+  if ((kInstantLayout.check(0, words[0]) | kInstantLayout.check(1, words[1]) |
+       kInstantLayout.check(2, words[2])) != 0) {
+    return other_timestamp(text, micros);
+  }
+  const unsigned hour = two_digits(words.data(), 11);
+  const unsigned minute = two_digits(words.data(), 14);
+  const unsigned second = two_digits(words.data(), 17);
+  int32_t days = 0;
+  const bool valid = civil_days(four_digits(words.data(), 0), two_digits(words.data(), 5),
+                                two_digits(words.data(), 8), days);
+  const int64_t seconds =
+      int64_t{days} * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second;
+  const unsigned millis = two_digits(words.data(), 20) * 10 + digit_at(words.data(), 22);
+  micros = seconds * 1'000'000 + int64_t{millis} * 1000;
+  return valid & (hour <= 23) & (minute <= 59) & (second <= 59);
 }
 
 std::optional<int128> scaled_decimal(std::string_view text, int scale) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 #include <utility>
 
 namespace airtable_lakeflow::arrow {
@@ -34,6 +35,11 @@ class Buffer {
   [[nodiscard]] const uint8_t* data() const { return data_; }
   [[nodiscard]] size_t size() const { return size_; }
   [[nodiscard]] bool empty() const { return size_ == 0; }
+  // The bytes as text (a buffer of JSON text, say).
+  [[nodiscard]] std::string_view text() const {
+    return {reinterpret_cast<const char*>(data_), size_};
+  }
+  void clear() { size_ = 0; }
   uint8_t& operator[](size_t i) { return data_[i]; }
   const uint8_t& operator[](size_t i) const { return data_[i]; }
 

@@ -36,7 +36,10 @@ struct CellPlan {
   arrow::ArrayBuilder* builder = nullptr;
   std::vector<CellPlan> children;
   std::vector<ShortKey> keys;  // a struct's members' JSON keys
-  NestedScratch scratch;       // lists and structs
+  // A struct: the member whose key came after member m's in the last object (at m = member
+  // count: the first key's), tried first.
+  std::vector<uint32_t> next_member;
+  NestedScratch scratch;  // lists and structs
 };
 
 // The plan for `spec` over `builder` (made by arrow::make_builder(arrow_type(spec))); it points

@@ -88,7 +88,7 @@ class PageConverter {
   std::vector<std::string_view> ids_;
   std::vector<Rescue> rescues_;
   std::vector<uint32_t> failed_;
-  std::string rescued_;
+  arrow::Buffer rescued_;  // one row's `_rescued_data` text
   int64_t rows_ = 0;
   int64_t rescued_cells_ = 0;
 };

@@ -10,11 +10,13 @@
 
 namespace airtable_lakeflow::convert {
 
-// "2024-03-04" → days since 1970-01-01.
-std::optional<int32_t> parse_date(std::string_view text);
+// "2024-03-04" → days since 1970-01-01. False (and `days` unspecified) for any other text.
+// Results come back through a reference: an optional returned from another file goes through
+// memory in pieces, which then stall the load that reads it back.
+bool parse_date(std::string_view text, int32_t& days);
 // "2024-03-04T09:30:00.000Z" (or an offset such as +02:00, 0–9 fraction digits, no digits past
-// microseconds that are not 0) → microseconds since the epoch, UTC.
-std::optional<int64_t> parse_timestamp(std::string_view text);
+// microseconds that are not 0) → microseconds since the epoch, UTC. False for any other text.
+bool parse_timestamp(std::string_view text, int64_t& micros);
 // A JSON number's text ("-12.5", "1e-7", "3") as value × 10^scale, exactly; nothing when that
 // needs more fraction digits than `scale` or more than 38 digits in all.
 std::optional<int128> scaled_decimal(std::string_view number_text, int scale);

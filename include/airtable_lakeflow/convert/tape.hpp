@@ -44,6 +44,21 @@ struct ShortKey {
   }
 };
 
+// A string's length and first 24 bytes (bytes past its end are whatever the buffer holds), in
+// scalars so that they stay in registers while compared with several keys.
+struct KeyText {
+  uint32_t size = 0;
+  uint64_t word0 = 0;
+  uint64_t word1 = 0;
+  uint64_t word2 = 0;
+
+  [[nodiscard]] bool is(const ShortKey& key) const {
+    return size == key.size &&
+           (((word0 ^ key.words[0]) & key.masks[0]) | ((word1 ^ key.words[1]) & key.masks[1]) |
+            ((word2 ^ key.words[2]) & key.masks[2])) == 0;
+  }
+};
+
 class Tape {
  public:
   static constexpr uint32_t kRoot = 1;  // the document's top value (word 0 is the root marker)
@@ -62,15 +77,20 @@ class Tape {
     const uint8_t* entry = string_entry(at);
     return {reinterpret_cast<const char*>(entry + sizeof(uint32_t)), string_size(entry)};
   }
-  // Whether the string at `at` (type '"') is `key`: its length and three words, read from the
-  // padded string buffer.
-  [[nodiscard]] bool string_is(uint32_t at, const ShortKey& key) const {
+  // The string at `at` (type '"') as a key to compare with ShortKeys: its length and first 24
+  // bytes, read from the padded string buffer into registers once.
+  [[nodiscard]] KeyText key(uint32_t at) const {
     const uint8_t* entry = string_entry(at);
-    std::array<uint64_t, 3> bytes{};
-    std::memcpy(bytes.data(), entry + sizeof(uint32_t), sizeof(bytes));
-    return string_size(entry) == key.size && (((bytes[0] ^ key.words[0]) & key.masks[0]) |
-                                              ((bytes[1] ^ key.words[1]) & key.masks[1]) |
-                                              ((bytes[2] ^ key.words[2]) & key.masks[2])) == 0;
+    KeyText out;
+    out.size = string_size(entry);
+    std::memcpy(&out.word0, entry + sizeof(uint32_t), sizeof(uint64_t));
+    std::memcpy(&out.word1, entry + sizeof(uint32_t) + 8, sizeof(uint64_t));
+    std::memcpy(&out.word2, entry + sizeof(uint32_t) + 16, sizeof(uint64_t));
+    return out;
+  }
+  // Whether the string at `at` (type '"') is `key`.
+  [[nodiscard]] bool string_is(uint32_t at, const ShortKey& key) const {
+    return this->key(at).is(key);
   }
   [[nodiscard]] int64_t int64(uint32_t at) const { return static_cast<int64_t>(words_[at + 1]); }
   [[nodiscard]] uint64_t uint64(uint32_t at) const { return words_[at + 1]; }

@@ -124,6 +124,43 @@ TEST(PageConverter, AValueDeepInAListOrStructTakesOnlyItsOwnCellOut) {
   batch.release(&batch);
 }
 
+// Members are matched by key whatever the order: the converter first tries the member that
+// followed the previous key in the last object, so orders that change from row to row, keys
+// missing, repeated or unknown must still land each value in its own member.
+TEST(PageConverter, StructMembersAreFoundWhateverTheKeyOrder) {
+  const std::vector<std::string> owners = {
+      R"({"id":"usr1","email":"a@x","name":"A"})",
+      R"({"name":"B","id":"usr2","email":"b@x"})",
+      R"({"email":"c@x","name":"C","id":"usr3"})",
+      R"({"name":"D","id":"usr4"})",
+      R"({"id":"usr5","name":"E","name":"not E","extra":1,"email":"e@x"})",
+      R"({"id":"usr6","email":"f@x","name":"F"})",
+  };
+  std::string page = R"({"records":[)";
+  for (size_t i = 0; i < owners.size(); ++i) {
+    page += (i == 0 ? "" : ",") + std::string(R"({"id":"rec)") + std::to_string(i) +
+            R"(","fields":{"fldColl0000000001":)" + owners[i] + "}}";
+  }
+  page += "]}";
+  PageConverter converter(everything());
+  EXPECT_EQ(converter.append_page(page).records, 6);
+  ArrowArray batch{};
+  converter.finish(&batch);
+  EXPECT_EQ(testing::batch_problem(converter.layout().arrow_fields(), batch), "");
+  const auto got = lines(testing::render_rows(converter.layout().arrow_fields(), batch));
+  ASSERT_EQ(got.size(), 6U);
+  const auto owner = [](const char* id, const nlohmann::json& email, const char* name) {
+    return nlohmann::json{{"id", id}, {"email", email}, {"name", name}};
+  };
+  EXPECT_EQ(got[0]["owner"], owner("usr1", "a@x", "A"));
+  EXPECT_EQ(got[1]["owner"], owner("usr2", "b@x", "B"));
+  EXPECT_EQ(got[2]["owner"], owner("usr3", "c@x", "C"));
+  EXPECT_EQ(got[3]["owner"], owner("usr4", nullptr, "D"));
+  EXPECT_EQ(got[4]["owner"], owner("usr5", "e@x", "E"));
+  EXPECT_EQ(got[5]["owner"], owner("usr6", "f@x", "F"));
+  batch.release(&batch);
+}
+
 TEST(PageConverter, ABadPageAppendsNothing) {
   PageConverter converter(everything());
   converter.append_page(slurp("all_types.page1.json"));
