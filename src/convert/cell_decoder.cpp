@@ -20,12 +20,12 @@ using schema::CellSpec;
 
 constexpr int kMicrosScale = 6;
 
-// A JSON number as value × 10^scale, exactly.
-std::optional<int128> number_scaled(const Tape& tape, uint32_t at, int scale) {
+// The rare numbers of number_scaled: beyond int64, or doubles the fast check cannot decide.
+[[gnu::noinline]] std::optional<int128> number_scaled_by_text(const Tape& tape, uint32_t at,
+                                                              int scale) {
+  char buffer[32];
   switch (tape.type(at)) {
-    case 'l': return scaled_integer(tape.int64(at), scale);
     case 'u': {
-      char buffer[32];
       const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), tape.uint64(at));
       return error == std::errc() ? scaled_decimal({buffer, end}, scale) : std::nullopt;
     }
@@ -34,13 +34,27 @@ std::optional<int128> number_scaled(const Tape& tape, uint32_t at, int scale) {
       if (!std::isfinite(number)) {
         return std::nullopt;
       }
-      if (const auto fast = scaled_exactly(number, scale)) {
-        return fast;
-      }
-      char buffer[32];
       return scaled_decimal(shortest_text(number, buffer), scale);
     }
     default: return std::nullopt;
+  }
+}
+
+// A JSON number as value × 10^scale, exactly.
+std::optional<int128> number_scaled(const Tape& tape, uint32_t at, int scale) {
+  int128 out = 0;
+  switch (tape.type(at)) {
+    case 'l':
+      if (!scaled_integer(tape.int64(at), scale, out)) {
+        return std::nullopt;
+      }
+      return out;
+    case 'd':
+      if (!scaled_exactly(tape.float64(at), scale, out)) {  // never for NaN and infinities
+        return number_scaled_by_text(tape, at, scale);
+      }
+      return out;
+    default: return number_scaled_by_text(tape, at, scale);
   }
 }
 
@@ -212,8 +226,10 @@ void append_list_column(CellPlan& plan, const Tape& tape, const ColumnCells& cel
     }
     s.cells.resize(kept);
   }
+  list.close_lists(
+      cells.count, [&s, base](uint32_t row) { return base + s.ends[row]; },
+      [&s](uint32_t row) { return s.state[row] == kValid; });
   for (uint32_t row = 0; row < cells.count; ++row) {
-    list.close_list_at(base + s.ends[row], s.state[row] == kValid);
     if (s.state[row] == kFailed) {
       failed.push_back(row);
     }
@@ -287,14 +303,10 @@ void append_struct_column(CellPlan& plan, const Tape& tape, const ColumnCells& c
       }
     }
   }
+  out.close_structs(rows, [&s](uint32_t row) { return s.state[row] == kValid; });
   for (uint32_t row = 0; row < rows; ++row) {
-    if (s.state[row] == kValid) {
-      out.close_struct();
-    } else {
-      out.close_null_struct();
-      if (s.state[row] == kFailed) {
-        failed.push_back(row);
-      }
+    if (s.state[row] == kFailed) {
+      failed.push_back(row);
     }
   }
 }

@@ -285,55 +285,65 @@ std::optional<int128> scaled_decimal(std::string_view text, int scale) {
 // 10^-k apart, more than v's rounding interval), so the smallest such k gives the value of the
 // shortest text. Tried first at k = scale (one step for most cells), then upwards from 0 when
 // v·10^scale is too large for the check (wide scales such as formula results).
-std::optional<int128> scaled_exactly(double number, int scale) {
+bool scaled_exactly(double number, int scale, int128& out) {
   static constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
                                                     1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
                                                     1e14, 1e15, 1e16, 1e17, 1e18};
   constexpr double kLimit = 4503599627370496.0;  // 2^52
   if (scale < 0 || scale > kMaxDigits) {
-    return std::nullopt;
+    return false;
   }
-  const auto exact_at = [number](int k) -> std::optional<double> {
+  // rint(v·10^k) when it is below 2^52 and reads back as v: adding and taking away 2^52 rounds
+  // to the nearest integer, ties to even, as nearbyint does (without a call into libm: baseline
+  // x86-64 has no rounding instruction).
+  const auto exact_at = [number](int k, double& rounded) {
     const double power = kPow10[static_cast<size_t>(k)];
     const double scaled = number * power;
     if (!(std::fabs(scaled) < kLimit)) {
-      return std::nullopt;
+      return false;
     }
-    const double rounded = std::nearbyint(scaled);
-    return rounded / power == number ? std::optional<double>(rounded) : std::nullopt;
+    const double magic = std::copysign(kLimit, scaled);
+    rounded = (scaled + magic) - magic;
+    return rounded / power == number;
   };
+  double rounded = 0;
   const int widest = std::min(scale, static_cast<int>(kPow10.size()) - 1);
   if (widest == scale && std::fabs(number * kPow10[static_cast<size_t>(scale)]) < kLimit) {
-    const auto rounded = exact_at(scale);
-    return rounded ? std::optional<int128>(static_cast<int64_t>(*rounded)) : std::nullopt;
+    if (!exact_at(scale, rounded)) {
+      return false;
+    }
+    out = static_cast<int64_t>(rounded);
+    return true;
   }
   for (int k = 0; k <= widest; ++k) {
-    if (const auto rounded = exact_at(k)) {
-      const auto n = static_cast<int128>(static_cast<int64_t>(*rounded));
+    if (exact_at(k, rounded)) {
+      const auto n = static_cast<int128>(static_cast<int64_t>(rounded));
       const auto shift = static_cast<size_t>(scale - k);
       // |n| < 2^52 has at most 16 digits; with the shift it must stay within 38.
       if (n >= kPow10Exact[kMaxDigits - shift] || -n >= kPow10Exact[kMaxDigits - shift]) {
-        return std::nullopt;
+        return false;
       }
-      return n * kPow10Exact[shift];
+      out = n * kPow10Exact[shift];
+      return true;
     }
     if (!(std::fabs(number * kPow10[static_cast<size_t>(k)]) < kLimit)) {
       break;
     }
   }
-  return std::nullopt;
+  return false;
 }
 
-std::optional<int128> scaled_integer(int64_t number, int scale) {
+bool scaled_integer(int64_t number, int scale, int128& out) {
   if (scale < 0 || scale > kMaxDigits) {
-    return std::nullopt;
+    return false;
   }
   const int128 n = number;
   const int128 limit = kPow10Exact[static_cast<size_t>(kMaxDigits - scale)];
   if (n >= limit || -n >= limit) {
-    return std::nullopt;  // more than 38 digits with the scale's zeros
+    return false;  // more than 38 digits with the scale's zeros
   }
-  return n * kPow10Exact[static_cast<size_t>(scale)];
+  out = n * kPow10Exact[static_cast<size_t>(scale)];
+  return true;
 }
 
 std::string_view shortest_text(double value, char (&buffer)[32]) {

@@ -158,14 +158,14 @@ class StringBuilder final : public ArrayBuilder {
 
 template <bool kPadded, typename CellAt>
 void StringBuilder::append_column(uint32_t rows, CellAt cell_at) {
-  offsets_.reserve(offsets_.size() + size_t{rows} * sizeof(int32_t));
   Slots slots(*this, rows);
   Bytes::Appender offsets(offsets_);
+  offsets.reserve(size_t{rows} * sizeof(int32_t));
   Bytes::Appender data(data_);
   for (uint32_t i = 0; i < rows; ++i) {
     const std::optional<std::string_view> cell = cell_at(i);
     if (!cell) {
-      offsets.put(static_cast<int32_t>(data.size()));
+      offsets.put_reserved(static_cast<int32_t>(data.size()));
       slots.null();
       continue;
     }
@@ -177,7 +177,7 @@ void StringBuilder::append_column(uint32_t rows, CellAt cell_at) {
     } else {
       data.append(cell->data(), cell->size());
     }
-    offsets.put(static_cast<int32_t>(data.size()));
+    offsets.put_reserved(static_cast<int32_t>(data.size()));
     slots.valid();
   }
 }
@@ -222,12 +222,12 @@ class FixedWidthBuilder final : public ArrayBuilder {
   // state held in locals for the whole column.
   template <typename CellAt>
   void append_column(uint32_t rows, CellAt cell_at) {
-    values_.reserve(values_.size() + size_t{rows} * sizeof(T));
     Slots slots(*this, rows);
     Bytes::Appender values(values_);
+    values.reserve(size_t{rows} * sizeof(T));
     for (uint32_t i = 0; i < rows; ++i) {
       const std::optional<T> cell = cell_at(i);
-      values.put(cell ? *cell : T{});
+      values.put_reserved(cell ? *cell : T{});
       if (cell) {
         slots.valid();
       } else {
@@ -250,14 +250,20 @@ class ListBuilder final : public ArrayBuilder {
  public:
   explicit ListBuilder(DataType type);
   ArrayBuilder& element() { return *element_; }
-  // One list, valid or null, whose elements end at `element_end` (elements appended ahead of
-  // their lists, column by column). A null list's range is empty.
-  void close_list_at(int64_t element_end, bool valid) {
-    put(offsets_, static_cast<int32_t>(element_end));
-    if (valid) {
-      mark_valid();
-    } else {
-      mark_null();
+  // Closes `rows` lists (their elements appended ahead, column by column): the i-th ends at
+  // element `end_at(i)` and is valid when `valid_at(i)`. A null list's range is empty.
+  template <typename EndAt, typename ValidAt>
+  void close_lists(uint32_t rows, EndAt end_at, ValidAt valid_at) {
+    Slots slots(*this, rows);
+    Bytes::Appender offsets(offsets_);
+    offsets.reserve(size_t{rows} * sizeof(int32_t));
+    for (uint32_t i = 0; i < rows; ++i) {
+      offsets.put_reserved(static_cast<int32_t>(end_at(i)));
+      if (valid_at(i)) {
+        slots.valid();
+      } else {
+        slots.null();
+      }
     }
   }
   void truncate(int64_t length) override;
@@ -273,10 +279,19 @@ class StructBuilder final : public ArrayBuilder {
   explicit StructBuilder(DataType type);
   ArrayBuilder& member(size_t index) { return *members_[index]; }
   [[nodiscard]] size_t member_count() const { return members_.size(); }
-  // Marks one struct valid; the caller has appended exactly one value to every member.
-  void close_struct() { mark_valid(); }
-  // Marks one struct null; the caller has appended a null to every member.
-  void close_null_struct() { mark_null(); }
+  // Closes `rows` structs, the i-th valid when `valid_at(i)`; the caller has appended one value
+  // per row to every member (a null to each member of a null struct).
+  template <typename ValidAt>
+  void close_structs(uint32_t rows, ValidAt valid_at) {
+    Slots slots(*this, rows);
+    for (uint32_t i = 0; i < rows; ++i) {
+      if (valid_at(i)) {
+        slots.valid();
+      } else {
+        slots.null();
+      }
+    }
+  }
   void truncate(int64_t length) override;
   void finish(ArrowArray* out) override;
 

@@ -75,6 +75,11 @@ class Buffer {
     template <typename T>
     void put(T value) {
       reserve(sizeof(T));
+      put_reserved(value);
+    }
+    // put() into room already made by reserve().
+    template <typename T>
+    void put_reserved(T value) {
       std::memcpy(data_ + size_, &value, sizeof(T));
       size_ += sizeof(T);
     }

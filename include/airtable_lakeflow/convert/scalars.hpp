@@ -20,11 +20,12 @@ bool parse_timestamp(std::string_view text, int64_t& micros);
 // A JSON number's text ("-12.5", "1e-7", "3") as value × 10^scale, exactly; nothing when that
 // needs more fraction digits than `scale` or more than 38 digits in all.
 std::optional<int128> scaled_decimal(std::string_view number_text, int scale);
-// An integer × 10^scale, exactly (what scaled_decimal gives for its text).
-std::optional<int128> scaled_integer(int64_t number, int scale);
-// The same as scaled_decimal(shortest_text(number), scale) for the common case, without text:
-// nothing when the fast check cannot decide (the caller then takes the text path).
-std::optional<int128> scaled_exactly(double number, int scale);
+// An integer × 10^scale, exactly, into `out` (what scaled_decimal gives for its text); false
+// when that has more than 38 digits.
+bool scaled_integer(int64_t number, int scale, int128& out);
+// The same as scaled_decimal(shortest_text(number), scale) for the common case, without text,
+// into `out`: false when the fast check cannot decide (the caller then takes the text path).
+bool scaled_exactly(double number, int scale, int128& out);
 // The shortest text that reads back as `value` ("121.000000001", "1e-07").
 std::string_view shortest_text(double value, char (&buffer)[32]);
 
