@@ -176,9 +176,11 @@ void append_list_column(CellPlan& plan, const Tape& tape, const ColumnCells& cel
   auto& list = static_cast<arrow::ListBuilder&>(*plan.builder);
   CellPlan& item = plan.children.front();
   NestedScratch& s = plan.scratch;
-  s.cells.clear();
-  s.ends.clear();
   s.state.assign(cells.count, kValid);
+  s.ends.resize(cells.count);
+  // The items are written through a local count, grown ahead by whole lists (a vector's own
+  // size would be stored and read back for every item).
+  uint32_t items = 0;
   for (uint32_t row = 0; row < cells.count; ++row) {
     const uint32_t at = cells.values[row];
     if (at == Tape::kNone) {
@@ -186,20 +188,25 @@ void append_list_column(CellPlan& plan, const Tape& tape, const ColumnCells& cel
     } else if (tape.type(at) != '[') {
       s.state[row] = kFailed;
     } else {
-      const size_t start = s.cells.size();
+      if (items + size_t{tape.count(at)} > s.cells.size()) {
+        s.cells.resize(std::max(2 * s.cells.size(), items + size_t{tape.count(at)}));
+      }
+      uint32_t* const out = s.cells.data();
+      const uint32_t start = items;
       const uint32_t close = tape.close(at);
       for (uint32_t value = at + 1; value < close; value = tape.after(value)) {
         // Airtable lists never hold nulls; one would be a shape we do not know.
         if (tape.is_null(value)) {
-          s.cells.resize(start);
+          items = start;
           s.state[row] = kFailed;
           break;
         }
-        s.cells.push_back(value);
+        out[items++] = value;
       }
     }
-    s.ends.push_back(static_cast<uint32_t>(s.cells.size()));
+    s.ends[row] = items;
   }
+  s.cells.resize(items);
   const int64_t base = item.builder->length();
   for (;;) {
     s.failed.clear();

@@ -1,127 +1,191 @@
 #include "airtable_lakeflow/convert/json_text.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
+#include <cstring>
 
 namespace airtable_lakeflow::convert {
 
 namespace {
 
-using Appender = arrow::Buffer::Appender;
+// The buffer being written, through a cursor that each writer takes and returns moved on, so
+// that it stays in a register (an appender's own size, kept in memory, would make every write
+// wait for the store of the one before). Room is made ahead of each piece.
+class Out {
+ public:
+  explicit Out(arrow::Buffer& buffer) : buffer_(buffer) {}
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
 
-constexpr std::array<bool, 256> kNeedsEscape = [] {
-  std::array<bool, 256> out{};
-  for (size_t c = 0; c < 0x20; ++c) {
-    out[c] = true;
+  // The cursor at the buffer's end.
+  char* start() {
+    end_ = base() + buffer_.capacity();
+    return base() + buffer_.size();
   }
-  out['"'] = true;
-  out['\\'] = true;
-  return out;
-}();
+  // `at` with room for `n` bytes from it (the buffer may move).
+  char* room(char* at, size_t n) { return n <= static_cast<size_t>(end_ - at) ? at : grow(at, n); }
+  // The buffer ends at `at`.
+  void finish(const char* at) { buffer_.set_size(static_cast<size_t>(at - base())); }
 
-void put(Appender& out, char c) { out.put(c); }
+ private:
+  char* base() { return reinterpret_cast<char*>(buffer_.data()); }
+  [[gnu::noinline]] char* grow(char* at, size_t n) {
+    const auto used = static_cast<size_t>(at - base());
+    buffer_.set_size(used);
+    buffer_.reserve(std::max({used + n, 2 * buffer_.capacity(), size_t{256}}));
+    end_ = base() + buffer_.capacity();
+    return base() + used;
+  }
+
+  arrow::Buffer& buffer_;
+  char* end_ = nullptr;
+};
+
 template <size_t kSize>
-void put(Appender& out, const char (&text)[kSize]) {
-  out.append(text, kSize - 1);
+char* put(Out& out, char* at, const char (&text)[kSize]) {
+  at = out.room(at, kSize - 1);
+  std::memcpy(at, text, kSize - 1);
+  return at + kSize - 1;
 }
-
-// Number text written into `buffer` up to `end`: never longer than the buffer, which the
-// compiler is told too (it would otherwise warn about the long-copy path it cannot rule out).
-template <size_t kSize>
-void put_chars(Appender& out, const char (&buffer)[kSize], const char* end) {
-  out.append(buffer, std::min(static_cast<size_t>(end - buffer), kSize));
+char* put(Out& out, char* at, char c) {
+  at = out.room(at, 1);
+  *at = c;
+  return at + 1;
 }
 
 template <typename Integer>
-void put_integer(Appender& out, Integer value) {
-  char buffer[24];
-  const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  put_chars(out, buffer, end);
+char* put_integer(Out& out, char* at, Integer value) {
+  constexpr size_t kMost = 20;  // digits of 2^64, or a sign and 19 digits
+  at = out.room(at, kMost);
+  return std::to_chars(at, at + kMost, value).ptr;
 }
 
-void put_string(Appender& out, std::string_view text) {
-  put(out, '"');
-  size_t plain = 0;  // start of the run of characters that need no escape
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (!kNeedsEscape[c]) {
-      continue;
-    }
-    out.append(text.data() + plain, i - plain);
-    plain = i + 1;
-    switch (c) {
-      case '"': put(out, "\\\""); break;
-      case '\\': put(out, "\\\\"); break;
-      case '\b': put(out, "\\b"); break;
-      case '\t': put(out, "\\t"); break;
-      case '\n': put(out, "\\n"); break;
-      case '\f': put(out, "\\f"); break;
-      case '\r': put(out, "\\r"); break;
-      default: {
-        constexpr const char* kHex = "0123456789abcdef";
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escaped, sizeof(escaped));
-      }
+// A control character, '"' or '\' escaped; room for 6 bytes made by the caller.
+char* put_escaped(char* at, unsigned char c) {
+  const char* short_form = nullptr;
+  switch (c) {
+    case '"': short_form = "\\\""; break;
+    case '\\': short_form = "\\\\"; break;
+    case '\b': short_form = "\\b"; break;
+    case '\t': short_form = "\\t"; break;
+    case '\n': short_form = "\\n"; break;
+    case '\f': short_form = "\\f"; break;
+    case '\r': short_form = "\\r"; break;
+    default: {
+      constexpr const char* kHex = "0123456789abcdef";
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      std::memcpy(at, escaped, sizeof(escaped));
+      return at + sizeof(escaped);
     }
   }
-  out.append(text.data() + plain, text.size() - plain);
-  put(out, '"');
+  std::memcpy(at, short_form, 2);
+  return at + 2;
 }
 
-void put_value(Appender& out, const Tape& tape, uint32_t at) {
-  switch (tape.type(at)) {
-    case '[': {
-      put(out, '[');
-      const uint32_t close = tape.close(at);
-      for (uint32_t item = at + 1; item < close; item = tape.after(item)) {
-        if (item != at + 1) {
-          put(out, ',');
-        }
-        put_value(out, tape, item);
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Where the first byte of the 8 in `word` that needs an escape is, as its bit position (a
+// multiple of 8), or 64 when none does. Each test is exact at its lowest flagged byte (a borrow
+// only flags bytes above a real one), so their lowest is too.
+int first_to_escape(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kTops = 0x8080808080808080;
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  const uint64_t flags = (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                          ((word - kOnes * 0x20) & ~word)) &
+                         kTops;
+  return flags == 0 ? 64 : __builtin_ctzll(flags);
+}
+
+// `text` quoted, with room for its longest escaped form made once. kPadded: 8 bytes can be read
+// from anywhere in `text` (a JSON parser's padded string buffer), so it is searched a word at a
+// time.
+template <bool kPadded>
+char* put_string(Out& out, char* at, std::string_view text) {
+  constexpr size_t kEscapedMost = 6;  // \u00XX
+  at = out.room(at, text.size() * kEscapedMost + 2);
+  *at++ = '"';
+  size_t plain = 0;  // start of the run of characters that need no escape
+  for (size_t i = 0; i < text.size();) {
+    size_t escape = i;
+    if constexpr (kPadded) {
+      uint64_t word = 0;
+      std::memcpy(&word, text.data() + i, sizeof(word));
+      escape = i + static_cast<size_t>(first_to_escape(word) / 8);
+      if (escape >= i + 8) {
+        i += 8;
+        continue;
       }
-      put(out, ']');
-      return;
+      if (escape >= text.size()) {
+        break;
+      }
+    } else if (!needs_escape(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    std::memcpy(at, text.data() + plain, escape - plain);
+    at = put_escaped(at + (escape - plain), static_cast<unsigned char>(text[escape]));
+    plain = escape + 1;
+    i = escape + 1;
+  }
+  std::memcpy(at, text.data() + plain, text.size() - plain);
+  at += text.size() - plain;
+  *at++ = '"';
+  return at;
+}
+
+char* put_value(Out& out, char* at, const Tape& tape, uint32_t value) {
+  switch (tape.type(value)) {
+    case '[': {
+      at = put(out, at, '[');
+      const uint32_t close = tape.close(value);
+      for (uint32_t item = value + 1; item < close; item = tape.after(item)) {
+        if (item != value + 1) {
+          at = put(out, at, ',');
+        }
+        at = put_value(out, at, tape, item);
+      }
+      return put(out, at, ']');
     }
     case '{': {
-      put(out, '{');
-      const uint32_t close = tape.close(at);
-      for (uint32_t key = at + 1; key < close; key = tape.after(key + 1)) {
-        if (key != at + 1) {
-          put(out, ',');
+      at = put(out, at, '{');
+      const uint32_t close = tape.close(value);
+      for (uint32_t key = value + 1; key < close; key = tape.after(key + 1)) {
+        if (key != value + 1) {
+          at = put(out, at, ',');
         }
-        put_string(out, tape.string(key));
-        put(out, ':');
-        put_value(out, tape, key + 1);
+        at = put_string<true>(out, at, tape.string(key));
+        at = put(out, at, ':');
+        at = put_value(out, at, tape, key + 1);
       }
-      put(out, '}');
-      return;
+      return put(out, at, '}');
     }
-    case '"': put_string(out, tape.string(at)); return;
-    case 'l': put_integer(out, tape.int64(at)); return;
-    case 'u': put_integer(out, tape.uint64(at)); return;
+    case '"': return put_string<true>(out, at, tape.string(value));
+    case 'l': return put_integer(out, at, tape.int64(value));
+    case 'u': return put_integer(out, at, tape.uint64(value));
     case 'd': {
       // simdjson's own shortest text for doubles ("1.0", "1e-07"), which minify writes too.
-      char buffer[32];
-      put_chars(out, buffer, simdjson::internal::to_chars(buffer, nullptr, tape.float64(at)));
-      return;
+      constexpr size_t kMost = 32;
+      at = out.room(at, kMost);
+      return simdjson::internal::to_chars(at, nullptr, tape.float64(value));
     }
-    case 't': put(out, "true"); return;
-    case 'f': put(out, "false"); return;
-    default: put(out, "null"); return;
+    case 't': return put(out, at, "true");
+    case 'f': return put(out, at, "false");
+    default: return put(out, at, "null");
   }
 }
 
 }  // namespace
 
 void append_json_string(std::string_view text, arrow::Buffer& out) {
-  Appender appender(out);
-  put_string(appender, text);
+  Out writer(out);
+  writer.finish(put_string<false>(writer, writer.start(), text));
 }
 
 void append_json_text(const Tape& tape, uint32_t at, arrow::Buffer& out) {
-  Appender appender(out);
-  put_value(appender, tape, at);
+  Out writer(out);
+  writer.finish(put_value(writer, writer.start(), tape, at));
 }
 
 }  // namespace airtable_lakeflow::convert

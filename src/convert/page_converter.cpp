@@ -101,24 +101,13 @@ void PageConverter::start_page(size_t records) {
   rescues_.clear();
 }
 
-inline size_t PageConverter::find_forward(size_t from, const Tape& tape, uint32_t key) const {
-  // Cells come in schema order with absent ones left out, so the column is usually a few
-  // places on.
-  const size_t end = std::min(from + kForwardLook, layout_.columns.size() - 1);  // not rescued
-  const KeyText text = tape.key(key);
-  for (size_t i = from; i < end; ++i) {
-    if (text.is(keys_[i])) {
-      return i;
-    }
-  }
-  return kNotFound;
-}
-
-inline void PageConverter::place(size_t column, uint32_t row, uint32_t value) {
-  const size_t at = column * page_capacity_ + row;
-  if (values_[at] == Tape::kNone) {  // the first of duplicated keys counts
-    values_[at] = value;
-  }
+size_t PageConverter::find_field(std::string_view field_id) const {
+  const auto match =
+      std::lower_bound(by_field_id_.begin(), by_field_id_.end(), field_id,
+                       [](const std::pair<std::string, size_t>& entry, std::string_view k) {
+                         return std::string_view(entry.first) < k;
+                       });
+  return match != by_field_id_.end() && match->first == field_id ? match->second : kNotFound;
 }
 
 void PageConverter::index_record(const Tape& tape, uint32_t record) {
@@ -138,7 +127,10 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
         has_id = true;
       }
     } else if (text.is(kCreatedTimeKey)) {
-      place(kCreatedTimeIndex, row, value);
+      uint32_t& cell = values_[kCreatedTimeIndex * page_capacity_ + row];
+      if (cell == Tape::kNone) {  // the first of duplicated keys counts
+        cell = value;
+      }
     } else if (text.is(kFieldsKey) && fields == Tape::kNone) {
       // the first of duplicated keys counts
       if (tape.type(value) == '{') {
@@ -150,32 +142,45 @@ void PageConverter::index_record(const Tape& tape, uint32_t record) {
     throw MalformedPage("Airtable sent a record without an id");
   }
   if (fields != Tape::kNone) {
-    size_t hint = kCreatedTimeIndex + 1;  // cells usually come in schema order
-    const uint32_t fields_end = tape.close(fields);
-    for (uint32_t key = fields + 1; key < fields_end; key = tape.after(key + 1)) {
-      size_t index = find_forward(hint, tape, key);
+    index_fields(tape, fields, row);
+  }
+  ++page_rows_;
+}
+
+void PageConverter::index_fields(const Tape& tape, uint32_t fields, uint32_t row) {
+  // Held in locals: the cell stores below are to uint32_t, which members could be.
+  const ShortKey* const keys = keys_.data();
+  const size_t columns = keys_.size() - 1;       // not `_rescued_data`
+  uint32_t* const cells = values_.data() + row;  // column c's cell at cells[c × capacity]
+  const size_t capacity = page_capacity_;
+  // Cells come in schema order with absent ones left out, so each key is tried with the next
+  // few columns before a search.
+  size_t hint = kCreatedTimeIndex + 1;
+  const uint32_t end = tape.close(fields);
+  for (uint32_t key = fields + 1; key < end; key = tape.after(key + 1)) {
+    const KeyText text = tape.key(key);
+    const size_t last = std::min(hint + kForwardLook, columns);
+    size_t index = hint;
+    while (index < last && !text.is(keys[index])) {
+      ++index;
+    }
+    if (index >= last) {
+      index = find_field(tape.string(key));
       if (index == kNotFound) {
-        const std::string_view name = tape.string(key);
-        const auto match =
-            std::lower_bound(by_field_id_.begin(), by_field_id_.end(), name,
-                             [](const std::pair<std::string, size_t>& entry, std::string_view k) {
-                               return std::string_view(entry.first) < k;
-                             });
-        if (match == by_field_id_.end() || match->first != name) {
-          // A field the layout does not know (added after the schema was read): keep it.
-          rescues_.push_back({row, name, key + 1});
-          ++rescued_cells_;
-          continue;
-        }
-        index = match->second;
+        // A field the layout does not know (added after the schema was read): keep it.
+        rescues_.push_back({row, tape.string(key), key + 1});
+        ++rescued_cells_;
+        continue;
       }
-      hint = index + 1;
-      if (!tape.is_null(key + 1)) {  // null is what an absent key means
-        place(index, row, key + 1);
+    }
+    hint = index + 1;
+    if (!tape.is_null(key + 1)) {  // null is what an absent key means
+      uint32_t& cell = cells[index * capacity];
+      if (cell == Tape::kNone) {  // the first of duplicated keys counts
+        cell = key + 1;
       }
     }
   }
-  ++page_rows_;
 }
 
 int64_t PageConverter::drop_unwanted(const std::function<bool(std::string_view)>& keep) {

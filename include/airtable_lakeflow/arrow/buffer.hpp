@@ -40,6 +40,10 @@ class Buffer {
     return {reinterpret_cast<const char*>(data_), size_};
   }
   void clear() { size_ = 0; }
+  [[nodiscard]] size_t capacity() const { return capacity_; }
+  // For writers that fill reserved room through data(): the size becomes `n`, at most the
+  // capacity.
+  void set_size(size_t n) { size_ = n; }
   uint8_t& operator[](size_t i) { return data_[i]; }
   const uint8_t& operator[](size_t i) const { return data_[i]; }
 

@@ -64,9 +64,10 @@ class PageConverter {
 
   void start_page(size_t records);
   void index_record(const Tape& tape, uint32_t record);
-  // The column of `field_id` among the few from `from` on, or SIZE_MAX.
-  [[nodiscard]] size_t find_forward(size_t from, const Tape& tape, uint32_t key) const;
-  void place(size_t column, uint32_t row, uint32_t value);
+  // The cells of one record's `fields` object.
+  void index_fields(const Tape& tape, uint32_t fields, uint32_t row);
+  // The column of `field_id`, or SIZE_MAX.
+  [[nodiscard]] size_t find_field(std::string_view field_id) const;
   int64_t drop_unwanted(const std::function<bool(std::string_view)>& keep);
   void append_rescued(const Tape& tape, arrow::StringBuilder& out);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,23 @@ TEST(JsonText, MatchesSimdjsonMinify) {
     text_of(document);
   }
   EXPECT_EQ(text_of(R"({"a" : [1, "x\u0002"]})"), R"({"a":[1,"x\u0002"]})");
+}
+
+// Strings are searched for characters to escape eight bytes at a time: escapes at every place
+// in and across those words, in keys and values, of strings of every length up to 40.
+TEST(JsonText, EscapesAnywhereInLongAndShortStrings) {
+  std::mt19937 random(5);
+  const std::vector<std::string> pieces = {"a",       "é", "\\\"", "\\\\", "\\n", "\\u0001",
+                                           "\\u001f", "~", " ",    "\\t",  "✓"};
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const size_t length = random() % 41;
+    while (text.size() < length) {
+      text += pieces[random() % pieces.size()];
+    }
+    text_of("{\"" + text + "\":\"" + text + "\"}");
+    text_of("[\"" + text + "\"," + std::to_string(i) + "]");
+  }
 }
 
 TEST(JsonText, QuotesKeysLikeJson) {
