@@ -82,8 +82,8 @@ struct Layout {
   }
 
   // Word `w` of the layout checked: nonzero when a byte is off. `word` then holds each digit's
-  // value 0-9 in its byte. With the separators right no byte carries into the next, so the
-  // first digit byte that is not 0-9 always shows in its top bit.
+  // value 0-9 in its byte. Separator bytes are masked out of the digit test; a digit byte
+  // carries into the next only from 0x8A up, where its own top bit already shows it.
   [[nodiscard]] constexpr uint64_t check(size_t w, uint64_t& word) const {
     constexpr uint64_t kZeros = 0x3030303030303030;
     constexpr uint64_t kOverNine = 0x7676767676767676;  // 0x0A + 0x76 sets the top bit

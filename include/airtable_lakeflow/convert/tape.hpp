@@ -71,8 +71,9 @@ class Tape {
   [[nodiscard]] char type(uint32_t at) const { return static_cast<char>(words_[at] >> 56); }
   [[nodiscard]] bool is_null(uint32_t at) const { return type(at) == 'n'; }
 
-  // The string at `at` (type '"'). Its bytes lie in a buffer padded well past them, so reading
-  // up to 32 bytes from data() is safe (see arrow::Buffer::append_padded).
+  // The string at `at` (type '"'). Its bytes lie in a buffer padded well past the last string
+  // (simdjson sizes it for the worst case plus 64 bytes), so 32 bytes from data() or 8 from any
+  // of its bytes can be read (see arrow::Buffer::append_padded and convert/json_text.cpp).
   [[nodiscard]] std::string_view string(uint32_t at) const {
     const uint8_t* entry = string_entry(at);
     return {reinterpret_cast<const char*>(entry + sizeof(uint32_t)), string_size(entry)};
