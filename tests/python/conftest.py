@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
@@ -32,3 +34,14 @@ def generated_emulator() -> Iterator[EmulatorProcess]:
 def gen(generated_emulator: EmulatorProcess) -> EmulatorProcess:
     generated_emulator.reset()
     return generated_emulator
+
+
+@pytest.fixture(scope="session")
+def two_bases() -> Iterator[EmulatorProcess]:
+    """The demo base and tests/data/emulator/sample_base.json, one token seeing both."""
+    path = Path(__file__).parent.parent / "data" / "emulator" / "sample_base.json"
+    sample = json.loads(path.read_text())
+    with EmulatorProcess(["--demo", "--no-rate-limit", "--seed", "7"]) as emu:
+        bases = emu.control("GET", "export")["bases"]
+        emu.control("POST", "load", {"bases": [*bases, sample]})
+        yield emu

@@ -2,32 +2,44 @@
 
 Same methods, semantics, offsets and termination rule as the framework's ``LakeflowConnect``
 (``list_tables``, ``get_table_schema``, ``read_table_metadata``, ``read_table``,
-``read_table_deletes``), plus the partitioned-stream methods (``latest_offset``,
-``get_partitions``, ``read_partition``) that let Spark read on executors. The framework is not
-a dependency: when it is importable, this class registers itself as a virtual subclass.
+``read_table_deletes``), its partitioned-stream mixin (``is_partitioned``, ``latest_offset``,
+``get_partitions``, ``read_partition``: Spark reads on executors) and its namespaces mixin
+(``list_namespaces``, ``list_tables_in_namespace``: bases are namespaces). The framework is not
+a dependency: when it is importable, this class registers itself as a virtual subclass of its
+interfaces.
 
+- One connection (a token) reaches every base the token sees. A table's base is, in order: the
+  table option ``base_id`` (an id or a name; a pipeline spec's ``source_schema``), a name
+  qualified as ``app….Table``, the connection's ``base_id``, or the token's only base.
 - Primary key ``id``; ``ingestion_type`` is ``cdc`` when the table has a lastModifiedTime field
   watching every field (or the ``cursor_field`` option names one), ``append`` when asked
   (``mode=append`` or ``scd_type=APPEND_ONLY``), else ``snapshot``.
 - cdc offsets are ``{"cursor": "<UTC time>"}``. A read covers records whose cursor is after the
   start (minus ``lookback_seconds``, for clock skew and coarse precision) and not after a cap
   fixed when the connector was built, so feeding offsets back converges within two calls.
-- Snapshot tables return ``None`` as their offset (read whole, every run).
+- Snapshot tables return ``None`` as their offset (read whole, every run) and are never
+  partitioned streams (``is_partitioned`` is false for them).
 - ``with_deletes=true`` makes a cdc table ``cdc_with_deletes``: ``read_table_deletes`` reports
-  removed records from a webhook (see deletes.py), offsets ``{"webhook", "cursor"}``.
+  removed records from a webhook (see deletes.py), offsets ``{"webhook", "cursor"}``. A
+  connector built for a delete flow (option ``isDeleteFlow=true``) reads deletes whatever it is
+  asked: ``is_partitioned`` is false (the framework then uses ``read_table_deletes``), and
+  ``read_table``, ``latest_offset``, ``get_partitions`` and ``read_partition`` serve removed
+  records too, so no reader can apply upserts as deletes.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from airtable_lakeflow import formulas
 from airtable_lakeflow.client import Airtable, TableRead
-from airtable_lakeflow.errors import ConfigError, NotFoundError
+from airtable_lakeflow.errors import ConfigError, NotFoundError, PermissionDeniedError
 from airtable_lakeflow.lakeflow import deletes
 from airtable_lakeflow.lakeflow import options as opts
 from airtable_lakeflow.lakeflow.records import cast_batch, json_records, spark_arrow_schema
@@ -37,11 +49,22 @@ __all__ = ["PRIMARY_KEY", "AirtableLakeflowConnect"]
 
 PRIMARY_KEY = "id"
 CREATED_COLUMN = "created_time"
+IS_DELETE_FLOW = "isDeleteFlow"
+BASE_KEY = "option 'base_id' (a pipeline spec's source_schema)"
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A resolved table: its base and how it is read."""
+
+    base_id: str
+    plan: TablePlan
 
 
 class AirtableLakeflowConnect:
-    """Connector for one Airtable base. ``options``: ``bearer_token`` (or ``token``),
-    ``base_id``, optional ``base_url``; table options may be given here or per call."""
+    """Connector for the Airtable bases a token sees. ``options``: ``bearer_token`` (or
+    ``token``), optional ``base_id`` and ``base_url``; table options may be given here or per
+    call."""
 
     def __init__(self, options: Mapping[str, str]) -> None:
         self.options = opts.check_strings(options)
@@ -50,7 +73,8 @@ class AirtableLakeflowConnect:
         now = datetime.datetime.now(datetime.timezone.utc)
         self._init_ts = now.replace(microsecond=now.microsecond // 1000 * 1000)
         self._client: Airtable | None = None
-        self._tables: list[dict[str, Any]] | None = None
+        self._bases: list[dict[str, Any]] | None = None
+        self._schemas: dict[str, list[dict[str, Any]]] = {}
 
     def __repr__(self) -> str:  # never shows the token
         return f"AirtableLakeflowConnect(base_id={self._connection.base_id!r})"
@@ -58,13 +82,14 @@ class AirtableLakeflowConnect:
     # Spark pickles the connector with its data source: drop the engine session and caches.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(_client=None, _tables=None)
+        state.update(_client=None, _bases=None, _schemas={})
         return state
 
-    # ------------------------------------------------------------------ metadata
+    # ------------------------------------------------------------------ bases
 
     @property
-    def base_id(self) -> str:
+    def base_id(self) -> str | None:
+        """The connection's base as given (an id or a name), or None."""
         return self._connection.base_id
 
     def client(self) -> Airtable:
@@ -78,59 +103,148 @@ class AirtableLakeflowConnect:
             )
         return self._client
 
-    def _schema(self) -> list[dict[str, Any]]:
-        if self._tables is None:
-            self._tables = self.client().schema(self.base_id)
-        return self._tables
+    def bases(self) -> list[dict[str, Any]]:
+        """Every base the token sees (id, name, permissionLevel)."""
+        if self._bases is None:
+            self._bases = self.client().bases()
+        return self._bases
 
-    def _table(self, table_name: str) -> dict[str, Any]:
+    def _seen(self) -> str:
+        shown = [f"{b['name']!r} ({b['id']})" for b in self.bases()[:20]]
+        more = len(self.bases()) - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "") or "none"
+
+    def resolve_base(self, value: str, key: str = BASE_KEY) -> str:
+        """A base id for `value`, a base id or a base name (exact, else case-insensitive)."""
+        value = value.strip()
+        if opts.BASE_ID.match(value):
+            return value
+        named = [b for b in self.bases() if b["name"] == value] or [
+            b for b in self.bases() if b["name"].casefold() == value.casefold()
+        ]
+        if len(named) == 1:
+            return named[0]["id"]
+        if named:
+            ids = ", ".join(b["id"] for b in named)
+            raise ConfigError(f"{key}: {len(named)} bases are named {value!r} ({ids}); use an id.")
+        close = difflib.get_close_matches(value, [b["name"] for b in self.bases()], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{key}: the token sees no base {value!r}.{hint} Bases it sees: {self._seen()}. "
+            "Give a base id (app…) or one of these names, or grant the token access to the base."
+        )
+
+    def _schema(self, base_id: str, key: str = BASE_KEY) -> list[dict[str, Any]]:
+        if base_id not in self._schemas:
+            try:
+                self._schemas[base_id] = self.client().schema(base_id)
+            except (NotFoundError, PermissionDeniedError):
+                raise ConfigError(
+                    f"{key}: the token cannot read base {base_id} (unknown, or not shared with "
+                    f"the token, or no schema.bases:read scope). Bases it sees: {self._seen()}."
+                ) from None
+        return self._schemas[base_id]
+
+    def default_base(self) -> str | None:
+        if self.base_id:
+            return self.resolve_base(self.base_id, "connection option 'base_id'")
+        if len(self.bases()) == 1:
+            return self.bases()[0]["id"]
+        return None
+
+    def _locate(
+        self, table_name: str, options: Mapping[str, str]
+    ) -> tuple[str, dict[str, Any], str]:
+        """(base id, table schema, key the base came from) for a table name or id."""
         if not isinstance(table_name, str) or not table_name:
             raise ConfigError("table name must be a non-empty string (option 'tableName').")
-        for table in self._schema():
-            if table_name in (table["name"], table["id"]):
-                return table
-        names = ", ".join(repr(t["name"]) for t in self._schema())
+        name = table_name
+        given = opts.option(options, "base_id")
+        if given and given.strip():
+            key = BASE_KEY
+            base = self.resolve_base(given, key)
+        elif _qualified(table_name):
+            key = f"table name {table_name!r}"
+            base, name = table_name[:17], table_name[18:]
+        else:
+            key = "connection option 'base_id'"
+            found = self.default_base()
+            if found is None:
+                raise ConfigError(
+                    f"table {table_name!r}: name its base — the table option base_id (in a "
+                    "pipeline spec: source_schema), a qualified name 'app….Table', or the "
+                    f"connection option base_id. The token sees {len(self.bases())} bases: "
+                    f"{self._seen()}."
+                )
+            base = found
+        tables = self._schema(base, key)
+        for table in tables:
+            if name in (table["name"], table["id"]):
+                return base, table, key
+        names = ", ".join(repr(t["name"]) for t in tables)
         raise NotFoundError(
-            f"No table {table_name!r} in base {self.base_id}. Its tables: {names}.",
+            f"No table {name!r} in base {base}. Its tables: {names}.",
             http_status=404,
             airtable_type="TABLE_NOT_FOUND",
         )
 
+    # ------------------------------------------------------------------ namespaces
+
+    def list_namespaces(self, prefix: list[str] | None = None) -> list[list[str]]:
+        """Bases are the only level: ``[[base id], …]`` at the root, nothing below a base."""
+        if prefix:
+            return []
+        return [[b["id"]] for b in self.bases()]
+
+    def list_tables_in_namespace(self, namespace: list[str]) -> list[str]:
+        """The table names of a base (``[id]`` or ``[name]``); no table lives outside a base."""
+        if len(namespace) != 1:
+            return []
+        base = self.resolve_base(namespace[0], "option 'namespace'")
+        return [t["name"] for t in self._schema(base, "option 'namespace'")]
+
     def list_tables(self) -> list[str]:
-        return [t["name"] for t in self._schema()]
+        """The default base's table names; without one, every base's tables as ``app….Name``."""
+        base = self.default_base()
+        if base is not None:
+            return [t["name"] for t in self._schema(base)]
+        return [f"{b['id']}.{t['name']}" for b in self.bases() for t in self._schema(b["id"])]
+
+    # ------------------------------------------------------------------ metadata
 
     def _options(self, table_options: Mapping[str, str] | None) -> dict[str, str]:
         merged = dict(self.options)
         merged.update(opts.check_strings(table_options or {}))
         return merged
 
-    def _plan(self, table_name: str, table_options: Mapping[str, str] | None) -> TablePlan:
-        table = self._table(table_name)
-        config = opts.table_configuration(self._options(table_options))
-        return plan_table(table, config, table["name"], "table option")
+    def _target(self, table_name: str, table_options: Mapping[str, str] | None) -> _Target:
+        merged = self._options(table_options)
+        base, table, _ = self._locate(table_name, merged)
+        config = opts.table_configuration(merged)
+        return _Target(base, plan_table(table, config, table["name"], "table option"))
 
-    def _layout(self, plan: TablePlan) -> dict[str, Any]:
-        fields = list(plan.configuration.fields) or None
-        return self.client().layout(self.base_id, plan.table_id, fields)
+    def _layout(self, target: _Target) -> dict[str, Any]:
+        fields = list(target.plan.configuration.fields) or None
+        return self.client().layout(target.base_id, target.plan.table_id, fields)
 
     def get_table_schema(self, table_name: str, table_options: Mapping[str, str]) -> Any:
         """The Spark StructType of the table (durations as LongType microseconds)."""
         from pyspark.sql.types import StructType
 
-        layout = self._layout(self._plan(table_name, table_options))
+        layout = self._layout(self._target(table_name, table_options))
         return _without_intervals(StructType.fromJson(layout["spark_schema"]))
 
     def read_table_metadata(
         self, table_name: str, table_options: Mapping[str, str]
     ) -> dict[str, Any]:
-        plan = self._plan(table_name, table_options)
+        target = self._target(table_name, table_options)
         meta: dict[str, Any] = {
             "primary_keys": [PRIMARY_KEY],
             "ingestion_type": "cdc_with_deletes"
-            if self._with_deletes(plan, table_options)
-            else plan.mode,
+            if self._with_deletes(target.plan, table_options)
+            else target.plan.mode,
         }
-        cursor = self._cursor_column(plan)
+        cursor = self._cursor_column(target)
         if cursor:
             meta["cursor_field"] = cursor
         return meta
@@ -145,12 +259,16 @@ class AirtableLakeflowConnect:
             )
         return wanted
 
-    def _cursor_column(self, plan: TablePlan) -> str | None:
+    def _delete_flow(self) -> bool:
+        return opts.flag(self.options, IS_DELETE_FLOW, default=False)
+
+    def _cursor_column(self, target: _Target) -> str | None:
+        plan = target.plan
         if plan.mode == "append":
             return CREATED_COLUMN
         if plan.mode != "cdc":
             return None
-        for column in self._layout(plan)["columns"]:
+        for column in self._layout(target)["columns"]:
             if column["field_id"] == plan.cursor_field_id:
                 return column["name"]
         raise ConfigError(
@@ -163,64 +281,68 @@ class AirtableLakeflowConnect:
     def read_table(
         self, table_name: str, start_offset: dict[str, Any] | None, table_options: Mapping[str, str]
     ) -> tuple[Iterator[dict[str, Any]], dict[str, Any] | None]:
-        plan = self._plan(table_name, table_options)
+        if self._delete_flow():  # whoever calls, a delete flow never yields upserts
+            return self.read_table_deletes(table_name, start_offset, table_options)
+        target = self._target(table_name, table_options)
+        plan = target.plan
         if plan.mode == "snapshot":
-            return json_records(self._batches(plan, None)), None
+            return json_records(self._batches(target, None)), None
         start = _cursor_of(start_offset)
         if start is not None and start >= self._init_ts:
             return iter(()), {"cursor": formulas.iso(start)}
         if start is None and self._with_deletes(plan, table_options):
             # before the first full read, so that no delete falls between the two
-            deletes.ensure_webhook(self.client(), self.base_id, plan.table_id)
+            deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
         window = {"since": formulas.iso(start) if start else None, "until": self._init_iso()}
-        return json_records(self._batches(plan, window)), {"cursor": self._init_iso()}
+        return json_records(self._batches(target, window)), {"cursor": self._init_iso()}
 
     def read_table_deletes(
         self, table_name: str, start_offset: dict[str, Any] | None, table_options: Mapping[str, str]
     ) -> tuple[Iterator[dict[str, Any]], dict[str, Any] | None]:
         """Records removed since ``start_offset`` (up to the connector's start time), each with
         its id and, in the cursor column, when it was removed."""
-        plan = self._plan(table_name, table_options)
-        if not self._with_deletes(plan, table_options):
-            raise ConfigError(
-                f"table {plan.table_name!r} is not read with deletes: set the table option "
-                "with_deletes=true (ingestion type cdc_with_deletes)."
-            )
-        rows, end = self._deletes(plan, start_offset, self._init_ts)
+        target = self._deletes_target(table_name, table_options)
+        rows, end = self._deletes(target, start_offset, self._init_ts)
         return iter(rows), end
+
+    def _deletes_target(self, table_name: str, table_options: Mapping[str, str] | None) -> _Target:
+        target = self._target(table_name, table_options)
+        if not self._with_deletes(target.plan, table_options):
+            raise ConfigError(
+                f"table {target.plan.table_name!r} is not read with deletes: set the table "
+                "option with_deletes=true (ingestion type cdc_with_deletes)."
+            )
+        return target
 
     def _deletes(
         self,
-        plan: TablePlan,
+        target: _Target,
         start_offset: Mapping[str, Any] | None,
         until: datetime.datetime,
         stop_at: int | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        at = self.client()
+        at, base, table_id = self.client(), target.base_id, target.plan.table_id
         if start_offset and "webhook" in start_offset:
             hook, cursor = str(start_offset["webhook"]), int(start_offset.get("cursor", 1))
+        elif start_offset and "cursor" in start_offset:
+            raise ConfigError(
+                f"offset {dict(start_offset)!r} is an upsert stream's, not a delete flow's: a "
+                "delete flow (isDeleteFlow=true) needs a checkpoint of its own."
+            )
         else:
-            hook, cursor = deletes.ensure_webhook(at, self.base_id, plan.table_id), 1
-        found, cursor = deletes.read_deletes(
-            at, self.base_id, plan.table_id, hook, cursor, until, stop_at
-        )
-        column = self._cursor_column(plan) or ""
+            hook, cursor = deletes.ensure_webhook(at, base, table_id), 1
+        found, cursor = deletes.read_deletes(at, base, table_id, hook, cursor, until, stop_at)
+        column = self._cursor_column(target) or ""
         rows = [{PRIMARY_KEY: d.record_id, column: formulas.iso(d.at)} for d in found]
         return rows, {"webhook": hook, "cursor": cursor}
-
-    def latest_delete_offset(
-        self, table_name: str, start_offset: Mapping[str, Any] | None, until: str
-    ) -> dict[str, Any]:
-        """Where a delete stream's next micro-batch ends (payloads up to ``until``)."""
-        plan = self._plan(table_name, {})
-        return self._deletes(plan, start_offset, formulas.parse_iso(until))[1]
 
     def _init_iso(self) -> str:
         return formulas.iso(self._init_ts)
 
-    def open_window(self, plan: TablePlan, window: Mapping[str, str | None] | None) -> TableRead:
+    def _open_window(self, target: _Target, window: Mapping[str, str | None] | None) -> TableRead:
         """A read of the records modified (cdc) or created (append) in
         (since - lookback, until]; everything when ``window`` is None."""
+        plan = target.plan
         config = plan.configuration
         formula = config.filter_formula
         if window is not None:
@@ -239,7 +361,7 @@ class AirtableLakeflowConnect:
             upper = formulas.not_after(ref, formulas.parse_iso(window["until"] or ""))
             formula = formulas.all_of(config.filter_formula, lower, upper)
         return self.client().open(
-            self.base_id,
+            target.base_id,
             plan.table_id,
             fields=list(config.fields) or None,
             view=config.view,
@@ -247,31 +369,43 @@ class AirtableLakeflowConnect:
         )
 
     def _batches(
-        self, plan: TablePlan, window: Mapping[str, str | None] | None
+        self, target: _Target, window: Mapping[str, str | None] | None
     ) -> Iterator[pa.RecordBatch]:
-        reader = self.open_window(plan, window).batches()
-        target = spark_arrow_schema(reader.schema)
+        reader = self._open_window(target, window).batches()
+        target_schema = spark_arrow_schema(reader.schema)
         for batch in reader:
-            yield cast_batch(batch, target)
+            yield cast_batch(batch, target_schema)
 
     # ------------------------------------------------------------------ partitioned reads
 
     def is_partitioned(self, table_name: str) -> bool:
-        return True
+        """Whether Spark may read this table as a partitioned stream: cdc and append tables,
+        with the options this connector was built with; never a snapshot table (it has no
+        offsets) nor a delete flow (the framework's partitioned reader drops isDeleteFlow)."""
+        if self._delete_flow():
+            return False
+        return self._target(table_name, None).plan.mode in ("cdc", "append")
 
     def latest_offset(
         self,
         table_name: str,
         table_options: Mapping[str, str],
         start_offset: dict[str, Any] | None = None,
+        until: datetime.datetime | None = None,
     ) -> dict[str, Any]:
-        plan = self._plan(table_name, table_options)
+        """Where the next micro-batch ends: the cursor capped at ``until`` (default: when this
+        connector was built); for a delete flow, the webhook's next payload."""
+        cap = until or self._init_ts
+        if self._delete_flow():
+            target = self._deletes_target(table_name, table_options)
+            return self._deletes(target, start_offset, cap)[1]
+        plan = self._target(table_name, table_options).plan
         if plan.mode == "snapshot":
             raise ConfigError(snapshot_stream_message(plan.table_name))
         start = _cursor_of(start_offset)
-        if start is not None and start >= self._init_ts:
+        if start is not None and start >= cap:
             return {"cursor": formulas.iso(start)}
-        return {"cursor": self._init_iso()}
+        return {"cursor": formulas.iso(cap)}
 
     def get_partitions(
         self,
@@ -283,8 +417,14 @@ class AirtableLakeflowConnect:
         """One partition per range: Airtable's 5 requests/s per base leave nothing to gain
         from reading one table in parallel."""
         if start_offset is None and end_offset is None:
+            if self._delete_flow():
+                raise ConfigError(
+                    "a delete flow (isDeleteFlow=true) is a stream: read it with readStream."
+                )
             return [{"since": None, "until": None}]
-        if end_offset and "webhook" in end_offset:
+        if self._delete_flow() or (end_offset and "webhook" in end_offset):
+            if not end_offset or "webhook" not in end_offset:
+                return []
             begin = int((start_offset or {}).get("cursor", 1))
             if start_offset and start_offset.get("webhook") != end_offset["webhook"]:
                 begin = 1
@@ -299,27 +439,32 @@ class AirtableLakeflowConnect:
     def read_partition_batches(
         self, table_name: str, partition: Mapping[str, Any], table_options: Mapping[str, str]
     ) -> Iterator[pa.RecordBatch]:
-        plan = self._plan(table_name, table_options)
         if "webhook" in partition:
-            return self._delete_batches(plan, partition)
+            return self._delete_batches(self._deletes_target(table_name, table_options), partition)
+        if self._delete_flow():
+            raise ConfigError(
+                f"partition {dict(partition)!r} reads upserts, but this connector serves a delete "
+                "flow (isDeleteFlow=true): its partitions come from the webhook's offsets."
+            )
+        target = self._target(table_name, table_options)
+        plan = target.plan
         # a stream's first window (a batch read has no "until"): the webhook first, as read_table
         first_window = partition.get("since") is None and partition.get("until") is not None
         if first_window and plan.mode == "cdc" and self._with_deletes(plan, table_options):
-            deletes.ensure_webhook(self.client(), self.base_id, plan.table_id)
+            deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
         window = None if partition.get("until") is None else partition
         if plan.mode == "snapshot":
             window = None
-        return self._batches(plan, window)
+        return self._batches(target, window)
 
     def _delete_batches(
-        self, plan: TablePlan, partition: Mapping[str, Any]
+        self, target: _Target, partition: Mapping[str, Any]
     ) -> Iterator[pa.RecordBatch]:
         far = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
         start = {"webhook": partition["webhook"], "cursor": partition["from"]}
-        rows, _ = self._deletes(plan, start, far, stop_at=int(partition["to"]))
-        layout = self._layout(plan)
-        schema = spark_arrow_schema(_arrow_schema_of(layout))
-        column = self._cursor_column(plan) or ""
+        rows, _ = self._deletes(target, start, far, stop_at=int(partition["to"]))
+        schema = spark_arrow_schema(_arrow_schema_of(self._layout(target)))
+        column = self._cursor_column(target) or ""
         typed = [{PRIMARY_KEY: r[PRIMARY_KEY], column: formulas.parse_iso(r[column])} for r in rows]
         yield pa.RecordBatch.from_pylist(typed, schema=schema)
 
@@ -327,6 +472,14 @@ class AirtableLakeflowConnect:
         self, table_name: str, partition: Mapping[str, Any], table_options: Mapping[str, str]
     ) -> Iterator[dict[str, Any]]:
         return json_records(self.read_partition_batches(table_name, partition, table_options))
+
+
+def _qualified(table_name: str) -> bool:
+    """``app….Name``: a table named with its base (how list_tables() names tables when the
+    connection has no default base)."""
+    return (
+        len(table_name) > 18 and table_name[17] == "." and bool(opts.BASE_ID.match(table_name[:17]))
+    )
 
 
 def _arrow_schema_of(layout: dict[str, Any]) -> pa.Schema:
@@ -382,12 +535,14 @@ def _register_with_framework() -> None:
     try:
         from databricks.labs.community_connector.interface import (  # type: ignore[import-not-found]
             LakeflowConnect,
+            SupportsNamespaces,
             SupportsPartitionedStream,
         )
     except ImportError:
         return
     LakeflowConnect.register(AirtableLakeflowConnect)
     SupportsPartitionedStream.register(AirtableLakeflowConnect)
+    SupportsNamespaces.register(AirtableLakeflowConnect)
 
 
 _register_with_framework()

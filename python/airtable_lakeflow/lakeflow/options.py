@@ -1,13 +1,15 @@
 """Options of the Lakeflow connector and the Spark data source, checked in one place.
 
 Spark passes every option as a string (Unity Catalog injects the connection's options the
-same way). Connection options: ``bearer_token`` (alias ``token``), ``base_id``, ``base_url``,
-``ca_bundle``, ``throttle`` (``false`` only against a local emulator with its limits off).
-Table options: ``view``, ``fields``, ``filter_formula``, ``cursor_field``, ``mode``,
-``lookback_seconds``, ``with_deletes`` (``true``: a cdc table also reports deletes, through a
-webhook — ingestion type ``cdc_with_deletes``). The framework's reserved options and the
-pipeline's own keys pass through untouched. A misspelt option is an error that names the
-option it resembles.
+same way). Connection options: ``bearer_token`` (alias ``token``), ``base_id`` (optional: the
+base a table names none; without it the connector reaches every base the token sees),
+``base_url``, ``ca_bundle``, ``throttle`` (``false`` only against a local emulator with its
+limits off). Table options — the ``external_options_allowlist`` of connector_spec.yaml, which a
+test keeps equal to ``TABLE_OPTIONS``: ``base_id`` (the table's base, id or name), ``view``,
+``fields``, ``filter_formula``, ``cursor_field``, ``mode``, ``lookback_seconds``,
+``with_deletes`` (``true``: a cdc table also reports deletes, through a webhook — ingestion type
+``cdc_with_deletes``). The framework's reserved options and the pipeline's own keys pass
+through untouched. A misspelt option is an error that names the option it resembles.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, MODES, TableConfigu
 
 CONNECTION_OPTIONS = ("bearer_token", "token", "base_id", "base_url", "ca_bundle", "throttle")
 TABLE_OPTIONS = (
+    "base_id",
     "view",
     "fields",
     "filter_formula",
@@ -50,7 +53,7 @@ RESERVED_OPTIONS = (
     "path",
 )
 KNOWN_OPTIONS = CONNECTION_OPTIONS + TABLE_OPTIONS + RESERVED_OPTIONS
-_BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
+BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
 
 
 def check_strings(options: Mapping[str, Any]) -> dict[str, str]:
@@ -87,7 +90,7 @@ def option(options: Mapping[str, str], key: str) -> str | None:
 @dataclass(frozen=True)
 class ConnectionOptions:
     token: str
-    base_id: str
+    base_id: str | None = None  # a base id or name; None: tables name theirs
     base_url: str = DEFAULT_BASE_URL
     ca_bundle: str | None = None
     throttle: bool = True  # "false" only for a local emulator whose limits are off
@@ -103,20 +106,9 @@ class ConnectionOptions:
                 "option 'bearer_token' is missing: give the Airtable personal access token "
                 "(Unity Catalog connection option bearer_token, or .option('bearer_token', …))."
             )
-        base_id = (option(options, "base_id") or "").strip()
-        if not base_id:
-            raise ConfigError(
-                "option 'base_id' is missing: give the id of the Airtable base (app…, the part "
-                "of the base's URL after airtable.com/)."
-            )
-        if not _BASE_ID.match(base_id):
-            raise ConfigError(
-                f"option 'base_id': {base_id!r} is not an Airtable base id (app followed by 14 "
-                "letters or digits)."
-            )
         return cls(
             token=token,
-            base_id=base_id,
+            base_id=(option(options, "base_id") or "").strip() or None,
             base_url=normalize_base_url(option(options, "base_url") or DEFAULT_BASE_URL),
             ca_bundle=option(options, "ca_bundle") or None,
             throttle=flag(options, "throttle", default=True),

@@ -53,6 +53,8 @@ TABLE_NAME = "tableName"
 TABLE_NAME_LIST = "tableNameList"
 TABLE_CONFIGS = "tableConfigs"
 IS_DELETE_FLOW = "isDeleteFlow"
+NAMESPACE_PREFIX = "namespacePrefix"
+NAMESPACE = "namespace"
 
 METADATA_SCHEMA = StructType(
     [
@@ -98,11 +100,15 @@ def _cast(batches: Iterator[pa.RecordBatch], schema: StructType) -> Iterator[pa.
             yield batch.select(target.names).cast(target)
 
 
-class _AirtableSource(DataSource):
-    """Shared by both format names; ``name()`` differs."""
+class AirtableSourceMixin:
+    """What both format names (and the framework's ``LakeflowSource`` subclass in
+    ``databricks.labs.community_connector.sources.airtable``) do with a connector: schemas,
+    Arrow batch and stream readers, the framework's virtual tables."""
 
-    def __init__(self, options: dict[str, str]) -> None:
-        super().__init__(options)
+    connector: AirtableLakeflowConnect
+    table: str | None
+
+    def _bind(self, options: Any, connector: AirtableLakeflowConnect | None = None) -> None:
         plain = dict(options)
         table = option(plain, TABLE_NAME)
         if table and table.startswith("_community_") and table not in VIRTUAL_TABLES:
@@ -111,7 +117,7 @@ class _AirtableSource(DataSource):
                 f"{', '.join(VIRTUAL_TABLES)}; a source table's name does not start with "
                 "'_community_'."
             )
-        self.connector = AirtableLakeflowConnect(plain)
+        self.connector = connector or AirtableLakeflowConnect(plain)
         self.table = table
 
     def _require_table(self) -> str:
@@ -149,7 +155,15 @@ class _AirtableSource(DataSource):
             )
         if kind == "snapshot":
             raise ConfigError(snapshot_stream_message(table))
-        return AirtableStreamReader(self.connector, table, schema, deletes=delete_flow)
+        return AirtableStreamReader(self.connector, table, schema)
+
+
+class _AirtableSource(AirtableSourceMixin, DataSource):
+    """Shared by both format names; ``name()`` differs."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        super().__init__(options)
+        self._bind(options)
 
 
 class LakeflowConnectDataSource(_AirtableSource):
@@ -198,32 +212,40 @@ class AirtableBatchReader(DataSourceReader):
                 for name in names
             ]
         elif self.table == TABLES_TABLE:
-            rows = [{"namespace": [], TABLE_NAME: n} for n in sorted(self.connector.list_tables())]
+            rows = self._tables()
         else:
-            rows = []  # a flat connector: no namespaces
+            prefix = _json_option(options, NAMESPACE_PREFIX, list)
+            rows = [{"namespace": ns} for ns in sorted(self.connector.list_namespaces(prefix))]
         target = _arrow_schema(self.schema)
         yield pa.RecordBatch.from_pylist(
             [{f: row.get(f) for f in target.names} for row in rows], schema=target
         )
+
+    def _tables(self) -> list[dict[str, Any]]:
+        """A base's tables: the ``namespace`` option's (``["app…"]`` or ``["Base name"]``), else
+        the connection's default base; rows carry the base id as their namespace."""
+        if option(self.connector.options, NAMESPACE) is not None:
+            namespace = _json_option(self.connector.options, NAMESPACE, list)
+            names = self.connector.list_tables_in_namespace(namespace)
+            if namespace:
+                namespace = [self.connector.resolve_base(namespace[0], "option 'namespace'")]
+        else:
+            names = self.connector.list_tables()
+            base = self.connector.default_base()
+            namespace = [base] if base else []
+        return [{"namespace": namespace, TABLE_NAME: n} for n in sorted(names)]
 
 
 class AirtableStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     """Partitioned stream over one table: offsets ``{"cursor": <UTC time>}``; each micro-batch
     reads the records modified in (start - lookback, end] on an executor. A delete flow
     (``isDeleteFlow``) streams removed records from the table's webhook instead, offsets
-    ``{"webhook", "cursor"}``."""
+    ``{"webhook", "cursor"}`` (the connector routes both)."""
 
-    def __init__(
-        self,
-        connector: AirtableLakeflowConnect,
-        table: str,
-        schema: StructType,
-        deletes: bool = False,
-    ):
+    def __init__(self, connector: AirtableLakeflowConnect, table: str, schema: StructType):
         self.connector = connector
         self.table = table
         self.schema = schema
-        self.deletes = deletes
         self.target: str | None = None  # fixed by Trigger.AvailableNow
 
     def initialOffset(self) -> dict[str, Any]:
@@ -242,12 +264,9 @@ class AirtableStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
                 f"the Airtable source reads all available changes per micro-batch; got a "
                 f"{type(limit).__name__} read limit. Remove maxRecordsPerTrigger-style options."
             )
-        end = self.target or self._now()
-        if self.deletes:
-            return self.connector.latest_delete_offset(self.table, start, end)
-        if start and start.get("cursor") and start["cursor"] >= end:
-            return start
-        return {"cursor": end}
+        # a live stream moves with the clock; Trigger.AvailableNow stops at its target
+        end = formulas.parse_iso(self.target or self._now())
+        return self.connector.latest_offset(self.table, {}, start, until=end)
 
     def prepareForTriggerAvailableNow(self) -> None:
         self.target = self._now()

@@ -4,8 +4,6 @@ partitions), plus values: records converted by the schema equal what the engine 
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
 from typing import Any
 
@@ -14,14 +12,9 @@ from airtable_lakeflow import Airtable, ConfigError, NotFoundError
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from airtable_lakeflow.lakeflow.records import cast_batch, spark_arrow_schema
+from contract import convert
 from pyspark.sql.types import (
-    ArrayType,
-    BooleanType,
-    DataType,
-    DateType,
-    DecimalType,
     StructType,
-    TimestampType,
 )
 from testing_http import Client
 
@@ -30,28 +23,6 @@ INGESTION_TYPES = ("cdc", "cdc_with_deletes", "snapshot", "append")
 
 def _options(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
     return {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url, **extra}
-
-
-def _convert(value: Any, t: DataType) -> Any:
-    """A JSON-compatible value converted by its Spark type, as the framework's row path does:
-    strings become decimals, dates and timestamps; structs and arrays recurse."""
-    if value is None:
-        return None
-    if isinstance(t, StructType):
-        assert isinstance(value, dict) and value != {}
-        return {f.name: _convert(value.get(f.name), f.dataType) for f in t}
-    if isinstance(t, ArrayType):
-        assert isinstance(value, list)
-        return [_convert(v, t.elementType) for v in value]
-    if isinstance(t, DecimalType):
-        return decimal.Decimal(str(value))
-    if isinstance(t, TimestampType):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(t, DateType):
-        return datetime.date.fromisoformat(value)
-    if isinstance(t, BooleanType):
-        assert isinstance(value, bool)
-    return value
 
 
 def _engine_rows(emu: EmulatorProcess, table: str) -> list[dict[str, Any]]:
@@ -117,7 +88,7 @@ def test_read_table_records_convert_and_equal_the_engine(
         assert (offset is None) == (kind == "snapshot")
         if offset is not None:
             json.dumps(offset)
-        converted = [_convert(r, schema) for r in rows]
+        converted = [convert(r, schema) for r in rows]
         want = _engine_rows(emu, table)
         assert sorted(converted, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
         for field in schema.fields:
@@ -183,8 +154,11 @@ def test_pickles_without_its_session(connector: AirtableLakeflowConnect) -> None
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"base_id": ""}, "option 'base_id' is missing"),
-        ({"base_id": "nope"}, "'nope' is not an Airtable base id"),
+        (
+            {"base_id": "nope"},
+            "option 'base_id'.*the token sees no base 'nope'. Bases it sees: 'Marketing Ops",
+        ),
+        ({"base_id": "appAAAAAAAAAAAAAA"}, "the token cannot read base appAAAAAAAAAAAAAA"),
         ({"bearer_token": ""}, "option 'bearer_token' is missing"),
         ({"base_url": "ftp://x"}, "option 'base_url'"),
         ({"fields": ["Name"]}, "option 'fields' must be a string"),

@@ -136,6 +136,19 @@ def test_virtual_tables(spark: Any, emu: EmulatorProcess) -> None:
         .collect()
     )
     assert sorted(r["tableName"] for r in tables) == sorted(DEMO_TABLES)
+    assert {tuple(r["namespace"]) for r in tables} == {(emu.base_id,)}
+
+    def virtual(table: str, **extra: str) -> list[Any]:
+        reader = spark.read.format("lakeflow_connect").options(**options)
+        return reader.option("tableName", table).options(**extra).load().collect()
+
+    assert [r["namespace"] for r in virtual("_community_namespaces")] == [[emu.base_id]]
+    assert virtual("_community_namespaces", namespacePrefix=f'["{emu.base_id}"]') == []
+    named = virtual("_community_tables", namespace='["Marketing Ops 🚀"]')
+    assert sorted(r["tableName"] for r in named) == sorted(DEMO_TABLES)
+    assert {tuple(r["namespace"]) for r in named} == {(emu.base_id,)}
+    with pytest.raises(Exception, match="option 'namespace': the token sees no base 'Nope'"):
+        virtual("_community_tables", namespace='["Nope"]')
 
 
 def test_token_never_shows(spark: Any, emu: EmulatorProcess, capsys: Any) -> None:
@@ -154,7 +167,7 @@ def test_token_never_shows(spark: Any, emu: EmulatorProcess, capsys: Any) -> Non
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"base_id": None}, "option 'base_id' is missing"),
+        ({"base_id": "Marketing Opz"}, "no base 'Marketing Opz'. Did you mean 'Marketing Ops"),
         ({"bearer_token": None}, "option 'bearer_token' is missing"),
         ({"tableName": "Nope"}, "No table 'Nope' in base"),
         ({"tableName": "_community_tabels"}, "unknown virtual table '_community_tabels'"),
