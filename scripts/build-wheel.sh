@@ -2,7 +2,9 @@
 # Builds the Linux wheel, one file for every Python >= 3.10:
 #   OUT_DIR/airtable_lakeflow-<version>-py3-none-manylinux_2_<glibc>_<arch>.whl
 # 1. a Release engine (-O2) in its own CMake directory ($WHEEL_BUILD_DIR, default build-wheel);
-# 2. setuptools packages a staged copy of the Python sources with that engine in _lib/
+# 2. setuptools packages a staged copy of the Python sources (airtable_lakeflow, and the source
+#    package databricks/labs/community_connector/sources/airtable the Lakeflow framework finds)
+#    with that engine in _lib/
 #    (the checkout's python/airtable_lakeflow/_lib, the dev build, is left alone); it calls the
 #    result pure: py3-none-any;
 # 3. auditwheel copies every library the engine needs beyond the manylinux baseline (libcurl,
@@ -26,7 +28,7 @@ cmake --build "$build" --target airtable_lakeflow_engine
 
 mkdir -p "$stage/src/python" "$stage/pure"
 cp "$root/pyproject.toml" "$root/README.md" "$stage/src/"
-cp -r "$root/python/airtable_lakeflow" "$stage/src/python/"
+cp -r "$root/python/airtable_lakeflow" "$root/python/databricks" "$stage/src/python/"
 rm -rf "$stage/src/python/airtable_lakeflow/_lib"
 mkdir "$stage/src/python/airtable_lakeflow/_lib"
 cp "$build/src/libairtable_lakeflow_engine.so" "$stage/src/python/airtable_lakeflow/_lib/"
