@@ -16,7 +16,7 @@ from typing import Any
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.names import table_name
-from airtable_lakeflow.spec import PipelineSpec, TableConfiguration
+from airtable_lakeflow.spec import PipelineSpec, TableConfiguration, is_base_id
 
 COMPUTED_TYPES = ("formula", "rollup", "multipleLookupValues", "lookup", "count")
 
@@ -33,6 +33,9 @@ class TablePlan:
     cursor_field_id: str | None = None
     cursor_field_name: str | None = None
     computed_field_ids: tuple[str, ...] = field(default_factory=tuple)
+    # where the table's configuration is in the spec, for errors found later
+    # (objects[0].table.table_configuration)
+    configuration_key: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class TablePlan:
             "cursor_field": self.cursor_field_name,
             "scd_type": self.configuration.scd_type,
             "computed_fields": len(self.computed_field_ids),
+            "cluster_by": list(self.configuration.cluster_by),
         }
 
 
@@ -77,6 +81,7 @@ def plan_table(
         "destination": destination,
         "configuration": config,
         "primary_field_id": table.get("primary_field_id") or None,
+        "configuration_key": where,
     }
     wants = config.mode
     if wants == "auto" and config.scd_type == "APPEND_ONLY":
@@ -157,50 +162,114 @@ class Unplannable:
         }
 
 
-def plan_each(spec: PipelineSpec, tables: list[dict[str, Any]]) -> list[TablePlan | Unplannable]:
+def needs_bases(spec: PipelineSpec) -> bool:
+    """True when an entry names its base by name: resolving it takes ``Airtable.bases()``."""
+    local = spec.require_local_connection().base_id
+    named = [e.source_schema for e in (*spec.tables, *spec.all_tables)]
+    return any(base is not None and base != local and not is_base_id(base) for base in named)
+
+
+def _base_error(
+    base: str | None, key: str, local: str, bases: list[dict[str, Any]] | None, what: str
+) -> ConfigError | None:
+    """Why an entry whose source_schema is `base` cannot be synced locally, or None when
+    `base` is the connection's base (by id or by name)."""
+    if base is None or base == local:
+        return None
+    other = (
+        f"the local sync reads one base per spec (connection.base_id: {local}), so {what} "
+        "a spec of its own for now."
+    )
+    if is_base_id(base):
+        return ConfigError(f"{key}: {base!r} is another base; {other}")
+    if bases is None:
+        return ConfigError(
+            f"{key}: names the base {base!r}, but the token's bases were not read "
+            "(plan_each needs bases=Airtable.bases())."
+        )
+    # As the connector resolves base names: exactly, else ignoring case.
+    named = [b for b in bases if b["name"] == base] or [
+        b for b in bases if b["name"].casefold() == base.casefold()
+    ]
+    if not named:
+        seen = ", ".join(f"{b['name']!r} ({b['id']})" for b in bases) or "none"
+        return ConfigError(
+            f"{key}: the token sees no base named {base!r}. Bases it sees: {seen}. Give a base "
+            "id (app…) or one of these names, or grant the token access to the base."
+        )
+    if len(named) > 1:
+        ids = ", ".join(b["id"] for b in named)
+        return ConfigError(f"{key}: {len(named)} bases are named {base!r} ({ids}); use an id.")
+    if named[0]["id"] == local:
+        return None
+    return ConfigError(f"{key}: {base!r} is another base ({named[0]['id']}); {other}")
+
+
+def plan_each(
+    spec: PipelineSpec, tables: list[dict[str, Any]], bases: list[dict[str, Any]] | None = None
+) -> list[TablePlan | Unplannable]:
     """A plan per spec entry (and, with all_tables, per other table); an entry that cannot be
-    planned becomes an `Unplannable` carrying an error that names the key and the table."""
+    planned becomes an `Unplannable` carrying an error that names the key and the table.
+
+    `tables` is the schema of the connection's base; `bases` (``Airtable.bases()``) resolves
+    entries that name their base by name (see `needs_bases`). Entries of other bases cannot be
+    synced here."""
+    local = spec.require_local_connection().base_id
     by_key = {t["id"]: t for t in tables} | {t["name"]: t for t in tables}
     plans: list[TablePlan | Unplannable] = []
     listed: set[str] = set()
     for i, entry in enumerate(spec.tables):
-        where = f"objects[{i}].table"
-        table = by_key.get(entry.source_table)
-        if table is None:
+        where = entry.spec_path or f"objects[{i}].table"
+        key = entry.source_schema_path or f"{where}.source_schema"
+        error = _base_error(entry.source_schema, key, local, bases, "this table needs")
+        table = by_key.get(entry.source_table) if error is None else None
+        destination = _destination(
+            entry.destination_schema,
+            entry.destination_table
+            or (_destination_name(table) if table else table_name(entry.source_table)),
+        )
+        if table is not None:
+            listed.add(table["id"])
+            plans.append(
+                _planned(table, entry.configuration, destination, f"{where}.table_configuration")
+            )
+            continue
+        if error is None:
             names = ", ".join(repr(t["name"]) for t in tables)
             error = ConfigError(
                 f"{where}.source_table: no table {entry.source_table!r} in the base (deleted or "
                 f"renamed in Airtable?). Its tables: {names}."
             )
-            destination = _destination(
-                entry.destination_schema, entry.destination_table or table_name(entry.source_table)
-            )
-            plans.append(Unplannable(entry.source_table, destination, error))
+        plans.append(Unplannable(entry.source_table, destination, error))
+    reading: str | None = None  # the all_tables entry that reads the connection's base
+    for i, every in enumerate(spec.all_tables):
+        where = every.spec_path or f"all_tables[{i}]"
+        key = every.source_schema_path or f"{where}.source_schema"
+        error = _base_error(every.source_schema, key, local, bases, "these tables need")
+        if error is None and reading is not None:
+            error = ConfigError(f"{key}: reads the same base as {reading}; keep one.")
+        if error is not None:
+            whose = f"all tables of {every.source_schema or 'the connection base'}"
+            plans.append(Unplannable(whose, _destination(every.destination_schema, "*"), error))
             continue
-        listed.add(table["id"])
-        destination = _destination(
-            entry.destination_schema, entry.destination_table or _destination_name(table)
-        )
-        plans.append(
-            _planned(table, entry.configuration, destination, f"{where}.table_configuration")
-        )
-    every = spec.all_tables
-    if every is not None:
+        reading = where
         excluded = set(every.exclude)
         for table in tables:
             if table["id"] in listed or table["id"] in excluded or table["name"] in excluded:
                 continue
             destination = _destination(every.destination_schema, _destination_name(table))
             plans.append(
-                _planned(table, every.configuration, destination, "all_tables.table_configuration")
+                _planned(table, every.configuration, destination, f"{where}.table_configuration")
             )
     return plans
 
 
-def plan_spec(spec: PipelineSpec, tables: list[dict[str, Any]]) -> list[TablePlan]:
+def plan_spec(
+    spec: PipelineSpec, tables: list[dict[str, Any]], bases: list[dict[str, Any]] | None = None
+) -> list[TablePlan]:
     """Plans every table the spec names (and, with all_tables, every other one); raises the
     first `ConfigError` if any entry cannot be planned."""
-    plans = plan_each(spec, tables)
+    plans = plan_each(spec, tables, bases)
     for plan in plans:
         if isinstance(plan, Unplannable):
             raise plan.error

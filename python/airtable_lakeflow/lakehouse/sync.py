@@ -1,7 +1,8 @@
 """`airtable-lakeflow sync`: every table of a pipeline spec into a local lakehouse of Delta
 tables, plus the metadata tables `_airtable_tables`, `_airtable_fields` and
 `_airtable_sync_log`. Tables of the base are synced concurrently; the engine's process-wide
-limiter keeps them within 5 requests/s per base together.
+limiter keeps them within 5 requests/s per base together. One base per spec: the connection's;
+entries whose source_schema names another base are reported as failed, the others still sync.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import pyarrow as pa
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
 from airtable_lakeflow.lakehouse.crash_points import crash_point
-from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, plan_each
+from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, needs_bases, plan_each
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
+from airtable_lakeflow.lakehouse.writers import require_deltalake
 from airtable_lakeflow.spec import PipelineSpec
 
 TABLES_TABLE = "_airtable_tables"
@@ -70,12 +72,15 @@ def run_sync(
     """Syncs every planned table. `on_progress` is called about twice a second with
     {table: {records, pages, requests, …}} for the reads under way."""
     connection = spec.require_local_connection()
-    if not dry_run:
+    if not dry_run:  # a dry run writes nothing
+        require_deltalake()
         _check_writable(lakehouse)
     at = client or Airtable(connection.token(), base_url=connection.base_url)
     started = datetime.datetime.now(datetime.timezone.utc)
     schema = at.schema(connection.base_id)
-    planned = plan_each(spec, schema)
+    # Entries may name the base by name; the list of bases tells which base that is.
+    bases = at.bases() if needs_bases(spec) else None
+    planned = plan_each(spec, schema, bases)
     plans = [p for p in planned if isinstance(p, TablePlan)]
     summary = SyncSummary(
         run_id=uuid.uuid4().hex,

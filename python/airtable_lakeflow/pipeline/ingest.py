@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,20 +31,21 @@ from typing import Any
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.names import table_name
 from airtable_lakeflow.spec import (
-    DEFAULT_LOOKBACK_SECONDS,
+    AllTables,
     PipelineSpec,
-    TableConfiguration,
     TableSpec,
     load_spec,
     parse_spec,
+    quote_name,
 )
 
 FORMAT = "lakeflow_connect"
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class TableFlow:
-    """How one Airtable table lands in the pipeline."""
+    """How one spec entry (one source table into one destination) lands in the pipeline."""
 
     source_table: str
     target: str
@@ -53,11 +55,27 @@ class TableFlow:
     scd_type: str  # "1" | "2"
     options: dict[str, str] = field(default_factory=dict)  # table options for the reader
     with_deletes: bool = False  # cdc_with_deletes: a second flow applies deletes
+    cluster_by: list[str] = field(default_factory=list)
 
     @property
     def view_name(self) -> str:
+        """Named after the destination: one source table may feed several."""
         kind = {"cdc": "upsert", "snapshot": "snapshot", "append": "append"}[self.ingestion_type]
-        return f"source_{table_name(self.source_table)}_{kind}"
+        return f"source_{table_name(self.target)}_{kind}"
+
+    @property
+    def delete_view_name(self) -> str:
+        return f"source_{table_name(self.target)}_delete"
+
+
+def sdp_name(entry: TableSpec, default_table: str) -> str:
+    """The dataset name SDP gets: ``schema.table`` (``catalog.schema.table`` when both are
+    given), a part in backticks only when it is not a plain identifier (``my-table``)."""
+    table = entry.destination_table or default_table
+    parts = [entry.destination_schema, table] if entry.destination_schema else [table]
+    if entry.destination_catalog and entry.destination_schema:
+        parts.insert(0, entry.destination_catalog)
+    return ".".join(p if _PLAIN_NAME.match(p) else quote_name(p) for p in parts)
 
 
 def _spec(spec: PipelineSpec | Mapping[str, Any] | str | os.PathLike[str]) -> PipelineSpec:
@@ -81,28 +99,6 @@ def connection_options(spec: PipelineSpec) -> dict[str, str]:
     }
 
 
-def table_options(config: TableConfiguration) -> dict[str, str]:
-    """The table options the connector reads (all strings, as Spark passes them)."""
-    out: dict[str, str] = {}
-    if config.view:
-        out["view"] = config.view
-    if config.fields:
-        out["fields"] = json.dumps(list(config.fields))
-    if config.filter_formula:
-        out["filter_formula"] = config.filter_formula
-    if config.cursor_field:
-        out["cursor_field"] = config.cursor_field
-    if config.mode != "auto":
-        out["mode"] = config.mode
-    if config.scd_type == "APPEND_ONLY":
-        out["mode"] = "append"
-    if config.lookback_seconds != DEFAULT_LOOKBACK_SECONDS:
-        out["lookback_seconds"] = str(config.lookback_seconds)
-    if config.with_deletes:
-        out["with_deletes"] = "true"
-    return out
-
-
 def _reader(spark: Any, connection: dict[str, str], stream: bool) -> Any:
     reader = spark.readStream if stream else spark.read
     return reader.format(FORMAT).options(**connection)
@@ -119,16 +115,15 @@ def _source(
 
 
 def _entries(spark: Any, spec: PipelineSpec, connection: dict[str, str]) -> list[TableSpec]:
+    """The spec's table entries, then every other table of each all_tables entry's base."""
     entries = list(spec.tables)
-    if spec.all_tables is not None:
-        listed = {t.source_table for t in entries}
-        every = spec.all_tables
-        rows = (
-            _reader(spark, connection, stream=False)
-            .option("tableName", "_community_tables")
-            .load()
-            .collect()
-        )
+    for every in spec.all_tables:
+        reader = _reader(spark, connection, stream=False).option("tableName", "_community_tables")
+        if every.source_schema:
+            reader = reader.option("namespace", json.dumps([every.source_schema]))
+        rows = reader.load().collect()
+        base = rows[0]["namespace"] if rows else []
+        listed = {t.source_table for t in spec.tables if _same_base(t.source_schema, every, base)}
         for row in rows:
             name = row["tableName"]
             if name in listed or name in every.exclude:
@@ -136,6 +131,7 @@ def _entries(spark: Any, spec: PipelineSpec, connection: dict[str, str]) -> list
             entries.append(
                 TableSpec(
                     source_table=name,
+                    source_schema=every.source_schema,
                     destination_schema=every.destination_schema,
                     destination_catalog=every.destination_catalog,
                     configuration=every.configuration,
@@ -146,27 +142,52 @@ def _entries(spark: Any, spec: PipelineSpec, connection: dict[str, str]) -> list
     return entries
 
 
+def _same_base(source_schema: str | None, every: AllTables, namespace: list[str]) -> bool:
+    """Whether a table entry lives in the base an all_tables entry covers."""
+    return source_schema == every.source_schema or (
+        source_schema is not None and [source_schema] == namespace
+    )
+
+
+def _metadata(
+    spark: Any, connection: dict[str, str], entries: list[TableSpec]
+) -> list[dict[str, Any]]:
+    """Each entry's ingestion type, cursor and keys, read through ``_community_table_metadata``
+    as the framework does. That table keys configurations by table name, so entries naming
+    one table twice (several destinations, or several bases) are read in rounds."""
+    found: list[dict[str, Any] | None] = [None] * len(entries)
+    pending = list(range(len(entries)))
+    while pending:
+        batch: dict[str, int] = {}
+        for i in pending:
+            batch.setdefault(entries[i].source_table, i)
+        rows = (
+            _reader(spark, connection, stream=False)
+            .option("tableName", "_community_table_metadata")
+            .option("tableNameList", json.dumps(list(batch)))
+            .option(
+                "tableConfigs",
+                json.dumps({name: entries[i].connector_options() for name, i in batch.items()}),
+            )
+            .load()
+            .collect()
+        )
+        for row in rows:
+            found[batch[row["tableName"]]] = row.asDict()
+        pending = [i for i in pending if i not in batch.values()]
+    return [row or {} for row in found]
+
+
 def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
-    """Reads the tables' metadata through Spark and decides each table's flow."""
+    """Reads the tables' metadata through Spark and decides each entry's flow."""
     from airtable_lakeflow.spark import register
 
     parsed = _spec(spec)
     register(spark)
     connection = connection_options(parsed)
     entries = _entries(spark, parsed, connection)
-    configs = {e.source_table: table_options(e.configuration) for e in entries}
-    rows = (
-        _reader(spark, connection, stream=False)
-        .option("tableName", "_community_table_metadata")
-        .option("tableNameList", json.dumps([e.source_table for e in entries]))
-        .option("tableConfigs", json.dumps(configs))
-        .load()
-        .collect()
-    )
-    metadata = {row["tableName"]: row for row in rows}
     flows = []
-    for entry in entries:
-        meta = metadata[entry.source_table]
+    for entry, meta in zip(entries, _metadata(spark, connection, entries), strict=True):
         config = entry.configuration
         kind = meta["ingestion_type"]
         if config.scd_type == "APPEND_ONLY":
@@ -175,13 +196,14 @@ def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
         flows.append(
             TableFlow(
                 source_table=entry.source_table,
-                target=entry.qualified_name(table_name(entry.source_table)).replace("`", ""),
+                target=sdp_name(entry, table_name(entry.source_table)),
                 ingestion_type="cdc" if kind == "cdc_with_deletes" else kind,
                 keys=keys,
                 sequence_by=config.sequence_by or meta["cursor_field"],
                 scd_type="2" if config.scd_type == "SCD_TYPE_2" else "1",
-                options=configs[entry.source_table],
+                options=entry.connector_options(),
                 with_deletes=kind == "cdc_with_deletes",
+                cluster_by=list(config.cluster_by),
             )
         )
     return flows
@@ -216,7 +238,7 @@ def _databricks_flow(spark: Any, sdp: Any, connection: dict[str, str], flow: Tab
     def source() -> Any:
         return _source(spark, connection, flow, stream)
 
-    sdp.create_streaming_table(name=flow.target)
+    _streaming_table(sdp, flow.target, flow.cluster_by)
     if flow.ingestion_type == "cdc":
         sdp.apply_changes(
             target=flow.target,
@@ -246,21 +268,27 @@ def _databricks_delete_flow(
 ) -> None:
     from pyspark.sql.functions import col, expr
 
-    name = f"source_{table_name(flow.source_table)}_delete"
-
-    @sdp.view(name=name)
+    @sdp.view(name=flow.delete_view_name)
     def removed() -> Any:
         return _source(spark, connection, flow, stream=True, deletes=True)
 
     sdp.apply_changes(
         target=flow.target,
-        source=name,
+        source=flow.delete_view_name,
         keys=flow.keys,
         sequence_by=col(flow.sequence_by),
         stored_as_scd_type=flow.scd_type,
         apply_as_deletes=expr("true"),
-        name=f"{name}_flow",
+        name=f"{flow.delete_view_name}_flow",
     )
+
+
+def _streaming_table(sdp: Any, name: str, cluster_by: list[str]) -> None:
+    """A streaming table, clustered by the spec's ``cluster_by`` columns when it names any."""
+    if cluster_by:
+        sdp.create_streaming_table(name=name, cluster_by=cluster_by)
+    else:
+        sdp.create_streaming_table(name=name)
 
 
 def _open_source_flow(
@@ -270,13 +298,14 @@ def _open_source_flow(
         return _source(spark, connection, flow, stream)
 
     if flow.ingestion_type == "snapshot":
+        clustered = {"cluster_by": flow.cluster_by} if flow.cluster_by else {}
 
-        @sdp.materialized_view(name=flow.target)
+        @sdp.materialized_view(name=flow.target, **clustered)
         def snapshot() -> Any:
             return read(stream=False)
 
         return
-    sdp.create_streaming_table(name=flow.target)
+    _streaming_table(sdp, flow.target, flow.cluster_by)
     if flow.ingestion_type == "cdc" and auto_cdc and hasattr(sdp, "create_auto_cdc_flow"):
         from pyspark.sql.functions import col
 

@@ -98,18 +98,19 @@ def test_databricks_form(spark: Any, emu: EmulatorProcess) -> None:
     ]
     cdc, deletes = sdp.by("apply_changes")
     assert cdc["target"] == "airtable.campaigns" and cdc["keys"] == ["id"]
-    assert cdc["stored_as_scd_type"] == "2" and cdc["source"] == "source_campaigns_upsert"
+    assert cdc["stored_as_scd_type"] == "2" and cdc["source"] == "source_airtable_campaigns_upsert"
     assert "last_modified" in str(cdc["sequence_by"])
     # cdc_with_deletes: a second flow into the same target applies the removals
     assert (
-        deletes["target"] == "airtable.campaigns" and deletes["source"] == "source_campaigns_delete"
+        deletes["target"] == "airtable.campaigns"
+        and deletes["source"] == "source_airtable_campaigns_delete"
     )
-    assert deletes["name"] == "source_campaigns_delete_flow"
+    assert deletes["name"] == "source_airtable_campaigns_delete_flow"
     assert "true" in str(deletes["apply_as_deletes"])
     (snapshot,) = sdp.by("apply_changes_from_snapshot")
     assert snapshot == {
         "target": "airtable.creative_requests",
-        "source": "source_creative_requests_snapshot",
+        "source": "source_airtable_creative_requests_snapshot",
         "keys": ["id"],
         "stored_as_scd_type": "1",
     }
@@ -118,15 +119,15 @@ def test_databricks_form(spark: Any, emu: EmulatorProcess) -> None:
     # Each view reads the right table the right way.
     views = {kw["name"] for kw in sdp.by("view")}
     assert views == {
-        "source_campaigns_upsert",
-        "source_campaigns_delete",
-        "source_packaging_tasks_append",
-        "source_creative_requests_snapshot",
+        "source_airtable_campaigns_upsert",
+        "source_airtable_campaigns_delete",
+        "source_tasks_log_append",
+        "source_airtable_creative_requests_snapshot",
     }
-    assert sdp.functions["source_campaigns_upsert"]().isStreaming
-    assert sdp.functions["source_campaigns_delete"]().isStreaming
-    assert sdp.functions["source_packaging_tasks_append"]().isStreaming
-    snapshot_df = sdp.functions["source_creative_requests_snapshot"]()
+    assert sdp.functions["source_airtable_campaigns_upsert"]().isStreaming
+    assert sdp.functions["source_airtable_campaigns_delete"]().isStreaming
+    assert sdp.functions["source_tasks_log_append"]().isStreaming
+    snapshot_df = sdp.functions["source_airtable_creative_requests_snapshot"]()
     assert not snapshot_df.isStreaming and snapshot_df.count() == 25
     open_tasks = (
         spark.read.format("lakeflow_connect")
@@ -158,3 +159,82 @@ def test_open_source_form(spark: Any, emu: EmulatorProcess) -> None:
 def test_connection_name_reaches_the_reader() -> None:
     spec = parse_spec({"connection_name": "airtable_prod", "objects": [{"all_tables": {}}]})
     assert connection_options(spec) == {"databricks.connection": "airtable_prod"}
+
+
+def test_one_source_several_destinations_bases_and_cluster_by(
+    spark: Any, two_bases: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRTABLE_TOKEN", two_bases.token)
+    # Written the way the framework writes a spec: table_configuration values as strings.
+    spec = {
+        "connection": {"base_id": two_bases.base_id, "base_url": two_bases.url},
+        "objects": [
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "destination_schema": "airtable",
+                    "table_configuration": {"cluster_by": '["channel"]', "with_deletes": "true"},
+                }
+            },
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "destination_schema": "history",
+                    "destination_table": "campaigns-scd2",
+                    "table_configuration": {
+                        "scd_type": "SCD_TYPE_2",
+                        "fields": '["Campaign Name", "Last Modified"]',
+                    },
+                }
+            },
+            {
+                "table": {
+                    "source_schema": "Sample base",
+                    "source_table": "Tasks",
+                    "destination_schema": "sample",
+                    "table_configuration": {"cluster_by": "id"},
+                }
+            },
+        ],
+    }
+    sdp = Recorder(databricks=True)
+    flows = ingest(spark, spec, sdp=sdp)
+    assert [(f.source_table, f.target, f.ingestion_type, f.scd_type) for f in flows] == [
+        ("Campaigns", "airtable.campaigns", "cdc", "1"),
+        ("Campaigns", "history.`campaigns-scd2`", "cdc", "2"),
+        ("Tasks", "sample.tasks", "snapshot", "1"),
+    ]
+    assert [f.with_deletes for f in flows] == [True, False, False]
+    assert flows[1].options == {"fields": '["Campaign Name", "Last Modified"]'}
+    assert flows[2].options == {"base_id": "Sample base"}
+    assert sdp.by("create_streaming_table") == [
+        {"name": "airtable.campaigns", "cluster_by": ["channel"]},
+        {"name": "history.`campaigns-scd2`"},
+        {"name": "sample.tasks", "cluster_by": ["id"]},
+    ]
+    views = [kw["name"] for kw in sdp.by("view")]
+    assert len(set(views)) == len(views) == 4  # one per destination, and the delete flow
+    one, two = (sdp.functions[f.view_name]() for f in flows[:2])
+    assert "channel" in one.columns and "channel" not in two.columns
+    assert {"id", "campaign_name", "last_modified"} <= set(two.columns)
+    assert len(two.columns) < len(one.columns) and one.isStreaming and two.isStreaming
+    sample_tasks = sdp.functions[flows[2].view_name]()
+    assert sample_tasks.count() == 2 and "id" in sample_tasks.columns
+
+    plain = Recorder(databricks=False)
+    ingest(spark, spec, sdp=plain)
+    assert plain.by("materialized_view") == [{"name": "sample.tasks", "cluster_by": ["id"]}]
+
+
+def test_a_base_the_token_cannot_see_fails_at_planning_naming_the_key(
+    spark: Any, two_bases: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRTABLE_TOKEN", two_bases.token)
+    spec = {
+        "connection": {"base_id": two_bases.base_id, "base_url": two_bases.url},
+        "objects": [{"table": {"source_table": "Tasks", "source_schema": "Sampel base"}}],
+    }
+    with pytest.raises(Exception, match=r"source_schema.*no base 'Sampel base'") as error:
+        ingest(spark, spec, sdp=Recorder(databricks=True))
+    assert "Did you mean 'Sample base'" in str(error.value)
+    assert two_bases.token not in str(error.value)

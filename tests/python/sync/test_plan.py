@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from airtable_lakeflow import Airtable, ConfigError
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.names import table_name
-from airtable_lakeflow.lakehouse.plan import plan_spec
+from airtable_lakeflow.lakehouse.plan import (
+    TablePlan,
+    Unplannable,
+    needs_bases,
+    plan_each,
+    plan_spec,
+)
+from airtable_lakeflow.lakehouse.sync import run_sync
 from airtable_lakeflow.spec import parse_spec
 
 
@@ -114,3 +124,190 @@ def test_overrides_and_errors(emu: EmulatorProcess) -> None:
 )
 def test_table_names(name: str, expected: str) -> None:
     assert table_name(name) == expected
+
+
+OTHER = "appBBBBBBBBBBBBBB"
+
+
+def _bases(emu: EmulatorProcess) -> list[dict]:
+    """The token's bases: the demo base, and another one named like a neighbour."""
+    return [*Airtable(emu.token, base_url=emu.url).bases(), {"id": OTHER, "name": "Sales"}]
+
+
+def test_the_connection_base_named_by_id_or_by_name(emu: EmulatorProcess) -> None:
+    at = Airtable(emu.token, base_url=emu.url)
+    tables = at.schema(emu.base_id)
+    (demo,) = at.bases()
+    assert demo["name"] == "Marketing Ops 🚀"
+    spec = _spec(
+        emu,
+        [
+            {"table": {"source_table": "Campaigns", "source_schema": "default"}},
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "source_schema": emu.base_id,
+                    "destination_table": "c2",
+                }
+            },
+            {
+                "table": {
+                    "source_table": "Campaigns",
+                    "source_schema": "marketing ops 🚀",
+                    "destination_table": "c3",
+                }
+            },
+            {"all_tables": {"source_schema": "Marketing Ops 🚀", "exclude": ["Packaging Tasks"]}},
+        ],
+    )
+    assert needs_bases(spec)
+    plans = plan_spec(spec, tables, _bases(emu))
+    assert [(p.table_name, p.destination, p.mode) for p in plans] == [
+        ("Campaigns", "campaigns", "cdc"),
+        ("Campaigns", "c2", "cdc"),
+        ("Campaigns", "c3", "cdc"),
+        ("Creative Requests", "creative_requests", "snapshot"),
+    ]
+    by_id = _spec(emu, [{"all_tables": {"source_schema": emu.base_id}}])
+    assert not needs_bases(by_id)
+    assert {p.table_name for p in plan_spec(by_id, tables)} == {
+        "Packaging Tasks",
+        "Campaigns",
+        "Creative Requests",
+    }
+
+
+def test_entries_of_other_bases_cannot_be_planned(emu: EmulatorProcess) -> None:
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    spec = _spec(
+        emu,
+        [
+            {"all_tables": {"exclude": ["Creative Requests", "Packaging Tasks"]}},
+            {"table": {"source_table": "Campaigns", "destination_table": "mine"}},
+            {"table": {"source_table": "Campaigns", "source_schema": OTHER}},
+            {
+                "table": {
+                    "source_table": "Leads",
+                    "source_schema": "Sales",
+                    "destination_schema": "s",
+                }
+            },
+            {"table": {"source_table": "Leads", "source_schema": "Nope", "destination_table": "n"}},
+            {
+                "table": {
+                    "source_table": "Deals",
+                    "connector_options": {
+                        "community_connector_options": {"options": {"base_id": OTHER}}
+                    },
+                }
+            },
+            {"all_tables": {"source_schema": OTHER, "destination_schema": "sales"}},
+            {"all_tables": {"source_schema": "Marketing Ops 🚀"}},
+        ],
+    )
+    plans = plan_each(spec, tables, _bases(emu))
+    planned = [p for p in plans if isinstance(p, TablePlan)]
+    assert [(p.table_name, p.destination) for p in planned] == [("Campaigns", "mine")]
+    failed = [p for p in plans if isinstance(p, Unplannable)]
+    one_base = f"the local sync reads one base per spec (connection.base_id: {emu.base_id})"
+    assert [(p.source_table, p.destination, str(p.error)) for p in failed] == [
+        (
+            "Campaigns",
+            "campaigns",
+            f"objects[2].table.source_schema: '{OTHER}' is another base; {one_base}, so this "
+            "table needs a spec of its own for now.",
+        ),
+        (
+            "Leads",
+            "s.leads",
+            f"objects[3].table.source_schema: 'Sales' is another base ({OTHER}); {one_base}, so "
+            "this table needs a spec of its own for now.",
+        ),
+        (
+            "Leads",
+            "n",
+            "objects[4].table.source_schema: the token sees no base named 'Nope'. Bases it "
+            f"sees: 'Marketing Ops 🚀' ({emu.base_id}), 'Sales' ({OTHER}). Give a base id "
+            "(app…) or one of these names, or grant the token access to the base.",
+        ),
+        (
+            "Deals",
+            "deals",
+            "objects[5].table.connector_options.community_connector_options.options.base_id: "
+            f"'{OTHER}' is another base; {one_base}, so this table needs a spec of its own for "
+            "now.",
+        ),
+        (
+            f"all tables of {OTHER}",
+            "sales.*",
+            f"objects[6].all_tables.source_schema: '{OTHER}' is another base; {one_base}, so "
+            "these tables need a spec of its own for now.",
+        ),
+        (
+            "all tables of Marketing Ops 🚀",
+            "*",
+            "objects[7].all_tables.source_schema: reads the same base as objects[0].all_tables; "
+            "keep one.",
+        ),
+    ]
+    with pytest.raises(ConfigError, match=r"^objects\[2\]\.table\.source_schema: "):
+        plan_spec(spec, tables, _bases(emu))
+
+
+def test_two_bases_sharing_a_name_need_an_id(emu: EmulatorProcess) -> None:
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    spec = _spec(emu, [{"table": {"source_table": "Campaigns", "source_schema": "Twin"}}])
+    bases = [{"id": emu.base_id, "name": "Twin"}, {"id": OTHER, "name": "twin"}]
+    # an exact match wins over one that differs in case
+    assert [p.table_name for p in plan_spec(spec, tables, bases)] == ["Campaigns"]
+    bases[1]["name"] = "Twin"
+    with pytest.raises(
+        ConfigError,
+        match=rf"^objects\[0\]\.table\.source_schema: 2 bases are named 'Twin' "
+        rf"\({emu.base_id}, {OTHER}\); use an id\.$",
+    ):
+        plan_spec(spec, tables, bases)
+
+
+def test_sync_reads_the_connection_base_and_reports_the_others(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    """End to end: a base named by name is looked up, quoted names become directories, and an
+    entry of another base fails on its own."""
+    spec = parse_spec(
+        {
+            "name": "airtable_ingest",
+            "catalog": "lake",
+            "schema": "raw-data",
+            "connection": {"base_id": emu.base_id, "base_url": emu.url},
+            "ingestion_definition": {
+                "source_type": "COMMUNITY",
+                "objects": [
+                    {
+                        "table": {
+                            "source_schema": "Marketing Ops 🚀",
+                            "source_table": "Campaigns",
+                            "destination_table": "campaigns-v2",
+                            "table_configuration": {
+                                "with_deletes": "false",
+                                "lookback_seconds": "60",
+                            },
+                        }
+                    },
+                    {"table": {"source_schema": OTHER, "source_table": "Leads"}},
+                ],
+            },
+        }
+    )
+    client = Airtable(emu.token, base_url=emu.url)
+    summary = run_sync(spec, tmp_path, client=client)
+    assert [(t.table, t.destination, t.status) for t in summary.tables] == [
+        ("Campaigns", "raw-data.campaigns-v2", "ok"),
+        ("Leads", "raw-data.leads", "failed"),
+    ]
+    assert summary.tables[1].error.startswith(
+        "ingestion_definition.objects[1].table.source_schema: "
+    )
+    assert not summary.ok
+    campaigns = read_delta(tmp_path / "raw-data" / "campaigns-v2")
+    assert campaigns.num_rows == summary.tables[0].records_read > 0
