@@ -144,7 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bundle.add_argument("--name", default="airtable_ingest", help="pipeline name (%(default)s)")
     bundle.add_argument(
-        "--base", default="appXXXXXXXXXXXXXX", metavar="BASE_ID", help="base id for the connection"
+        "--base",
+        default=None,
+        metavar="BASE_ID",
+        help="the connection's default base (app…); without it the connection reaches every "
+        "base the token can see",
+    )
+    bundle.add_argument(
+        "--framework-wheel",
+        default=None,
+        metavar="WHL",
+        help="the Lakeflow framework's wheel, installed next to ours by managed ingestion "
+        "(managed/ files; default name lakeflow_community_connectors-0.1.0-py3-none-any.whl)",
     )
 
     doctor = _command(
@@ -191,8 +202,9 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             sys.stderr.write(
                 "\r\033[K"
                 f"{result.table}: {result.status}, {result.records_read:,} read, "
-                f"{result.upserted:,} upserted, {result.deleted:,} deleted "
-                f"({result.requests} requests, {result.seconds:.1f} s)\n"
+                f"{result.upserted:,} upserted, {result.deleted:,} deleted"
+                + (", files Z-ordered" if result.clustered else "")
+                + f" ({result.requests} requests, {result.seconds:.1f} s)\n"
             )
 
     summary = run_sync(
@@ -206,7 +218,11 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.dry_run:
         rows = [["table", "destination", "mode", "why"]]
-        rows += [[p["table"], p["destination"], p["mode"], p["reason"]] for p in summary.plans]
+        for p in summary.plans:
+            why = p["reason"]
+            if p.get("cluster_by"):
+                why += f"; files Z-ordered by {', '.join(p['cluster_by'])} when they change"
+            rows.append([p["table"], p["destination"], p["mode"], why])
         _print_table(rows, out)
     else:
         rows = [
@@ -247,6 +263,7 @@ def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
             volume=args.volume,
             name=args.name,
             base_id=args.base,
+            **({"framework_wheel": args.framework_wheel} if args.framework_wheel else {}),
         )
     )
     for path in written:

@@ -4,7 +4,9 @@ One run: load the state from the Delta log, read from Airtable (everything; for 
 changed since the watermark minus the lookback; for append only what was created since),
 keep every field in the column it had (renames cannot move data), write it the way the table's
 scd_type says (`writers`), and commit the new state in the same Delta commit. An incremental
-cdc run then sweeps for deleted records on its schedule (ids only), in a second commit.
+cdc run then sweeps for deleted records on its schedule (ids only), in a second commit. A table
+with cluster_by then has its files Z-ordered by those columns when they changed, in a commit
+that changes no data (a crash before it loses nothing; the next run Z-orders).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class TableResult:
     rate_limited: int = 0
     seconds: float = 0.0
     swept: bool = False
+    clustered: bool = False  # its files were Z-ordered by cluster_by
     status: str = "ok"
     error: str = ""
 
@@ -68,14 +71,11 @@ def _column_map(layout: dict[str, Any], known: dict[str, str]) -> dict[str, str]
     return mapping
 
 
-def _follow_renames(
-    path: Path, layout: dict[str, Any], mapping: dict[str, str], state: TableState
-) -> dict[str, str]:
-    """Renames the columns of renamed fields to their new names (follow_renames), rewriting
-    the Delta table in one commit that also carries the new column map. delta-rs has no
-    column-mapping rename, so this costs a rewrite of the table."""
-    from deltalake import DeltaTable, write_deltalake
-
+def _renamed(
+    layout: dict[str, Any], mapping: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For follow_renames: the column map with renamed fields' columns under their new names,
+    and the moves (old column → new) it takes."""
     wanted = {c["field_id"]: c["name"] for c in layout["columns"] if c["field_id"]}
     renamed = dict(mapping)
     taken = {c.lower() for c in mapping.values()}
@@ -87,11 +87,18 @@ def _follow_renames(
             renamed[fid] = target
             taken.discard(column.lower())
             taken.add(target.lower())
+    return renamed, moves
+
+
+def _rename_columns(path: Path, moves: dict[str, str], after: TableState) -> None:
+    """Renames columns of the Delta table, rewriting it in one commit that also carries the
+    new column map. delta-rs has no column-mapping rename, so this costs a rewrite."""
+    from deltalake import DeltaTable, write_deltalake
+
     if not moves or not DeltaTable.is_deltatable(str(path)):
-        return renamed
+        return
     table = read_delta(path)
     table = table.rename_columns([moves.get(n, n) for n in table.column_names])
-    after = TableState(**{**state.__dict__, "columns": renamed})
     write_deltalake(
         str(path),
         table,
@@ -99,7 +106,6 @@ def _follow_renames(
         schema_mode="overwrite",
         commit_properties=commit_properties(after),
     )
-    return renamed
 
 
 def _rename(table: pa.Table, layout: dict[str, Any], mapping: dict[str, str]) -> pa.Table:
@@ -209,6 +215,33 @@ def _sequence_column(plan: TablePlan, mapping: dict[str, str], data: pa.Table) -
     return _cursor_column(plan, mapping)
 
 
+def _check_cluster_by(plan: TablePlan, columns: list[str]) -> None:
+    """cluster_by names columns of the Delta table; checked before anything is written."""
+    # The key of the table's configuration in the spec (objects[0].table.table_configuration)
+    # once TablePlan carries it (plan.py); until then the key alone.
+    where = plan.configuration_key or "table_configuration"
+    for name in plan.configuration.cluster_by:
+        if name not in columns:
+            raise ConfigError(
+                f"{where}.cluster_by: no column {name!r} in table {plan.destination!r}; its "
+                f"columns: {', '.join(columns)}."
+            )
+
+
+def _columns(
+    data: pa.Table, target: pa.Schema | None, moves: dict[str, str], writer: type[writers.Writer]
+) -> list[str]:
+    """The columns the table has once this run's commits land."""
+    columns = list(data.column_names)
+    for column in target.names if target is not None else ():
+        name = moves.get(column, column)
+        if name not in columns:
+            columns.append(name)
+    if writer is writers.History:
+        columns += [c for c in writers.HISTORY_COLUMNS if c not in columns]
+    return columns
+
+
 def sync_table(
     at: Airtable,
     base_id: str,
@@ -248,8 +281,9 @@ def sync_table(
     result.rate_limited += progress.get("rate_limited", 0)
 
     mapping = _column_map(read.layout, state.columns)
+    moves: dict[str, str] = {}
     if config.follow_renames and state.columns:
-        mapping = _follow_renames(path, read.layout, mapping, state)
+        mapping, moves = _renamed(read.layout, mapping)
     data = _rename(data, read.layout, mapping)
     data = data.append_column(RUN_COLUMN, pa.array([run] * data.num_rows, pa.int64()))
     data = data.append_column(
@@ -277,11 +311,16 @@ def sync_table(
         last_refresh_run=run if full_read else state.last_refresh_run,
     )
 
-    crash_point("before_commit")
+    writer = writers.for_plan(plan)
     target = _target_schema(path)
+    _check_cluster_by(plan, _columns(data, target, moves, writer))
+    if moves:
+        _rename_columns(path, moves, TableState(**{**state.__dict__, "columns": mapping}))
+        target = _target_schema(path)
+
+    crash_point("before_commit")
     if target is not None:
         data = _align(data, target)
-    writer = writers.for_plan(plan)
     sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
     counts = writer(path, commit_properties(new_state), started, sequence).write(
         data, full_read=full_read and plan.mode != "append"
@@ -298,6 +337,9 @@ def sync_table(
         result.deleted += writer(path, commit_properties(new_state), started, None).sweep(ids)
         result.requests += requests
         result.swept = True
+    if config.cluster_by:
+        crash_point("before_cluster_commit")
+        result.clustered = writers.z_order(path, config.cluster_by) > 0
     result.seconds = time.monotonic() - clock
     return result
 

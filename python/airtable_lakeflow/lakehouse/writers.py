@@ -7,6 +7,8 @@ write is one Delta commit that also carries the table's new state (`commit_prope
   one (`__START_AT` = its sequence value); a deleted record's current row is closed. Change is
   detected by a hash of the row's values, so re-reading an unchanged record adds nothing.
 - `Append` (APPEND_ONLY): new records are inserted once; nothing is updated or deleted.
+
+`z_order` clusters a table's files by its `cluster_by` columns in a commit of its own.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
+from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
 
 START_AT = "__START_AT"
 END_AT = "__END_AT"
@@ -30,6 +34,25 @@ _MERGE_KEY = "__merge_key"
 _CLOSE_AT = "__close_at"
 _NOT_HASHED = {"_airtable_run", "_airtable_synced_at", START_AT, END_AT, ROW_HASH}
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+HISTORY_COLUMNS = (START_AT, END_AT, ROW_HASH)  # added by `History` to every row
+# Commit metadata of a Z-order: its columns as a JSON list. delta-rs records no columns in an
+# OPTIMIZE's operationParameters (Spark writes zOrderBy there), so they travel here.
+Z_ORDER_KEY = "airtable_lakeflow.z_order_by"
+LOCAL_EXTRA = "pip install 'airtable-lakeflow[local]'"
+
+
+def require_deltalake() -> None:
+    """Fails with what to install when deltalake, which writes the local Delta tables, is
+    missing (it is the `local` extra, not a dependency of the wheel)."""
+    try:
+        import deltalake  # noqa: F401
+    except ModuleNotFoundError as error:
+        if error.name != "deltalake":
+            raise
+        raise ConfigError(
+            "The local Delta sync needs the deltalake package, which is not installed here: "
+            f"{LOCAL_EXTRA}"
+        ) from None
 
 
 def _quote(name: str) -> str:
@@ -235,6 +258,32 @@ class History(Writer):
             .when_not_matched_insert(columns, predicate=f"s.{_MERGE_KEY} IS NULL")
             .execute()
         )
+
+
+def z_order(path: Path, columns: tuple[str, ...]) -> int:
+    """Z-orders the table's files by `columns` (delta-rs OPTIMIZE ZORDER BY: a data-preserving
+    commit of its own) unless its files are still those the last Z-order by the same columns
+    wrote: a Z-order rewrites every file, even one it wrote itself. Returns the files removed
+    (0: nothing to do)."""
+    from deltalake import CommitProperties, DeltaTable
+    from deltalake.exceptions import DeltaError
+
+    table = DeltaTable(str(path))
+    wanted = json.dumps(list(columns))
+    for commit in table.history(HISTORY_SCAN):
+        if commit.get(Z_ORDER_KEY) != wanted:
+            continue
+        try:  # the table as that Z-order left it (gone if its log was cleaned up)
+            ordered = DeltaTable(str(path), version=commit["version"]).file_uris()
+        except DeltaError:
+            break
+        if sorted(ordered) == sorted(table.file_uris()):
+            return 0
+        break
+    metrics = table.optimize.z_order(
+        list(columns), commit_properties=CommitProperties(custom_metadata={Z_ORDER_KEY: wanted})
+    )
+    return int(metrics["numFilesRemoved"])
 
 
 def for_plan(plan: TablePlan) -> type[Writer]:

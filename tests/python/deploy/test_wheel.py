@@ -2,7 +2,8 @@
 
 Builds it with scripts/build-wheel.sh (or takes $AIRTABLE_LAKEFLOW_WHEEL, a wheel built already),
 checks its tag and that auditwheel finds no library outside the manylinux baseline left to the
-system, installs it into a new venv and reads the emulator through the installed engine.
+system, installs it into a new venv and reads the emulator through the installed engine; then
+checks that `sync` asks for the `local` extra (deltalake) and, with it, writes Delta tables.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from airtable_lakeflow.cli import EXIT_USAGE
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakehouse.delta_read import read_delta
 
 REPO = Path(__file__).resolve().parents[3]
 TABLE = "Campaigns"
@@ -158,3 +161,53 @@ def test_installed_console_script_runs(venv: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "usage: airtable-lakeflow" in run.stdout
+
+
+def test_sync_needs_the_local_extra_and_works_with_it(
+    venv: Path, wheel: Path, emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The plain wheel has no deltalake: `sync` says what to install, in one line with the
+    configuration exit code, and `--dry-run` (which writes nothing) still works. With
+    `<wheel>[local]` installed (into the module's venv, so this test comes last) `sync` writes
+    every table of the emulator's base, clustered where the spec asks."""
+    spec = tmp_path / "pipeline.yml"
+    spec.write_text(
+        f"connection:\n  base_id: {emu.base_id}\n  base_url: {emu.url}\n"
+        "objects:\n  - all_tables: {table_configuration: {cluster_by: [id]}}\n"
+    )
+    lakehouse = tmp_path / "lakehouse"
+    env = {**_clean_env(), "AIRTABLE_TOKEN": emu.token}
+
+    def sync(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [venv / "bin" / "airtable-lakeflow", "sync", "--spec", str(spec), *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+
+    plain = sync("--lakehouse", str(lakehouse))
+    assert plain.returncode == EXIT_USAGE, plain.stderr
+    assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr, plain.stderr
+    assert plain.stderr.startswith("error: ") and plain.stderr.rstrip().endswith(
+        "pip install 'airtable-lakeflow[local]'"
+    )
+    assert not lakehouse.exists()
+    dry = sync("--lakehouse", str(lakehouse), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "campaigns" in dry.stdout and not lakehouse.exists()
+
+    pip = [venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "--only-binary", ":all:", f"{wheel}[local]"], check=True, env=_clean_env()
+    )
+    done = sync("--lakehouse", str(lakehouse), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["ok"] and len(summary["tables"]) == 3, summary
+    for table in summary["tables"]:
+        rows = read_delta(lakehouse / table["destination"]).num_rows
+        assert rows == table["records_read"] == _api_record_count(emu, table["table"]), table
+        assert table["clustered"] is True, table
