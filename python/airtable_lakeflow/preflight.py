@@ -5,13 +5,18 @@ The connector's classes travel to Spark's Python workers by reference (module + 
 its compiled engine cannot travel at all, so the package must be installed in the pipeline's
 environment. `doctor(spark)` runs a tiny job whose probe is pickled by value (it needs nothing
 installed) and, when the package is missing on the workers, says in one sentence what to add —
-instead of a pickle traceback from deep inside a worker.
+instead of a pickle traceback from deep inside a worker. UDF workers are not the whole story:
+Databricks puts ``/Workspace`` folders on ``sys.path`` through the UDF workers' import hook
+only, so the data source's own workers (those that create the source and plan the read) can
+still miss a package the UDF probe found. So ``doctor`` then plans and reads a virtual table
+through the data source itself (no request reaches Airtable).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +35,7 @@ FIX = (
 class Report:
     driver: dict[str, Any]
     workers: list[dict[str, Any]] = field(default_factory=list)
+    data_source: dict[str, Any] = field(default_factory=dict)  # {"ok": bool, "error": str?}
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -39,10 +45,13 @@ class Report:
     def summary(self) -> str:
         if self.ok:
             where = f"{len(self.workers)} Spark Python worker(s)" if self.workers else "here"
-            return (
+            text = (
                 f"airtable-lakeflow {self.driver['version']} and its engine load on the driver "
-                f"and in {where}."
+                f"and in {where}"
             )
+            if self.data_source.get("ok"):
+                text += "; its data source plans and reads through Spark's data source workers"
+            return text + "."
         return " ".join(self.problems)
 
 
@@ -112,4 +121,42 @@ def doctor(spark: Any, tasks: int = 2) -> Report:
             f"The airtable-lakeflow engine does not load on {len(broken)} worker(s) "
             f"({broken[0]['error']}): install the wheel built for their platform."
         )
+    if not report.problems:
+        report.data_source = _data_source_probe(spark)
+        if not report.data_source["ok"]:
+            report.problems.append(
+                "UDF workers import airtable-lakeflow, but the data source's own workers "
+                f"cannot ({report.data_source['error']}): the package is on sys.path by hand "
+                f"(a /Workspace or /Repos folder?) instead of installed; {FIX}."
+            )
     return report
+
+
+def _data_source_probe(spark: Any) -> dict[str, Any]:
+    """Creates the source, plans and reads a virtual table through Spark's data source workers
+    (format ``airtable``, so a session's own ``lakeflow_connect`` stays as it is). The
+    ``_community_table_metadata`` of no table needs no request to Airtable."""
+    from airtable_lakeflow.spark import register
+
+    try:
+        register(spark)
+        rows = (
+            spark.read.format("airtable")
+            .option("bearer_token", "doctor-probe-never-sent")
+            .option("tableName", "_community_table_metadata")
+            .option("tableNameList", "[]")
+            .load()
+            .collect()
+        )
+    except Exception as error:  # Spark wraps the worker's error: keep its last line
+        return {"ok": False, "error": _last_error_line(str(error))}
+    return {"ok": rows == [], "error": None if rows == [] else f"unexpected rows {rows!r}"}
+
+
+def _last_error_line(text: str) -> str:
+    """``ModuleNotFoundError: No module named 'x'`` out of a Spark error with a traceback."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception): ", line):
+            return line
+    return lines[0][:300] if lines else "unknown error"

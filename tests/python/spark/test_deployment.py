@@ -83,11 +83,15 @@ def test_doctor_finds_the_package_on_workers(spark: Any) -> None:
     assert len(report.workers) == 2
     assert all(w["version"] == report.driver["version"] and w["engine"] for w in report.workers)
     assert "load on the driver and in 2 Spark Python worker(s)" in report.summary()
+    assert report.data_source == {"ok": True, "error": None}
+    assert "its data source plans and reads" in report.summary()
 
 
-def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -> None:
-    # Workers whose Python cannot import airtable_lakeflow (a shadowing package stands in for
-    # "not installed"), as on a cluster where only the driver has the project's folder.
+def _doctor_with_workers(tmp_path: Path, hide: str) -> list[str]:
+    """Runs doctor on a local Spark whose Python workers start through a shell script that
+    hides airtable_lakeflow (a shadowing package stands in for "not installed") from the
+    workers whose command line matches the shell pattern `hide`. Prints: OK or PROBLEM, the
+    summary, and whether every UDF worker imported the package."""
     shadow = tmp_path / "shadow" / "airtable_lakeflow"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text(
@@ -95,7 +99,8 @@ def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -
     )
     worker = tmp_path / "worker-python"
     worker.write_text(
-        f'#!/bin/sh\nPYTHONPATH={shadow.parent}:$PYTHONPATH exec {sys.executable} "$@"\n'
+        f'#!/bin/sh\ncase "$*" in {hide}) export PYTHONPATH={shadow.parent}:$PYTHONPATH;; esac\n'
+        f'exec {sys.executable} "$@"\n'
     )
     worker.chmod(0o755)
     script = textwrap.dedent(
@@ -108,6 +113,7 @@ def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -
         report = doctor(spark)
         print("OK" if report.ok else "PROBLEM")
         print(report.summary())
+        print(all(w["version"] for w in report.workers))
         spark.stop()
         """
     )
@@ -116,8 +122,25 @@ def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.strip().splitlines()
-    assert lines[0] == "PROBLEM"
+    assert "Traceback" not in done.stdout
+    return done.stdout.strip().splitlines()
+
+
+def test_doctor_says_what_to_add_when_workers_lack_the_package(tmp_path: Path) -> None:
+    # Every worker lacks the package, as on a cluster where only the driver has the folder.
+    lines = _doctor_with_workers(tmp_path, "*")
+    assert lines[0] == "PROBLEM" and lines[2] == "False"
     assert "airtable-lakeflow is not installed where Spark runs Python" in lines[1]
     assert "environment.dependencies" in lines[1]
-    assert "Traceback" not in done.stdout
+
+
+def test_doctor_checks_the_data_source_workers_too(tmp_path: Path) -> None:
+    # On Databricks, a /Workspace folder reaches UDF workers through their import hook but not
+    # the workers that create a data source and plan its read (`python -m
+    # pyspark.sql.worker.…`); UDF workers (pyspark.daemon) still import it.
+    lines = _doctor_with_workers(tmp_path, "*pyspark.sql.worker.*")
+    assert lines[0] == "PROBLEM"
+    assert lines[2] == "True"  # the UDF probe alone would have said OK
+    assert "the data source's own workers cannot" in lines[1]
+    assert "ModuleNotFoundError: No module named 'airtable_lakeflow'" in lines[1]
+    assert "environment.dependencies" in lines[1]
