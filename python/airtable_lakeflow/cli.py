@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory of Delta tables (default: %(default)s)",
     )
+    sync.add_argument(
+        "--base-url",
+        default=None,
+        help="Airtable API URL (default: the spec's connection.base_url, else "
+        f"$AIRTABLE_BASE_URL, else {DEFAULT_BASE_URL})",
+    )
     sync.add_argument("--dry-run", action="store_true", help="show the plan per table and why")
     sync.add_argument("--json", action="store_true", help="machine-readable summary")
 
@@ -213,6 +219,7 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         dry_run=args.dry_run,
         on_table_done=done,
         on_progress=progress,
+        base_url=args.base_url,
     )
     if args.json:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")

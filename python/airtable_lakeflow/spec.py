@@ -6,7 +6,7 @@ Same shape as the Lakeflow community-connector spec (an ingestion definition)::
     connection:                      # local runs (or connection_name on Databricks)
       base_id: appXXXXXXXXXXXXXX
       token_env: AIRTABLE_TOKEN      # default; or token_file: ~/.airtable-token
-      base_url: https://api.airtable.com
+      base_url: https://api.airtable.com   # default $AIRTABLE_BASE_URL, else this
     connection_name: airtable_prod   # a Unity Catalog connection (Databricks)
     source_type: COMMUNITY           # optional; nothing else is allowed
     objects:
@@ -152,12 +152,26 @@ def quote_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+DEFAULT_BASE_URL = "https://api.airtable.com"
+BASE_URL_ENV = "AIRTABLE_BASE_URL"
+
+
 @dataclass(frozen=True)
 class Connection:
     base_id: str
-    base_url: str = "https://api.airtable.com"
+    base_url: str | None = None  # None: $AIRTABLE_BASE_URL, else Airtable's
     token_env: str = "AIRTABLE_TOKEN"
     token_file: str | None = None
+
+    def api_url(self, override: str | None = None) -> str:
+        """The API root: a command line's --base-url, else the spec's base_url, else
+        $AIRTABLE_BASE_URL, else https://api.airtable.com."""
+        return (
+            override
+            or self.base_url
+            or os.environ.get(BASE_URL_ENV, "").strip()
+            or DEFAULT_BASE_URL
+        )
 
     def token(self) -> str:
         """The token, from the file or the environment variable (never from the spec)."""
@@ -549,7 +563,7 @@ def _connection(value: Any, path: str) -> Connection:
         )
     return Connection(
         base_id=base_id,
-        base_url=_string(raw.get("base_url"), f"{path}.base_url") or Connection.base_url,
+        base_url=_string(raw.get("base_url"), f"{path}.base_url"),
         token_env=_string(raw.get("token_env"), f"{path}.token_env") or Connection.token_env,
         token_file=_string(raw.get("token_file"), f"{path}.token_file"),
     )

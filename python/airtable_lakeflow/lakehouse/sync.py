@@ -68,6 +68,7 @@ def run_sync(
     on_table_done: Callable[[TableResult], None] | None = None,
     on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None,
     client: Airtable | None = None,
+    base_url: str | None = None,
 ) -> SyncSummary:
     """Syncs every planned table. `on_progress` is called about twice a second with
     {table: {records, pages, requests, …}} for the reads under way."""
@@ -75,7 +76,7 @@ def run_sync(
     if not dry_run:  # a dry run writes nothing
         require_deltalake()
         _check_writable(lakehouse)
-    at = client or Airtable(connection.token(), base_url=connection.base_url)
+    at = client or Airtable(connection.token(), base_url=connection.api_url(base_url))
     started = datetime.datetime.now(datetime.timezone.utc)
     schema = at.schema(connection.base_id)
     # Entries may name the base by name; the list of bases tells which base that is.

@@ -94,7 +94,7 @@ def connection_options(spec: PipelineSpec) -> dict[str, str]:
     connection = spec.require_local_connection()
     return {
         "base_id": connection.base_id,
-        "base_url": connection.base_url,
+        "base_url": connection.api_url(),
         "bearer_token": connection.token(),
     }
 

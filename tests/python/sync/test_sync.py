@@ -145,6 +145,36 @@ def test_incremental_sync_costs_pages_of_changes_not_of_the_table(
     assert all(rows[i]["name"] == f"changed {i}" for i in ids)
 
 
+def test_sync_finds_the_api_by_flag_spec_or_environment(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    # --base-url, else the spec's connection.base_url, else $AIRTABLE_BASE_URL.
+    nowhere = "http://127.0.0.1:9"  # nothing listens on the discard port
+    bare = tmp_path / "bare.yml"
+    bare.write_text(f"connection:\n  base_id: {emu.base_id}\nobjects:\n  - all_tables: {{}}\n")
+    pinned, elsewhere = tmp_path / "pinned.yml", tmp_path / "elsewhere.yml"
+    pinned.write_text(bare.read_text().replace("objects:", f"  base_url: {emu.url}\nobjects:"))
+    elsewhere.write_text(bare.read_text().replace("objects:", f"  base_url: {nowhere}\nobjects:"))
+    cli = [sys.executable, "-m", "airtable_lakeflow.cli", "sync", "--dry-run", "--json"]
+
+    def sync(spec: Path, *extra: str, url: str | None = None) -> int:
+        env = {**os.environ, "AIRTABLE_TOKEN": emu.token}
+        env.pop("AIRTABLE_BASE_URL", None)
+        if url:
+            env["AIRTABLE_BASE_URL"] = url
+        run = subprocess.run(
+            [*cli, "--spec", str(spec), *extra], capture_output=True, text=True, env=env
+        )
+        if run.returncode == 0:
+            assert len(json.loads(run.stdout)["plans"]) == 3
+        return run.returncode
+
+    assert sync(bare, url=emu.url) == 0  # the environment, as the README says
+    assert sync(bare, "--base-url", emu.url, url=nowhere) == 0  # the flag beats it
+    assert sync(elsewhere, "--base-url", emu.url) == 0  # and the spec
+    assert sync(pinned, url=nowhere) == 0  # the spec beats the environment
+
+
 def test_cli_dry_run_and_json(emu: EmulatorProcess, tmp_path: Path) -> None:
     spec = tmp_path / "pipeline.yml"
     spec.write_text(
