@@ -28,6 +28,7 @@ from airtable_lakeflow.errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RequestError,
 )
 
 EXIT_OK = 0
@@ -41,9 +42,11 @@ EXIT_CODES_HELP = f"""\
 exit codes:
   {EXIT_OK}  success
   {EXIT_FAILED}  failure (Airtable errors after retries, a failed check, a table that did not sync)
-  {EXIT_USAGE}  bad usage or configuration, no token (the message names what to fix)
-  {EXIT_ACCESS}  token invalid, or without the scope / base access needed
-  {EXIT_NOT_FOUND}  base, table or field not found
+  {EXIT_USAGE}  bad usage or configuration, no token, a request Airtable refused as invalid
+     (a formula, an option; the message names what to fix)
+  {EXIT_ACCESS}  token invalid, or without the scope / base access needed (Airtable answers a
+     base that does not exist the same way: 403)
+  {EXIT_NOT_FOUND}  table, field or view not found
   {EXIT_LIMITED}  rate limit or monthly API quota exhausted
 
 The token is read from ${TOKEN_ENV} or --token-file, never from the command line.
@@ -341,10 +344,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     client = _client(args)
     results: list[dict[str, Any]] = []
 
+    failures: list[AirtableLakeflowError] = []
+
     def step(name: str, action: Any) -> Any:
         try:
             value, detail = action()
         except AirtableLakeflowError as error:
+            failures.append(error)
             results.append({"check": name, "ok": False, "detail": str(error)})
             return None
         results.append({"check": name, "ok": True, "detail": detail})
@@ -392,9 +398,12 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         for r in results:
             out.write(f"{'✓' if r['ok'] else '✗'} {r['check']}: {r['detail']}\n")
         out.write("all checks passed\n" if ok else "some checks failed\n")
-    if ok:
-        return EXIT_OK
-    return EXIT_ACCESS if me is None else EXIT_FAILED
+    # the gravest failure decides: no access, then something missing, then the rest
+    codes = [exit_code(e) for e in failures]
+    for code in (EXIT_ACCESS, EXIT_NOT_FOUND, EXIT_LIMITED, EXIT_USAGE):
+        if code in codes:
+            return code
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def cmd_discover(args: argparse.Namespace, out: TextIO) -> int:
@@ -542,12 +551,16 @@ COMMANDS = {
 
 
 def exit_code(error: AirtableLakeflowError) -> int:
-    if isinstance(error, ConfigError):
+    """The exit code for an error, as --help lists them (one table-driven test checks every
+    command against it)."""
+    if isinstance(error, NotFoundError) or (
+        isinstance(error, RequestError) and error.airtable_type.endswith("_NOT_FOUND")
+    ):  # Airtable answers a view it does not know with 422 VIEW_NAME_NOT_FOUND
+        return EXIT_NOT_FOUND
+    if isinstance(error, ConfigError | RequestError):
         return EXIT_USAGE
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return EXIT_ACCESS
-    if isinstance(error, NotFoundError):
-        return EXIT_NOT_FOUND
     if isinstance(error, RateLimitError | QuotaExceededError):
         return EXIT_LIMITED
     return EXIT_FAILED

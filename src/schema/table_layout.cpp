@@ -65,8 +65,8 @@ TableLayout plan_table(const api::TableInfo& table, const std::vector<std::strin
         for (const api::FieldInfo& field : table.fields) {
           names.push_back(field.name);
         }
-        throw Error(ErrorKind::kConfig, "Field '" + wanted + "' is not in table '" + table.name +
-                                            "'. Its fields are: " + quoted_list(names) + ".");
+        throw Error(ErrorKind::kNotFound, "Field '" + wanted + "' is not in table '" + table.name +
+                                              "'. Its fields are: " + quoted_list(names) + ".");
       }
       fields.push_back(match);
     }

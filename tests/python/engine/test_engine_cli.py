@@ -24,8 +24,8 @@ def run(
         AIRTABLE_TOKEN=emu.token if token is None else token,
         AIRTABLE_BASE_URL=emu.url,
         AIRTABLE_BASE_ID=emu.base_id,
-        **env,
     )
+    full_env.update(env)
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=full_env, timeout=120)
 
 
@@ -92,22 +92,86 @@ def test_read_json_lines_and_files(emu: EmulatorProcess, tmp_path: Path) -> None
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_errors_and_exit_codes(emu: EmulatorProcess, tmp_path: Path) -> None:
-    secret = "patNotAValidToken.0000000000000000000000000000000000000000000000000000000000000000"
-    bad = run(emu, "check", token=secret)
-    assert bad.returncode == 3
-    assert secret not in bad.stdout + bad.stderr
-    assert "✗ token" in bad.stdout
-    missing = run(emu, "read", "Nope")
-    assert missing.returncode == 4
-    assert "Table 'Nope' is not in base" in missing.stderr
-    assert "Traceback" not in missing.stderr
-    assert run(emu, "read", "Campaigns", "--max-records", "0").returncode == 2
-    assert run(emu, "read", "Campaigns", "-o", str(tmp_path / "x.csv")).returncode == 2
-    no_token = run(emu, "discover", token="")
-    assert no_token.returncode == 2 and "AIRTABLE_TOKEN" in no_token.stderr
-    formula = run(emu, "read", "Campaigns", "--formula", "AND(")
-    assert formula.returncode == 1 and "INVALID_FILTER_BY_FORMULA" in formula.stderr
+BAD_TOKEN = "patNotAValidToken.0000000000000000000000000000000000000000000000000000000000000000"
+NO_BASE_TOKEN = "patNoBaseAccess.00000000000000000000000000000000000000000000000000000000000000001"
+UNKNOWN_BASE = "appAAAAAAAAAAAAAA"
+
+# Every command, each failure its users meet, and the exit code --help promises for it:
+# (command line, environment changes, expected code, a phrase of the message).
+EXIT_CODES: list[tuple[list[str], dict[str, str], int, str]] = [
+    (["check"], {}, 0, "all checks passed"),
+    (["check"], {"AIRTABLE_TOKEN": BAD_TOKEN}, 3, "✗ token"),
+    (["check", "--base", UNKNOWN_BASE], {}, 3, f"✗ schema of {UNKNOWN_BASE}"),
+    (["check"], {"AIRTABLE_TOKEN": NO_BASE_TOKEN}, 3, "✗ schema of"),
+    (["discover"], {}, 0, "Campaigns"),
+    (["discover"], {"AIRTABLE_TOKEN": ""}, 2, "AIRTABLE_TOKEN"),
+    (["discover"], {"AIRTABLE_TOKEN": BAD_TOKEN}, 3, "token"),
+    (["schema", "Campaigns"], {}, 0, "campaign_name"),
+    (["schema", "Nope"], {}, 4, "Table 'Nope' is not in base"),
+    (["schema", "Campaigns"], {"AIRTABLE_BASE_ID": ""}, 2, "No base given"),
+    (["schema", "Campaigns", "--base", UNKNOWN_BASE], {}, 3, "denied access"),
+    (["read", "Campaigns", "--max-records", "1"], {}, 0, '"id"'),
+    (["read", "Nope"], {}, 4, "Table 'Nope' is not in base"),
+    (["read", "Campaigns", "--fields", "Nope"], {}, 4, "Field 'Nope' is not in table"),
+    (["read", "Campaigns", "--view", "Nope"], {}, 4, "VIEW_NAME_NOT_FOUND"),
+    (["read", "Campaigns", "--formula", "AND("], {}, 2, "INVALID_FILTER_BY_FORMULA"),
+    (["read", "Campaigns", "--max-records", "0"], {}, 2, "--max-records"),
+    (["read", "Campaigns", "-o", "x.csv"], {}, 2, "--output must end in"),
+    (["read", "Campaigns", "--base", UNKNOWN_BASE], {}, 3, "denied access"),
+    (["sync", "--spec", "{spec}", "--dry-run"], {}, 0, "Campaigns"),
+    (["sync", "--spec", "{spec}", "--dry-run"], {"AIRTABLE_TOKEN": ""}, 2, "AIRTABLE_TOKEN"),
+    (["sync", "--spec", "nowhere.yml"], {}, 2, "Cannot read the spec"),
+    (["sync", "--spec", "{bad_spec}"], {}, 2, "objects[0].table.table_configuration.scd_type"),
+    (
+        ["bundle", "--spec", "{spec}", "--wheel", "x.whl", "--out", "b", "--catalog", "c",
+         "--schema", "s"],
+        {},
+        2,
+        "connection_name",
+    ),
+    (["bundle", "--spec", "{spec}"], {}, 2, "required"),
+    (["doctor"], {}, 0, "airtable-lakeflow"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "code", "phrase"), EXIT_CODES, ids=[" ".join(c[0]) for c in EXIT_CODES]
+)
+def test_exit_codes_are_what_help_says(
+    emu: EmulatorProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+    code: int,
+    phrase: str,
+) -> None:
+    emu.control("POST", "tokens", {"token": NO_BASE_TOKEN, "bases": []})  # valid, but sees no base
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "pipeline.yml"
+    spec.write_text(
+        f"connection: {{base_id: {emu.base_id}, base_url: '{emu.url}'}}\n"
+        "objects: [{all_tables: {}}]\n"
+    )
+    bad_spec = tmp_path / "bad.yml"
+    bad_spec.write_text(spec.read_text().replace("all_tables: {}", "table: {source_table: "
+                        "Campaigns, table_configuration: {scd_type: SCD3}}"))  # fmt: skip
+    args = [a.format(spec=spec, bad_spec=bad_spec) for a in argv]
+    given = {k: v for k, v in env.items() if k != "AIRTABLE_TOKEN"}
+    done = run(emu, *args, token=env.get("AIRTABLE_TOKEN"), **given)
+    assert done.returncode == code, done.stdout[-2000:] + done.stderr[-2000:]
+    assert phrase in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert emu.token not in done.stdout + done.stderr
+    assert (
+        f"  {code}  "
+        in subprocess.run(
+            [*CLI, args[0], "--help"], capture_output=True, text=True, check=True
+        ).stdout
+    )  # the code is one --help lists
+
+
+def test_quota_exit_code_and_no_partial_file(emu: EmulatorProcess, tmp_path: Path) -> None:
     # A failed read to a file leaves no file behind (quota: fails at once, exit code 5).
     emu.configure(monthly_quota=1)
     assert run(emu, "read", "Campaigns", "--max-records", "1").returncode == 0

@@ -6,7 +6,7 @@ import json
 
 import pyarrow as pa
 import pytest
-from airtable_lakeflow import ConfigError, NotFoundError, _engine
+from airtable_lakeflow import NotFoundError, _engine
 from golden import DATA, rows_as_lines
 
 FIXTURES = DATA / "convert"
@@ -43,7 +43,7 @@ def test_selected_fields_and_bad_names() -> None:
     schema = (FIXTURES / "all_types.schema.json").read_text()
     table = _engine.convert_pages(schema, "Everything", _pages(), ["Done", "fldNumb0000000001"])
     assert table.schema.names == ["id", "created_time", "done", "amount", "_rescued_data"]
-    with pytest.raises(ConfigError, match="Field 'Nope' is not in table 'Everything'"):
+    with pytest.raises(NotFoundError, match="Field 'Nope' is not in table 'Everything'"):
         _engine.convert_pages(schema, "Everything", _pages(), ["Nope"])
     with pytest.raises(NotFoundError, match="Table 'Elsewhere'"):
         _engine.convert_pages(schema, "Elsewhere", _pages())
