@@ -70,10 +70,34 @@ def _find_field(table: dict[str, Any], wanted: str) -> dict[str, Any] | None:
     return None
 
 
+def _check_selection(table: dict[str, Any], config: TableConfiguration, where: str) -> None:
+    missing = [f for f in config.fields if _find_field(table, f) is None]
+    if missing:
+        names = ", ".join(repr(f["name"]) for f in table["fields"])
+        raise ConfigError(
+            f"{where}.fields: {', '.join(repr(f) for f in missing)} "
+            f"{'is not a field' if len(missing) == 1 else 'are not fields'} of table "
+            f"'{table['name']}'. Its fields: {names}."
+        )
+    views = table.get("views")
+    if (
+        config.view
+        and views is not None
+        and all(config.view not in (v["id"], v["name"]) for v in views)
+    ):
+        names = ", ".join(repr(v["name"]) for v in views)
+        raise ConfigError(
+            f"{where}.view: {config.view!r} is not a view of table '{table['name']}'. "
+            f"Its views: {names or 'none'}."
+        )
+
+
 def plan_table(
     table: dict[str, Any], config: TableConfiguration, destination: str, where: str
 ) -> TablePlan:
-    """The plan for one table of a base schema (``Airtable.schema()`` form)."""
+    """The plan for one table of a base schema (``Airtable.schema()`` form). The fields and
+    the view a configuration names must exist in the table (a dry run says so, not the read)."""
+    _check_selection(table, config, where)
     computed = tuple(f["id"] for f in table["fields"] if f["type"] in COMPUTED_TYPES)
     base = {
         "table_id": table["id"],

@@ -311,3 +311,23 @@ def test_sync_reads_the_connection_base_and_reports_the_others(
     assert not summary.ok
     campaigns = read_delta(tmp_path / "raw-data" / "campaigns-v2")
     assert campaigns.num_rows == summary.tables[0].records_read > 0
+
+
+@pytest.mark.parametrize(
+    ("configuration", "message"),
+    [
+        ({"fields": ["Campaign Name", "Nope"]}, r"table_configuration\.fields: 'Nope' is not a"),
+        ({"fields": "Nope, Nada"}, r"table_configuration\.fields: 'Nope', 'Nada' are not fields"),
+        ({"view": "Closed"}, r"table_configuration\.view: 'Closed' is not a view of table"),
+    ],
+)
+def test_fields_and_views_that_do_not_exist_are_planning_errors(
+    emu: EmulatorProcess, configuration: dict, message: str
+) -> None:
+    # A dry run finds them: no read is needed to know the table has no such field or view.
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    entry = {"table": {"source_table": "Campaigns", "table_configuration": configuration}}
+    with pytest.raises(ConfigError, match=rf"^objects\[0\]\.table\.{message}"):
+        plan_spec(_spec(emu, [entry]), tables)
+    fine = {"table": {"source_table": "Campaigns", "table_configuration": {"view": "Grid view"}}}
+    assert plan_spec(_spec(emu, [fine]), tables)[0].table_name == "Campaigns"
