@@ -1,5 +1,6 @@
 #include "airtable_lakeflow/schema/column_names.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -91,6 +92,33 @@ std::string NameAllocator::take(const std::string& wanted) {
   }
   taken_.insert(lower(name));
   return name;
+}
+
+std::vector<std::string> column_names(const std::vector<NamedField>& fields,
+                                      const std::vector<std::string>& reserved) {
+  NameAllocator names;
+  for (const std::string& name : reserved) {
+    names.take(name);
+  }
+  std::vector<size_t> order(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    order[i] = i;
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return fields[a].id < fields[b].id; });
+  std::vector<std::string> wanted(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    wanted[i] = column_name(fields[i].name);
+  }
+  std::vector<std::string> out(fields.size());
+  for (const bool exact : {true, false}) {
+    for (const size_t i : order) {
+      if (out[i].empty() && (wanted[i] == fields[i].name) == exact) {
+        out[i] = names.take(wanted[i]);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace airtable_lakeflow::schema

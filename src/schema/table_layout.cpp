@@ -72,19 +72,25 @@ TableLayout plan_table(const api::TableInfo& table, const std::vector<std::strin
     }
   }
 
+  // Names come from the whole table, so a subset of its fields is named as a full read.
+  std::vector<NamedField> every;
+  every.reserve(table.fields.size());
+  for (const api::FieldInfo& field : table.fields) {
+    every.push_back({field.id, field.name});
+  }
+  const std::vector<std::string> names =
+      column_names(every, {kIdColumn, kCreatedTimeColumn, kRescuedColumn});
+
   TableLayout layout{table.id, table.name, {}};
-  NameAllocator names;
   layout.columns.push_back(system_column(kIdColumn, CellKind::kText, "the record id"));
   layout.columns.push_back(
       system_column(kCreatedTimeColumn, CellKind::kTimestamp, "the record's creation time"));
-  names.take(kIdColumn);
-  names.take(kCreatedTimeColumn);
-  names.take(kRescuedColumn);
   for (const api::FieldInfo* field : fields) {
     Mapping mapping = map_field(field->type, field->options_json);
-    layout.columns.push_back(Column{names.take(column_name(field->name)), field->id, field->name,
-                                    field->type, std::move(mapping.result_type),
-                                    std::move(mapping.cell), std::move(mapping.note)});
+    const auto at = static_cast<size_t>(field - table.fields.data());
+    layout.columns.push_back(Column{names[at], field->id, field->name, field->type,
+                                    std::move(mapping.result_type), std::move(mapping.cell),
+                                    std::move(mapping.note)});
   }
   layout.columns.push_back(system_column(kRescuedColumn, CellKind::kJson,
                                          "cells that did not fit their column, as a JSON object"));

@@ -3,6 +3,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace airtable_lakeflow::schema {
 
@@ -23,5 +24,17 @@ class NameAllocator {
  private:
   std::set<std::string> taken_;  // lowercased
 };
+
+struct NamedField {
+  std::string id;
+  std::string name;
+};
+
+// The column of every field of a table, aligned with `fields`, the same whatever subset is
+// read and however the fields are ordered: `reserved` names are taken first; then a field
+// whose name is already a column name ("a_b") keeps it; then the others take their
+// column_name() in field-id order, later ones of a clash getting "_2", "_3", ….
+std::vector<std::string> column_names(const std::vector<NamedField>& fields,
+                                      const std::vector<std::string>& reserved);
 
 }  // namespace airtable_lakeflow::schema

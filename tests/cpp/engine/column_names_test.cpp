@@ -34,5 +34,21 @@ TEST(ColumnNames, CollisionsResolvedInOrderIgnoringCase) {
   EXPECT_EQ(names.take("name_2"), "name_2_2");
 }
 
+TEST(ColumnNames, AFieldNamedLikeAColumnKeepsItWhateverComesFirst) {
+  // The case: "a-b" and "a b" came first and the field literally named "a_b" got
+  // "a_b_3". Now it keeps "a_b"; the others follow in field-id order.
+  const std::vector<NamedField> fields = {
+      {"fldC", "a-b"}, {"fldB", "a b"}, {"fldZ", "a_b"}, {"fldA", "Name"}};
+  EXPECT_EQ(column_names(fields, {"id"}),
+            (std::vector<std::string>{"a_b_3", "a_b_2", "a_b", "name"}));
+  // The same names whatever order the fields come in.
+  const std::vector<NamedField> reordered = {fields[2], fields[3], fields[0], fields[1]};
+  EXPECT_EQ(column_names(reordered, {"id"}),
+            (std::vector<std::string>{"a_b", "name", "a_b_3", "a_b_2"}));
+  // Reserved names come first: a field named "id" is "id_2".
+  EXPECT_EQ(column_names({{"fldQ", "id"}, {"fldR", "ID"}}, {"id"}),
+            (std::vector<std::string>{"id_2", "id_3"}));
+}
+
 }  // namespace
 }  // namespace airtable_lakeflow::schema
