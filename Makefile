@@ -6,13 +6,14 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PY := $(VENV)/bin/python
 
-.PHONY: all build test test-cpp test-python demo bench wheel lint fmt clean deps help
+.PHONY: all build test test-sanitize test-cpp test-python demo bench wheel lint fmt clean deps help
 
 all: build
 
 help:
 	@echo "make demo    sync the emulator's demo base into ./lakehouse, change it, sync again"
 	@echo "make test    build everything and run every test (C++ and Python)"
+	@echo "make test-sanitize  the C++ tests built with ASan and UBSan (build-sanitize/)"
 	@echo "make bench   run the benchmarks and print ratios (see benchmarks/RESULTS.md)"
 	@echo "make lint    clang-format check, clang-tidy and ruff"
 	@echo "make fmt     format C++ and Python sources"
@@ -40,6 +41,14 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 	$(PY) -m pytest
 
+# The engine's and the emulator's C++ tests under AddressSanitizer and UndefinedBehaviorSanitizer
+# (a Debug build of its own); any report fails the run.
+test-sanitize: $(BUILD_DIR)/.system-deps
+	cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAIRTABLE_LAKEFLOW_SANITIZE=ON >/dev/null
+	cmake --build build-sanitize
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir build-sanitize --output-on-failure -j2
+
 demo: build
 	$(PY) -m airtable_lakeflow.demo
 
@@ -63,4 +72,4 @@ fmt: deps
 	$(VENV)/bin/ruff format python tests benchmarks
 
 clean:
-	rm -rf $(BUILD_DIR) $(VENV) dist
+	rm -rf $(BUILD_DIR) build-sanitize $(VENV) dist
