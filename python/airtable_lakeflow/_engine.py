@@ -11,6 +11,7 @@ import ctypes
 import json
 import os
 import platform
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,16 +195,25 @@ class Reader:
 
     def __init__(self, handle: int):
         self._handle = handle
+        # progress() may come from another thread (progress reports, a stopped sync) while the
+        # reading thread closes the reader: the lock keeps it from asking a closed handle.
+        self._lock = threading.Lock()
         self._layout: dict[str, Any] = json.loads(
             _take_string(library().alf_reader_layout(handle)) or "{}"
         )
         self._final_progress: dict[str, int] | None = None
+        self._raw: Any = None  # the engine's Arrow stream, once streamed
+        self._batches: Any = None  # the generator reading it
 
     def layout(self) -> dict[str, Any]:
         return self._layout
 
     def progress(self) -> dict[str, int]:
         """Pages, records, requests, retries, 429s so far (also after the read ended)."""
+        with self._lock:
+            return self._progress()
+
+    def _progress(self) -> dict[str, int]:
         if not self._handle:
             return dict(self._final_progress or {})
         return json.loads(_take_string(library().alf_reader_progress(self._handle)) or "{}")
@@ -216,7 +226,8 @@ class Reader:
         if library().alf_reader_stream(self._handle, ctypes.addressof(stream)) != 0:
             raise EngineError("a table read can be streamed only once")
         raw = pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
-        return pa.RecordBatchReader.from_batches(raw.schema, self._checked_batches(raw))
+        self._raw, self._batches = raw, self._checked_batches(raw)
+        return pa.RecordBatchReader.from_batches(raw.schema, self._batches)
 
     def _checked_batches(self, raw: Any) -> Iterator[Any]:
         import pyarrow as pa
@@ -234,14 +245,26 @@ class Reader:
                     raise error_from_json(failure) from None
                 yield batch
         finally:
+            self._batches = self._raw = None  # ending here: nothing left for close() to end
             raw.close()
-            self.close()
+            self._release()
 
     def close(self) -> None:
-        if self._handle:
-            self._final_progress = self.progress()
-            library().alf_reader_close(self._handle)
-            self._handle = 0
+        """Ends the read, also part-way: the engine stops fetching pages. From the thread that
+        reads the batches, between two of them."""
+        batches, raw, self._batches, self._raw = self._batches, self._raw, None, None
+        if batches is not None:
+            batches.close()
+        if raw is not None:
+            raw.close()  # the stream holds the engine's reader; releasing it stops the fetcher
+        self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._handle:
+                self._final_progress = self._progress()
+                library().alf_reader_close(self._handle)
+                self._handle = 0
 
     def __del__(self) -> None:
         self.close()

@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         f"$AIRTABLE_BASE_URL, else {DEFAULT_BASE_URL})",
     )
     sync.add_argument("--dry-run", action="store_true", help="show the plan per table and why")
+    sync.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another sync is using the lakehouse, wait for it to finish (default: exit 2)",
+    )
     sync.add_argument("--json", action="store_true", help="machine-readable summary")
 
     bundle = _command(
@@ -187,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
+    from airtable_lakeflow.lakehouse.interrupts import StopSignal
+    from airtable_lakeflow.lakehouse.storage import NativeStderr
     from airtable_lakeflow.lakehouse.sync import run_sync
     from airtable_lakeflow.spec import load_spec
 
@@ -216,14 +223,23 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 + f" ({result.requests} requests, {result.seconds:.1f} s)\n"
             )
 
-    summary = run_sync(
-        spec,
-        Path(args.lakehouse),
-        dry_run=args.dry_run,
-        on_table_done=done,
-        on_progress=progress,
-        base_url=args.base_url,
-    )
+    stop = StopSignal()
+    # fd 2 is held back while deltalake writes: a failed write makes it print Rust panics there.
+    with NativeStderr() as native, stop.trap_signals():
+        summary = run_sync(
+            spec,
+            Path(args.lakehouse),
+            dry_run=args.dry_run,
+            on_table_done=done,
+            on_progress=progress,
+            base_url=args.base_url,
+            stop=stop,
+            wait=args.wait,
+            on_wait=lambda message: sys.stderr.write(message + "\n"),
+        )
+        native.release(drop_panics=not summary.ok)
+    if show and summary.stopped:
+        sys.stderr.write("\r\033[K")
     if args.json:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.dry_run:
@@ -252,7 +268,25 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 ]
             )
         _print_table(rows, out)
-    return EXIT_OK if summary.ok else EXIT_FAILED
+    code = EXIT_OK if summary.ok else EXIT_FAILED
+    if stop.signum and summary.stopped:
+        code = stop.exit_code or code
+        committed = ", ".join(f"{t.table} ({t.destination})" for t in summary.committed)
+        left = ", ".join(t.table for t in summary.tables if not t.committed)
+        sys.stderr.write(
+            f"interrupted by {summary.stopped}: "
+            + (f"committed {committed}" if committed else "nothing was committed")
+            + (f"; not committed: {left} (the next run resumes them)" if left else "")
+            + "\n"
+        )
+    elif summary.errors:  # storage: the first failure says what to fix
+        unlogged = "" if summary.log_written else " The sync log could not be written either."
+        sys.stderr.write(f"error: {summary.errors[0]}{unlogged}\n")
+    if summary.abandoned:  # threads still inside engine calls: do not wait for them
+        out.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:

@@ -38,6 +38,11 @@ class TableRead:
         """A pyarrow.RecordBatchReader; call once."""
         return self._reader.record_batch_reader()
 
+    def close(self) -> None:
+        """Stops the read part-way (from the thread reading its batches, between two of them):
+        the engine stops fetching pages. Reading to the end closes it too."""
+        self._reader.close()
+
 
 class Airtable:
     """A connection to the Airtable Web API (or the emulator at ``base_url``).

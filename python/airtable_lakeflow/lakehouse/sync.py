@@ -7,13 +7,14 @@ entries whose source_schema names another base are reported as failed, the other
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ import pyarrow as pa
 
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
+from airtable_lakeflow.lakehouse import interrupts
 from airtable_lakeflow.lakehouse.crash_points import crash_point
+from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
+from airtable_lakeflow.lakehouse.lock import hold_lakehouse
 from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, needs_bases, plan_each
+from airtable_lakeflow.lakehouse.storage import plain, storage_error
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.lakehouse.writers import require_deltalake
 from airtable_lakeflow.spec import PipelineSpec
@@ -31,6 +36,9 @@ TABLES_TABLE = "_airtable_tables"
 FIELDS_TABLE = "_airtable_fields"
 LOG_TABLE = "_airtable_sync_log"
 MAX_CONCURRENT_TABLES = 3
+PROGRESS_EVERY_S = 0.5
+PENDING = "pending"  # a table's status until its thread has an outcome
+STORAGE_GRACE_S = 60.0  # a storage error waits for the other tables' commits under way
 
 
 @dataclass
@@ -41,12 +49,28 @@ class SyncSummary:
     started_at: str
     plans: list[dict[str, Any]]
     tables: list[TableResult] = field(default_factory=list)
+    # What ended the run early: "SIGINT" / "SIGTERM", the storage error, or StopSignal.stop's reason
+    stopped: str = ""
+    # Storage failures (of tables, then of the metadata tables), one sentence each
+    errors: list[str] = field(default_factory=list)
+    log_written: bool = False  # the run's rows are in _airtable_sync_log
+    # Threads left inside an engine call by a stop (a page in flight, a rate-limit pause);
+    # they commit nothing, and a process may exit without waiting for them.
+    abandoned: bool = False
 
     @property
     def ok(self) -> bool:
-        return all(t.status == "ok" for t in self.tables) and not any(
-            p.get("error") for p in self.plans
+        return (
+            all(t.status == "ok" for t in self.tables)
+            and not any(p.get("error") for p in self.plans)
+            and not self.stopped
+            and not self.errors
         )
+
+    @property
+    def committed(self) -> list[TableResult]:
+        """The tables whose data this run committed."""
+        return [t for t in self.tables if t.committed]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +79,9 @@ class SyncSummary:
             "lakehouse": self.lakehouse,
             "started_at": self.started_at,
             "ok": self.ok,
+            "stopped": self.stopped,
+            "errors": self.errors,
+            "log_written": self.log_written,
             "plans": self.plans,
             "tables": [asdict(t) for t in self.tables],
         }
@@ -69,69 +96,190 @@ def run_sync(
     on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None,
     client: Airtable | None = None,
     base_url: str | None = None,
+    stop: StopSignal | None = None,
+    wait: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SyncSummary:
     """Syncs every planned table. `on_progress` is called about twice a second with
-    {table: {records, pages, requests, …}} for the reads under way."""
+    {table: {records, pages, requests, …}} for the reads under way.
+
+    One run per lakehouse at a time (`lock`): another run's lock raises LakehouseBusyError,
+    or with `wait` is waited for (`on_wait` says so once). `stop` (set by a signal, see
+    `StopSignal.trap_signals`, or by the caller) ends the run within about a second: tables
+    whose read was cut off commit nothing, the summary says which tables did commit."""
     connection = spec.require_local_connection()
+    stop = stop or StopSignal()
     if not dry_run:  # a dry run writes nothing
         require_deltalake()
         _check_writable(lakehouse)
+        # deltalake's first write imports pandas when it is installed (0.4-0.7 s): paid here,
+        # not by the sync log's write after a Ctrl-C, which should take milliseconds.
+        with contextlib.suppress(ImportError):
+            import pandas  # noqa: F401
     at = client or Airtable(connection.token(), base_url=connection.api_url(base_url))
-    started = datetime.datetime.now(datetime.timezone.utc)
-    schema = at.schema(connection.base_id)
-    # Entries may name the base by name; the list of bases tells which base that is.
-    bases = at.bases() if needs_bases(spec) else None
-    planned = plan_each(spec, schema, bases)
-    plans = [p for p in planned if isinstance(p, TablePlan)]
     summary = SyncSummary(
         run_id=uuid.uuid4().hex,
         base_id=connection.base_id,
         lakehouse=str(lakehouse),
-        started_at=started.isoformat(),
-        plans=[p.as_dict() for p in planned],
+        started_at="",
+        plans=[],
     )
-    if dry_run:
-        return summary
+    try:
+        with contextlib.ExitStack() as held:
+            if not dry_run:
+                held.enter_context(hold_lakehouse(lakehouse, wait=wait, stop=stop, on_wait=on_wait))
+            started = datetime.datetime.now(datetime.timezone.utc)
+            summary.started_at = started.isoformat()
+            schema = interrupts.call(stop, lambda: at.schema(connection.base_id))
+            # Entries may name the base by name; the list of bases tells which base that is.
+            bases = interrupts.call(stop, at.bases) if needs_bases(spec) else None
+            planned = plan_each(spec, schema, bases)
+            summary.plans = [p.as_dict() for p in planned]
+            if dry_run:
+                return summary
+            _sync_tables(
+                at,
+                connection.base_id,
+                planned,
+                lakehouse,
+                started,
+                summary,
+                stop,
+                on_table_done,
+                on_progress,
+            )
+            crash_point("before_metadata")
+            plans = [p for p in planned if isinstance(p, TablePlan)]
+            # After a signal only the log: the user is waiting, the other two can wait.
+            log_only = bool(summary.stopped and stop.signum)
+            _write_metadata(lakehouse, schema, plans, summary, started, log_only=log_only)
+    except RunStoppedError:  # before any table started: nothing to record
+        summary.stopped, summary.abandoned = stop.reason, True
+    return summary
 
+
+def _sync_tables(
+    at: Airtable,
+    base_id: str,
+    planned: list[TablePlan | Unplannable],
+    lakehouse: Path,
+    started: datetime.datetime,
+    summary: SyncSummary,
+    stop: StopSignal,
+    on_table_done: Callable[[TableResult], None] | None,
+    on_progress: Callable[[dict[str, dict[str, int]]], None] | None,
+) -> None:
+    """Syncs the tables MAX_CONCURRENT_TABLES at a time on daemon threads, which the main
+    thread waits for in slices: a stop is seen at once, and threads still waiting on the
+    engine are not waited for (they commit nothing). Fills summary.tables."""
     active: dict[str, Any] = {}
+    results = [_placeholder(p) for p in planned]
+    finished = [False] * len(planned)
+    lock = threading.Lock()
+    reported = [True]  # callbacks run until the summary is taken
+    storage_failures: list[str] = []
+    queue = list(range(len(planned)))[::-1]
 
-    def one(plan: TablePlan | Unplannable) -> TableResult:
+    def one(i: int) -> None:
+        plan, result = planned[i], results[i]
         if isinstance(plan, Unplannable):
-            result = TableResult("", plan.source_table, plan.destination, "-", 0)
             result.status, result.error = "failed", str(plan.error)
-            if on_table_done is not None:
-                on_table_done(result)
-            return result
-        try:
-            result = sync_table(at, connection.base_id, plan, lakehouse, started, active)
-        except AirtableLakeflowError as error:
-            result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
-            result.status, result.error = "failed", str(error)
-        except Exception as error:  # a bug or a storage problem: report it, sync the others
-            result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
-            result.status, result.error = "failed", f"{type(error).__name__}: {error}"
+        else:
+            path = lakehouse.joinpath(*plan.destination.split("."))
+            try:
+                sync_table(at, base_id, plan, lakehouse, started, active, stop=stop, result=result)
+                result.status = "ok"
+            except RunStoppedError:
+                result.status, result.error = "interrupted", _stopped_at(result, stop)
+            except AirtableLakeflowError as error:
+                result.status, result.error = "failed", str(error)
+            except Exception as error:  # a storage problem, or a bug: report it, sync the others
+                failure = storage_error(error, path)
+                result.status = "failed"
+                result.error = (
+                    str(failure) if failure else f"{type(error).__name__}: " + plain(str(error))
+                )
+                if failure is not None:
+                    with lock:
+                        storage_failures.append(str(failure))
+                    if failure.ends_run:  # no other table can be written either
+                        stop.stop("a storage error")
+        with lock:
+            finished[i] = True
+            if not reported[0]:
+                return
         if on_table_done is not None:
             on_table_done(result)
-        return result
 
-    finished = threading.Event()
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                i = queue.pop()
+            if not stop.stopped:  # else reported as not started
+                one(i)
 
-    def report() -> None:
-        while not finished.wait(0.5):
-            if on_progress is not None:
-                on_progress({name: read.progress() for name, read in list(active.items())})
+    threads = [
+        threading.Thread(target=worker, name=f"airtable-lakeflow-table-{n}", daemon=True)
+        for n in range(min(MAX_CONCURRENT_TABLES, len(planned)))
+    ]
+    for thread in threads:
+        thread.start()
+    next_report = time.monotonic() + PROGRESS_EVERY_S
+    while not stop.stopped and any(t.is_alive() for t in threads):
+        time.sleep(interrupts.SLICE_S)
+        if on_progress is not None and time.monotonic() >= next_report and not stop.stopped:
+            on_progress({name: read.progress() for name, read in list(active.items())})
+            next_report = time.monotonic() + PROGRESS_EVERY_S
+    if stop.stopped:
+        # A signal gives commits under way half a second; a storage error, all they need.
+        stop.wait_for_commits(interrupts.COMMIT_GRACE_S if stop.signum else STORAGE_GRACE_S)
+    with lock:
+        reported[0] = False
+        summary.tables = [
+            replace(r) if done or r.status != PENDING else _unfinished(r, stop, active.get(r.table))
+            for r, done in zip(results, finished, strict=True)
+        ]
+        summary.abandoned = not all(finished)
+        summary.errors += storage_failures
+        if stop.stopped:
+            summary.stopped = (
+                storage_failures[0] if stop.reason == "a storage error" else stop.reason
+            )
 
-    monitor = threading.Thread(target=report, daemon=True)
-    monitor.start()
-    try:
-        with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_TABLES) as pool:
-            summary.tables = list(pool.map(one, planned))
-    finally:
-        finished.set()
-        monitor.join()
-    crash_point("before_metadata")
-    _write_metadata(lakehouse, schema, plans, summary, started)
-    return summary
+
+def _placeholder(plan: TablePlan | Unplannable) -> TableResult:
+    if isinstance(plan, Unplannable):
+        result = TableResult("", plan.source_table, plan.destination, "-", 0)
+    else:
+        result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, 0)
+    result.status = PENDING
+    return result
+
+
+def _stopped_at(result: TableResult, stop: StopSignal) -> str:
+    why = f"stopped by {stop.reason}"
+    if result.committed:
+        return (
+            f"{why} after its commit, before its delete sweep or Z-order (the next run does them)"
+        )
+    if result.run:
+        return f"{why} before its commit: nothing of this run was committed"
+    return f"{why} before it started"
+
+
+def _unfinished(result: TableResult, stop: StopSignal, read: Any) -> TableResult:
+    """A copy of a table's result as it stood when the run stopped (its thread may go on),
+    with what its read had done by then."""
+    copy = replace(result)
+    copy.status, copy.error = "interrupted", _stopped_at(result, stop)
+    if read is not None and not result.records_read:
+        progress = read.progress()
+        copy.records_read = progress.get("records", 0)
+        copy.requests = progress.get("requests", 0)
+        copy.rate_limited = progress.get("rate_limited", 0)
+    return copy
 
 
 def _check_writable(lakehouse: Path) -> None:
@@ -154,7 +302,12 @@ def _write_metadata(
     plans: list[TablePlan],
     summary: SyncSummary,
     started: datetime.datetime,
+    *,
+    log_only: bool = False,
 ) -> None:
+    """Appends the run to the sync log, then overwrites the tables and fields tables. Each is
+    tried on its own (a log that cannot be written does not stop the others); failures go to
+    summary.errors, as one sentence each."""
     from deltalake import write_deltalake
 
     planned = {p.table_id: p for p in plans}
@@ -202,10 +355,17 @@ def _write_metadata(
             "error": [t.error for t in summary.tables],
         }
     )
-    write_deltalake(
-        str(lakehouse / TABLES_TABLE), tables, mode="overwrite", schema_mode="overwrite"
-    )
-    write_deltalake(
-        str(lakehouse / FIELDS_TABLE), fields, mode="overwrite", schema_mode="overwrite"
-    )
-    write_deltalake(str(lakehouse / LOG_TABLE), log, mode="append")
+    writes = [(LOG_TABLE, log, {"mode": "append"})]
+    if not log_only:
+        overwrite = {"mode": "overwrite", "schema_mode": "overwrite"}
+        writes += [(TABLES_TABLE, tables, overwrite), (FIELDS_TABLE, fields, overwrite)]
+    for name, data, options in writes:
+        try:
+            write_deltalake(str(lakehouse / name), data, **options)
+        except Exception as error:  # a storage problem, or a bug: say which, keep going
+            failure = storage_error(error, lakehouse / name)
+            summary.errors.append(
+                str(failure) if failure else f"{name}: {type(error).__name__}: {plain(str(error))}"
+            )
+            continue
+        summary.log_written |= name == LOG_TABLE

@@ -7,10 +7,15 @@ scd_type says (`writers`), and commit the new state in the same Delta commit. An
 cdc run then sweeps for deleted records on its schedule (ids only), in a second commit. A table
 with cluster_by then has its files Z-ordered by those columns when they changed, in a commit
 that changes no data (a crash before it loses nothing; the next run Z-orders).
+
+A stopped run (`interrupts.StopSignal`) is seen between pages and before each commit: a table
+whose read was cut off commits nothing; one stopped after its data commit skips the sweep and
+the Z-order, which the next run does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import time
@@ -28,12 +33,16 @@ from airtable_lakeflow.lakehouse import writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.delta_types import to_delta
+from airtable_lakeflow.lakehouse.interrupts import StopSignal
 from airtable_lakeflow.lakehouse.plan import TablePlan
 from airtable_lakeflow.lakehouse.state import TableState, commit_properties, load_state
 
 RUN_COLUMN = "_airtable_run"
 SYNCED_AT_COLUMN = "_airtable_synced_at"
 RESCUED_COLUMN = "_rescued_data"
+# Rows per batch the engine hands over: a page of Airtable's (100 records), so a stopped run is
+# seen between two pages rather than every 10,000 rows (the engine's default).
+BATCH_ROWS = 100
 
 
 @dataclass
@@ -51,6 +60,7 @@ class TableResult:
     seconds: float = 0.0
     swept: bool = False
     clustered: bool = False  # its files were Z-ordered by cluster_by
+    committed: bool = False  # this run's data commit landed
     status: str = "ok"
     error: str = ""
 
@@ -249,14 +259,22 @@ def sync_table(
     lakehouse: Path,
     started: datetime.datetime,
     active: dict[str, Any] | None = None,
+    *,
+    stop: StopSignal | None = None,
+    result: TableResult | None = None,
 ) -> TableResult:
-    """`active` (optional) receives the table's running read, for progress reports."""
+    """`active` (optional) receives the table's running read, for progress reports; `result`
+    (optional) is filled in as the table goes, so a caller sees how far a failed or stopped
+    table got. `stop` raises `interrupts.RunStoppedError` between pages and before commits."""
     clock = time.monotonic()
+    stop = stop or StopSignal()
     path = lakehouse.joinpath(*plan.destination.split("."))
     state = load_state(path, plan.table_id) or TableState(plan.table_id)
     config = plan.configuration
     run = state.run + 1
-    result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
+    if result is None:
+        result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
+    result.run = run
 
     window = _window(plan, state, run)
     formula = formulas.all_of(config.filter_formula, window)
@@ -266,15 +284,11 @@ def sync_table(
         fields=list(config.fields) or None,
         view=config.view,
         formula=formula,
+        batch_rows=BATCH_ROWS,
     )
     if active is not None:
         active[plan.table_name] = read
-    reader = read.batches()
-    batches = []
-    for batch in reader:
-        batches.append(batch)
-        crash_point("batch_read")
-    data = pa.Table.from_batches(batches, schema=reader.schema)
+    data = _read_all(read, stop)
     progress = read.progress()
     result.records_read = data.num_rows
     result.requests += progress.get("requests", 0)
@@ -311,40 +325,94 @@ def sync_table(
         last_refresh_run=run if full_read else state.last_refresh_run,
     )
 
-    writer = writers.for_plan(plan)
-    target = _target_schema(path)
-    _check_cluster_by(plan, _columns(data, target, moves, writer))
-    if moves:
-        _rename_columns(path, moves, TableState(**{**state.__dict__, "columns": mapping}))
+    # A write that fails (a full disk) leaves its Parquet files behind; they are removed
+    # unless one of this run's commits landed (then they may be referenced).
+    files_before, version_before = _data_files(path), _version(path)
+    try:
+        writer = writers.for_plan(plan)
         target = _target_schema(path)
+        _check_cluster_by(plan, _columns(data, target, moves, writer))
+        if moves:
+            with stop.committing():
+                _rename_columns(path, moves, TableState(**{**state.__dict__, "columns": mapping}))
+            target = _target_schema(path)
 
-    crash_point("before_commit")
-    if target is not None:
-        data = _align(data, target)
-    sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
-    counts = writer(path, commit_properties(new_state), started, sequence).write(
-        data, full_read=full_read and plan.mode != "append"
-    )
-    result.upserted, result.deleted = counts
-    result.swept = full_read
-    crash_point("after_commit")
+        crash_point("before_commit")
+        if target is not None:
+            data = _align(data, target)
+        sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
+        with stop.committing():
+            counts = writer(path, commit_properties(new_state), started, sequence).write(
+                data, full_read=full_read and plan.mode != "append"
+            )
+            result.committed = True
+        result.upserted, result.deleted = counts
+        result.swept = full_read
+        crash_point("after_commit")
 
-    sweep_due = run - state.last_sweep_run >= config.delete_sweep_every
-    if plan.mode == "cdc" and not full_read and sweep_due:
-        new_state.last_sweep_run = run
-        ids, requests = _read_ids(at, base_id, plan)
-        crash_point("before_sweep_commit")
-        result.deleted += writer(path, commit_properties(new_state), started, None).sweep(ids)
-        result.requests += requests
-        result.swept = True
-    if config.cluster_by:
-        crash_point("before_cluster_commit")
-        result.clustered = writers.z_order(path, config.cluster_by) > 0
+        sweep_due = run - state.last_sweep_run >= config.delete_sweep_every
+        if plan.mode == "cdc" and not full_read and sweep_due:
+            new_state.last_sweep_run = run
+            ids, requests = _read_ids(at, base_id, plan, stop)
+            result.requests += requests
+            crash_point("before_sweep_commit")
+            with stop.committing():
+                result.deleted += writer(path, commit_properties(new_state), started, None).sweep(
+                    ids
+                )
+            result.swept = True
+        if config.cluster_by:
+            crash_point("before_cluster_commit")
+            with stop.committing():
+                result.clustered = writers.z_order(path, config.cluster_by) > 0
+    except Exception:
+        if version_before is not None and _version(path) == version_before:
+            for orphan in _data_files(path) - files_before:
+                with contextlib.suppress(OSError):
+                    orphan.unlink()
+        raise
     result.seconds = time.monotonic() - clock
     return result
 
 
-def _read_ids(at: Airtable, base_id: str, plan: TablePlan) -> tuple[pa.Array, int]:
+def _data_files(path: Path) -> set[Path]:
+    """The files of the table's directory outside its Delta log."""
+    if not path.is_dir():
+        return set()
+    return {
+        p for p in path.rglob("*") if p.is_file() and "_delta_log" not in p.relative_to(path).parts
+    }
+
+
+def _version(path: Path) -> int | None:
+    """The table's Delta version (-1: no table yet; None: unreadable)."""
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(str(path)).version() if DeltaTable.is_deltatable(str(path)) else -1
+    except Exception:
+        return None
+
+
+def _read_all(read: Any, stop: StopSignal) -> pa.Table:
+    """The read's batches as one table; a stop between two batches closes the read (the
+    engine then cancels the page it was fetching) and raises `RunStoppedError`."""
+    reader = read.batches()
+    batches = []
+    try:
+        for batch in reader:
+            batches.append(batch)
+            crash_point("batch_read")
+            stop.check()
+    finally:
+        if stop.stopped:
+            read.close()
+    return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def _read_ids(
+    at: Airtable, base_id: str, plan: TablePlan, stop: StopSignal
+) -> tuple[pa.Array, int]:
     """Every record id (only the primary field is listed, to keep pages small)."""
     config = plan.configuration
     sweep = at.open(
@@ -353,6 +421,7 @@ def _read_ids(at: Airtable, base_id: str, plan: TablePlan) -> tuple[pa.Array, in
         fields=[plan.primary_field_id] if plan.primary_field_id else None,
         view=config.view,
         formula=config.filter_formula,
+        batch_rows=BATCH_ROWS,
     )
-    ids = sweep.batches().read_all()["id"]
+    ids = _read_all(sweep, stop)["id"]
     return ids.combine_chunks(), sweep.progress().get("requests", 0)
