@@ -17,7 +17,8 @@ Json parse_body(const HttpRequest& request) {
   }
   try {
     return Json::parse(request.body);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {
+    // Not JSON, or a number no double holds (1e400: out_of_range, not parse_error).
     throw errors::invalid_request_body();
   }
 }

@@ -54,6 +54,46 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl sends a request again on its own when a reused connection dies before any answer
+// ("Connection died, retrying a fresh connect"). That second send skips the rate limiter: it
+// went out as the 6th request in a second and cost a 429 and a 30 s penalty. So only the
+// first send of each send() goes out; the client retries the rest through the limiter.
+struct Sends {
+  int count = 0;
+};
+
+int on_prereq(void* user, char* /*primary_ip*/, char* /*local_ip*/, int /*primary_port*/,
+              int /*local_port*/) {
+  return ++static_cast<Sends*>(user)->count == 1 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
+TransportFailure classify(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST: return TransportFailure::kResolve;
+    // A handshake can fail once in a while (a reset mid-handshake), so it is retried briefly
+    // with refused connections; a certificate that does not verify is not. A proxy that does
+    // not resolve is told as a connection that could not be made (curl's message names it).
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR: return TransportFailure::kConnect;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED: return TransportFailure::kTls;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT: return TransportFailure::kInvalidUrl;
+    default: return TransportFailure::kTransient;
+  }
+}
+
 }  // namespace
 
 std::string default_user_agent() {
@@ -122,12 +162,21 @@ Response CurlTransport::send(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  Sends sends;
+  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(curl, CURLOPT_PREREQDATA, &sends);
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(list);
   if (code != CURLE_OK) {
     response.status = 0;
     response.body.clear();
-    response.transport_error = error[0] != '\0' ? error : curl_easy_strerror(code);
+    if (sends.count > 1) {
+      response.transport_error = "the reused connection closed before any answer";
+      response.failure = TransportFailure::kDropped;
+    } else {
+      response.transport_error = error[0] != '\0' ? error : curl_easy_strerror(code);
+      response.failure = classify(code);
+    }
     return response;
   }
   long status = 0;

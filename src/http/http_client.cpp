@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <random>
 
 namespace airtable_lakeflow::http {
@@ -16,6 +17,18 @@ std::string normalise_base_url(std::string url) {
     url.resize(url.size() - 3);
   }
   return url;
+}
+
+// "host[:port]" of a URL, without scheme, user info or path: what an error may show.
+std::string url_host(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at != std::string::npos && at >= start && at < end) {
+    start = at + 1;
+  }
+  return url.substr(start, end - start);
 }
 
 std::string token_key(const std::string& token) {
@@ -77,9 +90,41 @@ HttpClient::HttpClient(ClientConfig config, std::shared_ptr<Transport> transport
   }
 }
 
+std::string HttpClient::transport_message(const Response& response, const std::string& what,
+                                          int attempts) const {
+  const std::string host = url_host(base_url_);
+  const std::string cause = " (" + response.transport_error + ")";
+  const std::string check =
+      "Check the base URL: --base-url, AIRTABLE_BASE_URL or connection.base_url (Airtable's is "
+      "https://api.airtable.com)";
+  switch (response.failure) {
+    case TransportFailure::kResolve:
+      return "The host " + host + " does not resolve" + cause + ", so " + what +
+             " could not be reached; nothing was retried. " + check +
+             ", and the network's DNS and proxy settings.";
+    case TransportFailure::kConnect:
+      return "Could not connect to " + host + " for " + what + cause + " after " +
+             std::to_string(attempts) + " attempts. " + check +
+             ": is the server running at that address and port, and does a firewall or proxy "
+             "let the connection through?";
+    case TransportFailure::kTls:
+      return "The TLS connection to " + host + " failed for " + what + cause +
+             "; nothing was retried. " + check +
+             ". Behind a proxy that re-signs TLS, pass its CA certificate as ca_bundle.";
+    case TransportFailure::kInvalidUrl:
+      return "The base URL is not an http(s) URL that can be used" + cause + ". " + check + ".";
+    case TransportFailure::kNone:
+    case TransportFailure::kTransient:
+    case TransportFailure::kDropped: break;
+  }
+  return "Could not reach " + host + " for " + what + cause + " after " + std::to_string(attempts) +
+         " attempts; check the network, the proxy settings and the base URL (--base-url, "
+         "AIRTABLE_BASE_URL or connection.base_url).";
+}
+
 Error HttpClient::to_error(ErrorKind kind, const Response& response, const std::string& type,
                            const std::string& airtable_message, const std::string& what,
-                           const std::string& scope) const {
+                           const std::string& scope, int attempts) const {
   std::string message;
   const std::string status =
       response.status == 0 ? std::string("no response") : "HTTP " + std::to_string(response.status);
@@ -111,13 +156,9 @@ Error HttpClient::to_error(ErrorKind kind, const Response& response, const std::
       break;
     case ErrorKind::kServer:
       message = "Airtable kept failing for " + what + " (" + detail + ") after " +
-                std::to_string(config_.policy.max_attempts) + " attempts; try again later.";
+                std::to_string(attempts) + " attempts; try again later.";
       break;
-    case ErrorKind::kTransport:
-      message = "Could not reach " + base_url_ + " for " + what + " (" + response.transport_error +
-                ") after " + std::to_string(config_.policy.max_attempts) +
-                " attempts; check the network, proxy settings and --base-url.";
-      break;
+    case ErrorKind::kTransport: message = transport_message(response, what, attempts); break;
     default: message = "Airtable refused the request for " + what + " (" + detail + ")."; break;
   }
   return Error(kind, redact(message, config_.token), response.status, type);
@@ -138,13 +179,8 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
   int pauses = 0;
   for (;;) {
     ++attempt;
-    const TimePoint now = clock_.now();
-    const TimePoint slot = config_.throttle ? limiter_.reserve(token_key_, base_id, now) : now;
-    if (slot > now) {
-      stats_.throttle_wait_ms +=
-          std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count();
-      sleep_until(slot);
-    }
+    // Every attempt, retries included, waits for its own slot (the transport never re-sends).
+    wait_for_slot(base_id);
     if (cancelled_.load()) {
       throw Cancelled("cancelled");
     }
@@ -153,6 +189,7 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
     Answer answer;
     answer.status = response.status;
     answer.transport_error = response.transport_error;
+    answer.transport_failure = response.failure;
     answer.retry_after_s = response.retry_after_s;
     std::string airtable_message;
     if (response.status >= 300) {
@@ -175,7 +212,27 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
         throw ListingExpired("the listing of " + what + " expired (" + answer.error_type + ")");
       case Decision::Action::kFail:
         throw to_error(decision.error_kind, response, answer.error_type, airtable_message, what,
-                       scope);
+                       scope, attempt);
+    }
+  }
+}
+
+void HttpClient::wait_for_slot(const std::string& base_id) {
+  if (!config_.throttle) {
+    return;
+  }
+  for (;;) {
+    const TimePoint now = clock_.now();
+    const TimePoint slot = limiter_.reserve(token_key_, base_id, now);
+    if (slot > now) {
+      stats_.throttle_wait_ms +=
+          std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count();
+      sleep_until(slot);
+    }
+    // Another request's 429 may have paused the base while this one slept: wait it out too
+    // (the slot taken meanwhile lies inside the pause and costs nothing).
+    if (limiter_.paused_until(base_id) <= clock_.now()) {
+      return;
     }
   }
 }

@@ -53,6 +53,12 @@ void RateLimiter::pause_base(const std::string& base, TimePoint until) {
   window.paused_until = std::max(window.paused_until, until);
 }
 
+TimePoint RateLimiter::paused_until(const std::string& base) {
+  const std::lock_guard lock(mutex_);
+  const auto window = bases_.find(base);
+  return window == bases_.end() ? TimePoint{} : window->second.paused_until;
+}
+
 RateLimiter& shared_rate_limiter() {
   static RateLimiter limiter;
   return limiter;

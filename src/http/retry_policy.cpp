@@ -31,15 +31,30 @@ Decision decide(const RetryPolicy& policy, const Answer& answer, int attempt, in
   if (status >= 200 && status < 300) {
     return {};
   }
+  int max_attempts = policy.max_attempts;
+  if (status == 0) {
+    switch (answer.transport_failure) {
+      case TransportFailure::kResolve:
+      case TransportFailure::kTls:
+      case TransportFailure::kInvalidUrl: return fail(ErrorKind::kTransport);
+      case TransportFailure::kConnect:
+        max_attempts = std::min(max_attempts, policy.max_connect_attempts);
+        break;
+      case TransportFailure::kNone:
+      case TransportFailure::kTransient:
+      case TransportFailure::kDropped: break;
+    }
+  }
   const bool retriable =
       status == 0 || status == 500 || status == 502 || status == 503 || status == 504;
   if (retriable) {
-    if (attempt >= policy.max_attempts) {
+    if (attempt >= max_attempts) {
       return fail(status == 0 ? ErrorKind::kTransport : ErrorKind::kServer);
     }
     Decision d;
     d.action = Decision::Action::kRetry;
-    d.wait = backoff(policy, attempt, random01);
+    const bool dropped = answer.transport_failure == TransportFailure::kDropped && attempt == 1;
+    d.wait = dropped ? policy.dropped_connection_wait : backoff(policy, attempt, random01);
     if (answer.retry_after_s) {
       d.wait = std::max(d.wait, std::chrono::duration_cast<Duration>(
                                     std::chrono::duration<double>(*answer.retry_after_s)));

@@ -91,7 +91,7 @@ TableReader::~TableReader() {
   }
   changed_.notify_all();
   if (fetcher_.joinable()) {
-    if (!fetcher_done_.load()) {
+    if (!fetcher_idle_.load()) {
       client_.http().cancel();  // stop a pause or backoff the fetcher may be waiting in
     }
     fetcher_.join();
@@ -101,8 +101,9 @@ TableReader::~TableReader() {
 
 void TableReader::push(Fetched item) {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [this] { return stop_ || ready_.size() < kPagesAhead; });
-  if (!stop_) {
+  changed_.wait(
+      lock, [&] { return stop_ || item.generation != generation_ || ready_.size() < kPagesAhead; });
+  if (!stop_ && item.generation == generation_) {
     ready_.push_back(std::move(item));
   }
   changed_.notify_all();
@@ -117,65 +118,102 @@ TableReader::Fetched TableReader::pop() {
   return item;
 }
 
+void TableReader::rewind(const std::string& offset) {
+  const std::lock_guard lock(mutex_);
+  ++generation_;
+  rewind_to_ = offset;
+  ready_.clear();
+  changed_.notify_all();
+}
+
+Error TableReader::malformed_error(const std::string& cause) const {
+  return Error(ErrorKind::kServer, "Airtable sent a malformed list-records page for table '" +
+                                       converter_.layout().table_name + "' " +
+                                       std::to_string(kMaxMalformedPageRetries + 1) +
+                                       " times in a row (the last: " + cause +
+                                       "); the read stopped with nothing partial kept. Try "
+                                       "again later.");
+}
+
 // The fetcher: pages in listing order; the offset of the next page is read from each body.
+// After the listing's end (or an error) it waits: a rewind may still ask for a page again.
 void TableReader::fetch_loop() {
-  struct Done {
+  struct Idle {
     std::atomic<bool>& flag;
-    ~Done() { flag = true; }
-  } done{fetcher_done_};
+    ~Idle() { flag = true; }
+  } idle_on_return{fetcher_idle_};
   simdjson::dom::parser parser;
   std::string offset;
+  uint64_t generation = 0;
   int malformed_in_a_row = 0;
-  try {
-    for (;;) {
-      {
-        const std::lock_guard lock(mutex_);
-        if (stop_) {
-          return;
-        }
+  bool listed = false;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (listed) {
+        fetcher_idle_ = true;
+        changed_.wait(lock, [this] { return stop_ || rewind_to_.has_value(); });
       }
-      api::Page page;
-      try {
-        page = client_.list_records_page(request_.base_id, converter_.layout().table_id, query_,
-                                         offset);
-      } catch (const http::ListingExpired&) {
-        offset.clear();
-        push({Fetched::Kind::kRestart, {}, {}});
-        continue;
-      }
-      if (auto quick = tail_offset(page.body)) {
-        // The usual page: no need to parse it twice (the converter parses it).
-        malformed_in_a_row = 0;
-        offset = std::move(*quick);
-        push({Fetched::Kind::kPage, std::move(page.body), {}});
-        continue;
-      }
-      simdjson::dom::element doc;
-      if (parser.parse(page.body).get(doc) != simdjson::SUCCESS) {
-        ++progress_.malformed_pages;
-        if (++malformed_in_a_row > kMaxMalformedPageRetries) {
-          throw Error(ErrorKind::kServer, "Airtable sent a list-records page that is not JSON " +
-                                              std::to_string(kMaxMalformedPageRetries + 1) +
-                                              " times in a row for table '" +
-                                              converter_.layout().table_name +
-                                              "'; the read stopped with nothing partial kept.");
-        }
-        continue;  // ask for the same page again
-      }
-      malformed_in_a_row = 0;
-      std::string_view next;
-      offset = doc["offset"].get_string().get(next) == simdjson::SUCCESS ? std::string(next) : "";
-      push({Fetched::Kind::kPage, std::move(page.body), {}});
-      if (offset.empty()) {
-        push({Fetched::Kind::kEnd, {}, {}});
+      if (stop_) {
         return;
       }
+      if (rewind_to_) {
+        offset = std::move(*rewind_to_);
+        rewind_to_.reset();
+        generation = generation_;
+        malformed_in_a_row = 0;
+        listed = false;
+        fetcher_idle_ = false;
+      }
     }
-  } catch (const http::Cancelled&) {
-    return;  // the reader is going away
-  } catch (...) {
-    push({Fetched::Kind::kError, {}, std::current_exception()});
+    try {
+      listed = fetch_page(parser, offset, generation, malformed_in_a_row);
+    } catch (const http::Cancelled&) {
+      return;  // the reader is going away
+    } catch (...) {
+      push({Fetched::Kind::kError, {}, std::current_exception(), {}, generation});
+      listed = true;
+    }
   }
+}
+
+bool TableReader::fetch_page(simdjson::dom::parser& parser, std::string& offset,
+                             uint64_t generation, int& malformed_in_a_row) {
+  api::Page page;
+  try {
+    page =
+        client_.list_records_page(request_.base_id, converter_.layout().table_id, query_, offset);
+  } catch (const http::ListingExpired&) {
+    offset.clear();
+    push({Fetched::Kind::kRestart, {}, {}, {}, generation});
+    return false;
+  }
+  // Handed over with the offset it was listed at, so that it can be asked for again.
+  Fetched fetched{Fetched::Kind::kPage, std::move(page.body), {}, offset, generation};
+  if (auto quick = tail_offset(fetched.body)) {
+    // The usual page: no need to parse it twice (the converter parses it).
+    malformed_in_a_row = 0;
+    offset = std::move(*quick);
+    push(std::move(fetched));
+    return false;
+  }
+  simdjson::dom::element doc;
+  if (parser.parse(fetched.body).get(doc) != simdjson::SUCCESS) {
+    ++progress_.malformed_pages;
+    if (++malformed_in_a_row > kMaxMalformedPageRetries) {
+      throw malformed_error("a page that is not JSON");
+    }
+    return false;  // ask for the same page again
+  }
+  malformed_in_a_row = 0;
+  std::string_view next;
+  offset = doc["offset"].get_string().get(next) == simdjson::SUCCESS ? std::string(next) : "";
+  push(std::move(fetched));
+  if (offset.empty()) {
+    push({Fetched::Kind::kEnd, {}, {}, {}, generation});
+    return true;
+  }
+  return false;
 }
 
 bool TableReader::next(ArrowArray* out) {
@@ -208,8 +246,24 @@ bool TableReader::next(ArrowArray* out) {
         skipping_ = true;
         break;
       case Fetched::Kind::kPage: {
+        convert::PageResult result;
+        try {
+          result = converter_.append_page(item.body, keep);
+        } catch (const convert::MalformedPage& malformed) {
+          // Nothing of it was appended (nor marked emitted): ask for the same page again.
+          ++progress_.malformed_pages;
+          const bool again = malformed_in_a_row_ > 0 && item.offset == malformed_offset_;
+          malformed_in_a_row_ = again ? malformed_in_a_row_ + 1 : 1;
+          malformed_offset_ = item.offset;
+          if (malformed_in_a_row_ > kMaxMalformedPageRetries) {
+            done_ = true;
+            throw malformed_error(malformed.what());
+          }
+          rewind(item.offset);
+          break;
+        }
+        malformed_in_a_row_ = 0;
         ++progress_.pages;
-        const convert::PageResult result = converter_.append_page(item.body, keep);
         progress_.records += result.records;
         break;
       }

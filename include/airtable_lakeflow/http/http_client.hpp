@@ -1,7 +1,8 @@
-// Airtable requests with the whole policy applied: throttle before sending (shared limiter),
-// retry 5xx / timeouts / resets with backoff, pause a base after a 429, fail at once on a
-// quota 429 or a 4xx with a typed error whose message says what to do. The token never
-// appears in a message.
+// Airtable requests with the whole policy applied: throttle every attempt before sending
+// (shared limiter), retry 5xx / timeouts / resets with backoff and refused connections
+// briefly, pause a base after a 429, fail at once on a quota 429, a 4xx, a host that does not
+// resolve or a certificate that does not verify, with a typed error whose message says what
+// to do. The token never appears in a message.
 #pragma once
 
 #include <atomic>
@@ -64,9 +65,14 @@ class HttpClient {
   [[nodiscard]] const std::string& base_url() const { return base_url_; }
 
  private:
+  // `attempts`: how many were made, for the message.
   Error to_error(ErrorKind kind, const Response& response, const std::string& type,
                  const std::string& airtable_message, const std::string& what,
-                 const std::string& scope) const;
+                 const std::string& scope, int attempts) const;
+  // A transport failure's message: names the base URL's host (never the token) and says what
+  // to check.
+  std::string transport_message(const Response& response, const std::string& what,
+                                int attempts) const;
 
   ClientConfig config_;
   std::string base_url_;
@@ -78,6 +84,9 @@ class HttpClient {
   ClientStats stats_;
   std::atomic<bool> cancelled_{false};
 
+  // Reserves this attempt's slot from the limiter (per base and per token) and sleeps until
+  // it, and past any pause of the base.
+  void wait_for_slot(const std::string& base_id);
   void sleep_until(TimePoint until);
 };
 

@@ -31,6 +31,8 @@ class RateLimiter {
   TimePoint reserve(const std::string& token_key, const std::string& base, TimePoint now);
   // After a 429 RATE_LIMIT_REACHED: nothing goes to `base` before `until`.
   void pause_base(const std::string& base, TimePoint until);
+  // The end of `base`'s current pause (the epoch when it was never paused).
+  [[nodiscard]] TimePoint paused_until(const std::string& base);
   [[nodiscard]] const RateLimit& limit() const { return limit_; }
 
  private:

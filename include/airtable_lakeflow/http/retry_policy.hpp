@@ -8,11 +8,20 @@
 
 #include "airtable_lakeflow/error.hpp"
 #include "airtable_lakeflow/http/clock.hpp"
+#include "airtable_lakeflow/http/transport.hpp"
 
 namespace airtable_lakeflow::http {
 
 struct RetryPolicy {
   int max_attempts = 8;  // per request, for 5xx, timeouts and resets
+  // A refused connection or failed TLS handshake: enough attempts to ride out a proxy or load
+  // balancer restarting (backoff 0.25-0.5 s, then 0.5-1 s: at most 1.5 s of waiting), few
+  // enough that a wrong base URL fails within ~2 s. A host that does not resolve, a
+  // certificate that does not verify and a URL that is not http(s) are not retried at all.
+  int max_connect_attempts = 3;
+  // A reused connection that closed before any answer is most often a keep-alive connection
+  // the server had closed: the first retry waits only for its slot from the limiter.
+  Duration dropped_connection_wait{0};
   Duration initial_backoff = std::chrono::milliseconds(500);
   Duration max_backoff = std::chrono::seconds(60);
   Duration rate_limit_pause = std::chrono::seconds(30);  // Airtable's penalty after a 429
@@ -25,6 +34,7 @@ struct Answer {
   int status = 0;               // 0 when the transport failed
   std::string error_type;       // Airtable's error.type (or bare error string)
   std::string transport_error;  // curl's message when status == 0
+  TransportFailure transport_failure = TransportFailure::kNone;  // when status == 0
   std::optional<double> retry_after_s;
 };
 

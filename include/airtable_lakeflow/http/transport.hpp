@@ -8,6 +8,18 @@
 
 namespace airtable_lakeflow::http {
 
+// Why no HTTP answer came back. It decides whether a retry can help: a name that does not
+// resolve or a certificate that does not verify will not change in the next few seconds.
+enum class TransportFailure {
+  kNone,        // an HTTP answer came back
+  kTransient,   // reset, timeout, body cut short: retried like a 5xx
+  kDropped,     // a reused connection closed before any answer (often a stale keep-alive one)
+  kConnect,     // connection refused or the TLS handshake failed: retried briefly
+  kResolve,     // the host name does not resolve: not retried
+  kTls,         // the server's certificate did not verify, or the CA file is unusable
+  kInvalidUrl,  // not an http(s) URL libcurl can use
+};
+
 struct Request {
   std::string method = "GET";
   std::string url;
@@ -20,12 +32,16 @@ struct Response {
   std::string body;
   std::optional<double> retry_after_s;
   std::string transport_error;  // connection, TLS, timeout, truncated body…
+  // With status 0: what kind of failure (kNone there counts as kTransient).
+  TransportFailure failure = TransportFailure::kNone;
 };
 
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Never throws for network trouble: reports it in Response::transport_error.
+  // Puts the request on the wire at most once: a transport never re-sends on its own, so
+  // every attempt the client makes has taken its slot from the rate limiter first. Never
+  // throws for network trouble: reports it in Response::transport_error and ::failure.
   virtual Response send(const Request& request) = 0;
 };
 

@@ -3,11 +3,15 @@
 // up to two pages ahead, converts each page straight into the column builders and cuts a batch
 // every `batch_rows` rows, so memory stays flat in the table's size. When Airtable's iterator
 // expires mid-table the listing restarts and the records already emitted are skipped: no
-// duplicates and none missing.
+// duplicates and none missing. A page that turns out malformed (not JSON, a record without an
+// id) is asked for again, whether the fetcher or the converter finds it.
 #pragma once
+
+#include <simdjson.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -72,12 +76,21 @@ class TableReader {
     Kind kind = Kind::kPage;
     std::string body;
     std::exception_ptr error;
+    std::string offset;       // a page: the offset it was asked for with ("": the first page)
+    uint64_t generation = 0;  // items of an older generation were dropped by a rewind
   };
   static constexpr size_t kPagesAhead = 2;
 
   void fetch_loop();
+  // Lists one page and hands it over; true when the listing has ended.
+  bool fetch_page(simdjson::dom::parser& parser, std::string& offset, uint64_t generation,
+                  int& malformed_in_a_row);
   void push(Fetched item);
   Fetched pop();
+  // The converter found the page listed at `offset` malformed, after the fetcher had moved
+  // past it: drop what was fetched since and have the fetcher list that page again.
+  void rewind(const std::string& offset);
+  [[nodiscard]] Error malformed_error(const std::string& cause) const;
 
   api::AirtableClient& client_;
   ReadRequest request_;
@@ -88,13 +101,19 @@ class TableReader {
   bool skipping_ = false;
   bool done_ = false;
   ReadProgress progress_;
+  std::string malformed_offset_;  // the page the converter last found malformed
+  int malformed_in_a_row_ = 0;
 
   std::thread fetcher_;
-  std::atomic<bool> fetcher_done_{false};
+  // Not in a request: the listing was handed over to its end (or its error), or the fetcher
+  // has returned. Only a fetcher inside a request needs cancelling.
+  std::atomic<bool> fetcher_idle_{false};
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Fetched> ready_;
   bool stop_ = false;
+  uint64_t generation_ = 0;               // bumped by each rewind
+  std::optional<std::string> rewind_to_;  // the offset the fetcher lists next, once
 };
 
 }  // namespace airtable_lakeflow::read

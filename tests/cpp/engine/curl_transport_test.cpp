@@ -32,6 +32,7 @@ TEST_F(LiveEmulator, ResetsAndTruncatedBodiesAreTransportErrors) {
   const Response reset = get(transport, "/v0/meta/bases");
   EXPECT_EQ(reset.status, 0);
   EXPECT_FALSE(reset.transport_error.empty());
+  EXPECT_EQ(reset.failure, TransportFailure::kTransient);  // a fresh connection
   faults("kind=truncate,times=1");
   const Response cut = get(transport, "/v0/meta/bases");
   EXPECT_EQ(cut.status, 0);
@@ -50,10 +51,40 @@ TEST_F(LiveEmulator, ClientRetriesThroughFaultsOverTheNetwork) {
   const std::string body =
       client.call("GET", "/v0/meta/bases", "", "", "the base list", "schema.bases:read");
   EXPECT_NE(body.find(base_), std::string::npos);
-  // Two 502s are retried by the policy; libcurl itself may retry a request once when a reused
-  // connection is reset before any answer, so the reset counts as at most one more retry.
-  EXPECT_GE(client.stats().retries.load(), 2);
-  EXPECT_LE(client.stats().retries.load(), 3);
+  // Two 502s and the reset, each retried by the policy (libcurl does not re-send on its own).
+  EXPECT_EQ(client.stats().retries.load(), 3);
+  EXPECT_EQ(emulator_->log().last_seq(), 4);
+}
+
+// Regression (issue 14): when a reused connection was reset before any answer, libcurl sent
+// the request again at once on a new connection, behind the rate limiter's back: the 6th
+// request in that second, a 429 and a 30 s penalty.
+TEST_F(LiveEmulator, ADroppedReusedConnectionIsNotSentAgainBehindTheClientsBack) {
+  CurlTransport transport;
+  ASSERT_EQ(get(transport, "/v0/meta/bases").status, 200);  // the connection is now reused
+  faults("kind=reset,times=1");
+  const int64_t before = emulator_->log().last_seq();
+  const Response reset = get(transport, "/v0/meta/bases");
+  EXPECT_EQ(reset.status, 0);
+  EXPECT_EQ(reset.failure, TransportFailure::kDropped);
+  EXPECT_EQ(emulator_->log().last_seq(), before + 1);  // one request on the wire, not two
+  EXPECT_EQ(get(transport, "/v0/meta/bases").status, 200);
+  EXPECT_EQ(emulator_->log().last_seq(), before + 2);
+}
+
+TEST_F(LiveEmulator, TlsFailuresAreTold) {
+  // https to the emulator's plain-HTTP port: the handshake fails (retried briefly).
+  CurlTransport transport;
+  Request request;
+  request.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/v0/meta/bases";
+  EXPECT_EQ(transport.send(request).failure, TransportFailure::kConnect);
+  // A CA bundle that cannot be read: no retry can help.
+  TransportOptions options;
+  options.ca_bundle = "/nonexistent/ca.pem";
+  CurlTransport unverifiable(options);
+  const Response r = unverifiable.send(request);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.failure, TransportFailure::kTls) << r.transport_error;
 }
 
 TEST(CurlTransport, UnreachableHostIsATransportError) {
@@ -65,7 +96,48 @@ TEST(CurlTransport, UnreachableHostIsATransportError) {
   const Response r = transport.send(request);
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.transport_error.empty());
+  EXPECT_EQ(r.failure, TransportFailure::kConnect);
   EXPECT_NE(default_user_agent().find("airtable-lakeflow/"), std::string::npos);
+}
+
+TEST(CurlTransport, EachCauseOfNoAnswerIsTold) {
+  struct Case {
+    const char* url;
+    TransportFailure failure;
+  };
+  const Case cases[] = {
+      {"http://api.airtable.invalid/v0/meta/bases", TransportFailure::kResolve},  // RFC 6761
+      {"http://127.0.0.1:1/v0/meta/bases", TransportFailure::kConnect},
+      {"gopherx://127.0.0.1/v0/meta/bases", TransportFailure::kInvalidUrl},
+  };
+  for (const Case& c : cases) {
+    CurlTransport transport;
+    Request request;
+    request.url = c.url;
+    const Response r = transport.send(request);
+    EXPECT_EQ(r.status, 0) << c.url;
+    EXPECT_EQ(r.failure, c.failure) << c.url << ": " << r.transport_error;
+  }
+}
+
+// The whole path: a base URL whose host does not resolve fails after one attempt, with a
+// message that names the host and the settings to check.
+TEST(CurlTransport, AnUnresolvableBaseUrlFailsFastWithOneClearMessage) {
+  SystemClock clock;
+  RateLimiter limiter;
+  HttpClient client(ClientConfig{"http://api.airtable.invalid", "patSecret", {}},
+                    std::make_shared<CurlTransport>(), clock, limiter);
+  try {
+    client.call("GET", "/v0/meta/whoami", "", "", "the token's user", "");
+    FAIL() << "expected a transport error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kTransport);
+    const std::string message = e.what();
+    EXPECT_NE(message.find("api.airtable.invalid does not resolve"), std::string::npos) << message;
+    EXPECT_NE(message.find("--base-url"), std::string::npos) << message;
+    EXPECT_EQ(message.find("patSecret"), std::string::npos) << message;
+  }
+  EXPECT_EQ(client.stats().requests.load(), 1);
 }
 
 }  // namespace

@@ -2,11 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <functional>
+#include <utility>
 
 namespace airtable_lakeflow::http {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const std::string kToken =
@@ -35,14 +39,32 @@ Response reply(int status, const std::string& body = "{}", std::optional<double>
   return Response{status, body, retry, ""};
 }
 
+// A fake clock that runs `on_sleep` (once) when something first sleeps on it: what another
+// thread might do while a request waits for its slot.
+class HookedClock final : public Clock {
+ public:
+  [[nodiscard]] TimePoint now() const override { return clock_.now(); }
+  void sleep_until(TimePoint until) override {
+    if (on_sleep) {
+      std::exchange(on_sleep, {})();
+    }
+    clock_.sleep_until(until);
+  }
+  std::function<void()> on_sleep;
+
+ private:
+  FakeClock clock_;
+};
+
 struct Harness {
-  FakeClock clock;
+  HookedClock clock;
   RateLimiter limiter;
   std::shared_ptr<ScriptedTransport> transport = std::make_shared<ScriptedTransport>();
   HttpClient client;
-  Harness()
-      : client(ClientConfig{"http://airtable.test/v0/", kToken, RetryPolicy{}}, transport, clock,
-               limiter, [] { return 0.5; }) {
+  explicit Harness(RetryPolicy policy = {},
+                   const std::string& base_url = "http://airtable.test/v0/")
+      : client(ClientConfig{base_url, kToken, policy}, transport, clock, limiter,
+               [] { return 0.5; }) {
     transport->clock = &clock;
   }
   std::string get(const std::string& path = "/v0/appA/tblT") {
@@ -89,6 +111,130 @@ TEST(HttpClient, NeverMoreThanFiveRequestsPerSecondPerBase) {
   for (size_t i = 5; i < at.size(); ++i) {
     EXPECT_GE(at[i] - at[i - 5], seconds(1));
   }
+}
+
+// A reused connection reset before any answer, as the transport reports it.
+Response dropped() {
+  Response r{0, "", std::nullopt, "the reused connection closed before any answer"};
+  r.failure = TransportFailure::kDropped;
+  return r;
+}
+
+Response failed(TransportFailure failure, const std::string& message) {
+  Response r{0, "", std::nullopt, message};
+  r.failure = failure;
+  return r;
+}
+
+// The most requests sent to one base in any one-second window.
+size_t busiest_second(const std::vector<TimePoint>& sent) {
+  size_t best = 0;
+  for (size_t end = 0, start = 0; end < sent.size(); ++end) {
+    while (sent[end] - sent[start] >= seconds(1)) {
+      ++start;
+    }
+    best = std::max(best, end - start + 1);
+  }
+  return best;
+}
+
+// Regression (issue 14): the retry after a dropped connection went out at once, as the 6th
+// request in that second, and cost a 429 and a 30 s penalty.
+TEST(HttpClient, ARetriedRequestWaitsForItsSlot) {
+  Harness h;  // a dropped connection is retried without backoff: only the limiter holds it
+  ASSERT_EQ(RetryPolicy{}.dropped_connection_wait, Duration{0});
+  for (int i = 0; i < 4; ++i) {  // four requests of other readers of the base, just sent
+    h.limiter.reserve("another reader", "appA", h.clock.now());
+  }
+  h.transport->script = {dropped(), reply(200, "ok")};
+  EXPECT_EQ(h.get(), "ok");
+  ASSERT_EQ(h.transport->sent.size(), 2U);
+  EXPECT_EQ(h.transport->sent_at[0], TimePoint{});  // the 5th request of the second
+  const RateLimit& limit = h.limiter.limit();
+  EXPECT_GE(h.transport->sent_at[1], TimePoint{} + limit.window + limit.margin);
+  EXPECT_EQ(h.client.stats().retries.load(), 1);
+}
+
+TEST(HttpClient, EveryAttemptTakesASlot) {
+  RetryPolicy policy;
+  policy.initial_backoff = Duration{0};
+  Harness h(policy);
+  for (int i = 0; i < 30; ++i) {
+    h.transport->script.push_back(i % 3 == 0 ? dropped() : reply(i % 3 == 1 ? 503 : 200));
+  }
+  while (!h.transport->script.empty()) {
+    h.get();
+  }
+  EXPECT_EQ(h.transport->sent.size(), 30U);
+  EXPECT_EQ(h.client.stats().retries.load(), 20);
+  EXPECT_LE(busiest_second(h.transport->sent_at), 5U);
+}
+
+TEST(HttpClient, WaitsOutAPauseThatBeganWhileItWaitedForItsSlot) {
+  Harness h;
+  for (int i = 0; i < 5; ++i) {
+    h.limiter.reserve("another reader", "appA", h.clock.now());
+  }
+  // While this request sleeps until its slot (~1 s), another reader's 429 pauses the base.
+  h.clock.on_sleep = [&h] { h.limiter.pause_base("appA", TimePoint{} + seconds(30)); };
+  h.transport->script = {reply(200, "ok")};
+  EXPECT_EQ(h.get(), "ok");
+  EXPECT_GE(h.transport->sent_at[0], TimePoint{} + seconds(30));
+}
+
+TEST(HttpClient, AHostThatDoesNotResolveFailsAtOnceNamingTheHost) {
+  Harness h(RetryPolicy{}, "https://someone:hunter2@api.airtable.invalid/v0");
+  h.transport->script = {
+      failed(TransportFailure::kResolve, "Could not resolve host: api.airtable.invalid")};
+  try {
+    h.get();
+    FAIL() << "expected a transport error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::kTransport);
+    EXPECT_NE(message.find("The host api.airtable.invalid does not resolve"), std::string::npos)
+        << message;
+    for (const char* setting : {"--base-url", "AIRTABLE_BASE_URL", "connection.base_url"}) {
+      EXPECT_NE(message.find(setting), std::string::npos) << message;
+    }
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    EXPECT_EQ(message.find(kToken), std::string::npos) << message;
+  }
+  EXPECT_EQ(h.transport->sent.size(), 1U);
+  EXPECT_EQ(h.clock.now(), TimePoint{});  // no backoff either
+}
+
+TEST(HttpClient, ACertificateThatDoesNotVerifyIsNotRetried) {
+  Harness h;
+  h.transport->script = {failed(TransportFailure::kTls, "SSL certificate problem")};
+  try {
+    h.get();
+    FAIL() << "expected a transport error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kTransport);
+    EXPECT_NE(std::string(e.what()).find("ca_bundle"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(h.transport->sent.size(), 1U);
+}
+
+TEST(HttpClient, ARefusedConnectionIsRetriedBrieflyThenNamesTheBaseUrl) {
+  Harness h;
+  for (int i = 0; i < 10; ++i) {
+    h.transport->script.push_back(
+        failed(TransportFailure::kConnect, "Failed to connect to airtable.test port 443"));
+  }
+  try {
+    h.get();
+    FAIL() << "expected a transport error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::kTransport);
+    EXPECT_NE(message.find("Could not connect to airtable.test"), std::string::npos) << message;
+    EXPECT_NE(message.find("after 3 attempts"), std::string::npos) << message;
+    EXPECT_NE(message.find("--base-url"), std::string::npos) << message;
+  }
+  EXPECT_EQ(h.transport->sent.size(), 3U);
+  EXPECT_LE(h.clock.now() - TimePoint{}, milliseconds(1500));
 }
 
 Error expect_error(Harness& h, Response r) {

@@ -89,5 +89,60 @@ TEST(RetryPolicy, RetriesAreBounded) {
   EXPECT_EQ(decide(policy, answer(0), policy.max_attempts, 0, 0).error_kind, ErrorKind::kTransport);
 }
 
+TEST(RetryPolicy, TransportFailuresAreRetriedOnlyWhenARetryCanHelp) {
+  const RetryPolicy policy;
+  struct FailureCase {
+    TransportFailure failure;
+    int attempt;
+    Action action;
+  };
+  const FailureCase cases[] = {
+      {TransportFailure::kTransient, 1, Action::kRetry},
+      {TransportFailure::kTransient, policy.max_attempts - 1, Action::kRetry},
+      {TransportFailure::kTransient, policy.max_attempts, Action::kFail},
+      {TransportFailure::kNone, 1, Action::kRetry},  // a status 0 without a cause: transient
+      {TransportFailure::kDropped, 1, Action::kRetry},
+      {TransportFailure::kDropped, policy.max_attempts, Action::kFail},
+      {TransportFailure::kConnect, 1, Action::kRetry},
+      {TransportFailure::kConnect, policy.max_connect_attempts - 1, Action::kRetry},
+      {TransportFailure::kConnect, policy.max_connect_attempts, Action::kFail},
+      {TransportFailure::kResolve, 1, Action::kFail},
+      {TransportFailure::kTls, 1, Action::kFail},
+      {TransportFailure::kInvalidUrl, 1, Action::kFail},
+  };
+  for (const FailureCase& c : cases) {
+    Answer a = answer(0);
+    a.transport_failure = c.failure;
+    const Decision d = decide(policy, a, c.attempt, 0, 0.5);
+    EXPECT_EQ(d.action, c.action) << static_cast<int>(c.failure) << " attempt " << c.attempt;
+    if (d.action == Action::kFail) {
+      EXPECT_EQ(d.error_kind, ErrorKind::kTransport);
+    }
+  }
+}
+
+TEST(RetryPolicy, ADroppedReusedConnectionIsResentOnceWithoutBackoff) {
+  const RetryPolicy policy;
+  Answer dropped = answer(0);
+  dropped.transport_failure = TransportFailure::kDropped;
+  EXPECT_EQ(decide(policy, dropped, 1, 0, 0.5).wait, policy.dropped_connection_wait);
+  // Dropped again: the server may be in trouble, so back off as for a 5xx.
+  EXPECT_EQ(decide(policy, dropped, 2, 0, 0.5).wait, decide(policy, answer(503), 2, 0, 0.5).wait);
+}
+
+TEST(RetryPolicy, ARefusedConnectionGivesUpWithinTwoSeconds) {
+  const RetryPolicy policy;
+  Answer refused = answer(0);
+  refused.transport_failure = TransportFailure::kConnect;
+  Duration waited{0};
+  int attempt = 1;
+  for (Decision d = decide(policy, refused, attempt, 0, 0.999); d.action == Action::kRetry;
+       d = decide(policy, refused, ++attempt, 0, 0.999)) {
+    waited += d.wait;
+  }
+  EXPECT_EQ(attempt, policy.max_connect_attempts);
+  EXPECT_LT(waited, seconds(2));
+}
+
 }  // namespace
 }  // namespace airtable_lakeflow::http

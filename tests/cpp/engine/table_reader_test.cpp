@@ -2,13 +2,53 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "arrow_json.hpp"
 #include "live_emulator.hpp"
 
 namespace airtable_lakeflow::read {
 namespace {
+
+// The real transport, with a hook that may rewrite the n-th list-records answer (counting
+// from 1): pages that are malformed in ways the emulator's faults do not make.
+class ManglingTransport final : public http::Transport {
+ public:
+  // From now on, counting list answers from 1 again.
+  void spoil(std::function<void(int n, std::string& body)> mangle) {
+    mangle_ = std::move(mangle);
+    lists_.clear();
+  }
+  // How often the URL asked for most often was asked for.
+  [[nodiscard]] size_t most_asks() const {
+    std::map<std::string, size_t> asks;
+    size_t most = 0;
+    for (const std::string& url : lists_) {
+      most = std::max(most, ++asks[url]);
+    }
+    return most;
+  }
+
+  http::Response send(const http::Request& request) override {
+    http::Response response = inner_.send(request);
+    if (response.status == 200 && request.url.find("/meta/") == std::string::npos) {
+      lists_.push_back(request.url);
+      if (mangle_) {
+        mangle_(static_cast<int>(lists_.size()), response.body);
+      }
+    }
+    return response;
+  }
+
+ private:
+  http::CurlTransport inner_;
+  std::function<void(int n, std::string& body)> mangle_;
+  std::vector<std::string> lists_;
+};
 
 class ReaderTest : public testing::LiveEmulator {
  protected:
@@ -17,8 +57,7 @@ class ReaderTest : public testing::LiveEmulator {
     http::ClientConfig config{url_, emu::kDefaultToken, {}};
     config.policy.initial_backoff = std::chrono::milliseconds(1);
     config.policy.max_backoff = std::chrono::milliseconds(5);
-    http_ = std::make_unique<http::HttpClient>(config, std::make_shared<http::CurlTransport>(),
-                                               clock_, limiter_);
+    http_ = std::make_unique<http::HttpClient>(config, transport_, clock_, limiter_);
     client_ = std::make_unique<api::AirtableClient>(*http_);
   }
 
@@ -39,15 +78,24 @@ class ReaderTest : public testing::LiveEmulator {
       }
     }
     restarts_ = reader.progress().restarts.load();
+    malformed_ = reader.progress().malformed_pages.load();
     return ids;
   }
 
+  std::shared_ptr<ManglingTransport> transport_ = std::make_shared<ManglingTransport>();
   http::SystemClock clock_;
   http::RateLimiter limiter_{http::RateLimit{1000, 1000}};
   std::unique_ptr<http::HttpClient> http_;
   std::unique_ptr<api::AirtableClient> client_;
   int64_t restarts_ = 0;
+  int64_t malformed_ = 0;
 };
+
+void replace_first(std::string& body, const std::string& from, const std::string& to) {
+  const size_t at = body.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  body.replace(at, from.size(), to);
+}
 
 TEST_F(ReaderTest, ReadsAWholeTableInBatches) {
   int batches = 0;
@@ -72,6 +120,54 @@ TEST_F(ReaderTest, AsksAgainForMalformedOrCutPages) {
   faults("kind=malformed,route=list,at=2;kind=truncate,route=list,at=4");
   const auto ids = read_ids({base_, "Campaigns", {}, "", "", {}, {}, 100, 5});
   EXPECT_EQ(ids, expected);
+}
+
+// Regression (issue 14): a page that ends like a normal one (so the fetcher does not parse
+// it) but that the converter finds malformed ended the read, though MalformedPage is
+// retryable. Campaigns: 20 records, 4 pages of 5; `page` is the list answer that is spoiled.
+TEST_F(ReaderTest, AsksAgainForPagesTheConverterFindsMalformed) {
+  const auto expected = read_ids({base_, "Campaigns", {}, "", "", {}, {}, 100, 5});
+  struct Case {
+    const char* name;
+    int page;
+    const char* from;
+    const char* to;
+  };
+  const Case cases[] = {
+      {"a record without an id", 2, R"({"id":"rec)", R"({"xid":"rec)"},
+      {"JSON broken mid-page, tail intact", 2, R"("fields":{)", R"("fields":[)"},
+      {"no records list", 3, R"({"records":[)", R"({"recordz":[)"},
+      {"the last page (the fetcher has finished)", 4, R"({"id":"rec)", R"({"xid":"rec)"},
+      {"the first page", 1, R"({"id":"rec)", R"({"xid":"rec)"},
+  };
+  for (const Case& c : cases) {
+    transport_->spoil([&c](int n, std::string& body) {
+      if (n == c.page) {
+        replace_first(body, c.from, c.to);
+      }
+    });
+    const auto ids = read_ids({base_, "Campaigns", {}, "", "", {}, {}, 100, 5});
+    EXPECT_EQ(ids, expected) << c.name;
+    EXPECT_EQ(malformed_, 1) << c.name;
+  }
+}
+
+TEST_F(ReaderTest, GivesUpOnAPageThatStaysMalformed) {
+  transport_->spoil([](int n, std::string& body) {
+    if (n >= 2) {
+      replace_first(body, R"({"id":"rec)", R"({"xid":"rec)");
+    }
+  });
+  try {
+    read_ids({base_, "Campaigns", {}, "", "", {}, {}, 100, 5});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kServer);
+    const std::string message = e.what();
+    EXPECT_NE(message.find("6 times in a row"), std::string::npos) << message;
+    EXPECT_NE(message.find("a record without an id"), std::string::npos) << message;
+  }
+  EXPECT_EQ(transport_->most_asks(), 6U);  // page 2, asked for six times
 }
 
 TEST_F(ReaderTest, GivesUpAfterRepeatedExpiry) {

@@ -104,6 +104,29 @@ def test_malformed_json_body(emu: EmulatorProcess, client: Client) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("method", "route", "body"),
+    [
+        ("POST", "{base}/Campaigns/listRecords", b'{"pageSize": 1e400}'),
+        ("POST", "{base}/Campaigns/listRecords", b"-1e400"),
+        ("POST", "{base}/Campaigns", b'{"records": [{"fields": {"Budget": 1e400}}]}'),
+        ("PATCH", "{base}/Campaigns", b'{"records": [{"id": "rec1", "fields": {"B": -2e999}}]}'),
+        ("POST", "meta/bases/{base}/tables", b'{"name": "t", "fields": [], "x": 1e400}'),
+    ],
+)
+def test_number_too_large_for_a_double_is_422_not_500(
+    emu: EmulatorProcess, client: Client, method: str, route: str, body: bytes
+) -> None:
+    # Regression (issue 14): nlohmann::json throws out_of_range (not parse_error) for 1e400,
+    # which escaped as 500 SERVER_ERROR; Airtable answers 422.
+    path = "/v0/" + route.format(base=emu.base_id)
+    r = client.request(method, path, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json() == {
+        "error": {"type": "INVALID_REQUEST_BODY", "message": "Could not parse request body"}
+    }
+
+
 def test_invalid_parameters(emu: EmulatorProcess, client: Client) -> None:
     path = f"/v0/{emu.base_id}/Campaigns"
     for params in ({"pageSize": "101"}, {"pageSize": "x"}, {"cellFormat": "xml"}, {"bogus": "1"}):
