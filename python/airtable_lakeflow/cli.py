@@ -43,10 +43,12 @@ exit codes:
   {EXIT_OK}  success
   {EXIT_FAILED}  failure (Airtable errors after retries, a failed check, a table that did not sync)
   {EXIT_USAGE}  bad usage or configuration, no token, a request Airtable refused as invalid
-     (a formula, an option; the message names what to fix)
+     (a formula, an option; the message names what to fix); for sync, any spec entry that
+     cannot be synced (a table, field or view the base lacks, a formula Airtable refuses):
+     nothing is synced
   {EXIT_ACCESS}  token invalid, or without the scope / base access needed (Airtable answers a
      base that does not exist the same way: 403)
-  {EXIT_NOT_FOUND}  table, field or view not found
+  {EXIT_NOT_FOUND}  the table, field or view given on the command line not found
   {EXIT_LIMITED}  rate limit or monthly API quota exhausted
 
 The token is read from ${TOKEN_ENV} or --token-file, never from the command line.
@@ -135,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Airtable API URL (default: the spec's connection.base_url, else "
         f"$AIRTABLE_BASE_URL, else {DEFAULT_BASE_URL})",
     )
-    sync.add_argument("--dry-run", action="store_true", help="show the plan per table and why")
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the plan per table and why, checking tables, fields, views and formulas "
+        "against the base (one request per filter_formula); writes nothing",
+    )
     sync.add_argument(
         "--wait",
         action="store_true",
@@ -250,7 +257,7 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 why += f"; files Z-ordered by {', '.join(p['cluster_by'])} when they change"
             rows.append([p["table"], p["destination"], p["mode"], why])
         _print_table(rows, out)
-    else:
+    elif not summary.refused:  # else nothing ran: the errors below say why
         rows = [
             ["table", "destination", "mode", "read", "upserted", "deleted", "requests", "status"]
         ]
@@ -269,6 +276,16 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             )
         _print_table(rows, out)
     code = EXIT_OK if summary.ok else EXIT_FAILED
+    if summary.refused:  # nothing was read: the spec needs fixing first
+        code = EXIT_USAGE
+        for reason in summary.refused:
+            sys.stderr.write(f"error: {reason}\n")
+        if not args.dry_run:
+            sys.stderr.write(
+                f"nothing was synced: {len(summary.refused)} spec "
+                + ("entry cannot" if len(summary.refused) == 1 else "entries cannot")
+                + " be synced (fix the spec, or remove the entry; --dry-run checks a spec)\n"
+            )
     if stop.signum and summary.stopped:
         code = stop.exit_code or code
         committed = ", ".join(f"{t.table} ({t.destination})" for t in summary.committed)

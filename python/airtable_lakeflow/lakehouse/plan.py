@@ -170,7 +170,8 @@ def plan_table(
 
 @dataclass(frozen=True)
 class Unplannable:
-    """A spec entry that cannot be synced (unknown table, bad option); the others still can."""
+    """A spec entry that cannot be synced (unknown table, bad option). A sync stops before reading
+    anything when it has one; a dry run lists them all."""
 
     source_table: str
     destination: str

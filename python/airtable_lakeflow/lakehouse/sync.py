@@ -1,8 +1,9 @@
 """`airtable-lakeflow sync`: every table of a pipeline spec into a local lakehouse of Delta
 tables, plus the metadata tables `_airtable_tables`, `_airtable_fields` and
 `_airtable_sync_log`. Tables of the base are synced concurrently; the engine's process-wide
-limiter keeps them within 5 requests/s per base together. One base per spec: the connection's;
-entries whose source_schema names another base are reported as failed, the others still sync.
+limiter keeps them within 5 requests/s per base together. One base per spec: the connection's.
+A spec entry that cannot be synced (a table or field the base lacks, a view, a formula Airtable
+refuses, another base) stops the run before anything is read; a dry run lists every such entry.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow.client import Airtable
-from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError
+from airtable_lakeflow.errors import AirtableLakeflowError, ConfigError, RequestError
 from airtable_lakeflow.lakehouse import interrupts
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
@@ -66,6 +67,12 @@ class SyncSummary:
             and not self.stopped
             and not self.errors
         )
+
+    @property
+    def refused(self) -> list[str]:
+        """Why spec entries cannot be synced (each names its key); any stops the run before
+        anything is read."""
+        return [p["error"] for p in self.plans if p.get("error")]
 
     @property
     def committed(self) -> list[TableResult]:
@@ -134,8 +141,11 @@ def run_sync(
             # Entries may name the base by name; the list of bases tells which base that is.
             bases = interrupts.call(stop, at.bases) if needs_bases(spec) else None
             planned = plan_each(spec, schema, bases)
+            planned = _check_formulas(at, connection.base_id, planned, stop)
             summary.plans = [p.as_dict() for p in planned]
-            if dry_run:
+            # A spec entry that cannot be synced stops the run before anything is read: a
+            # misspelled table must not leave all_tables to sync the real one its own way.
+            if dry_run or summary.refused:
                 return summary
             _sync_tables(
                 at,
@@ -156,6 +166,43 @@ def run_sync(
     except RunStoppedError:  # before any table started: nothing to record
         summary.stopped, summary.abandoned = stop.reason, True
     return summary
+
+
+def _check_formulas(
+    at: Airtable, base_id: str, planned: list[TablePlan | Unplannable], stop: StopSignal
+) -> list[TablePlan | Unplannable]:
+    """Asks Airtable for one record with each filter_formula (the schema cannot tell whether a
+    formula parses or names fields that exist): an entry whose formula Airtable refuses becomes
+    `Unplannable`, naming its key. One request per table that has a formula."""
+    checked: list[TablePlan | Unplannable] = []
+    for plan in planned:
+        formula = plan.configuration.filter_formula if isinstance(plan, TablePlan) else None
+        if not formula:
+            checked.append(plan)
+            continue
+        probe = at.open(
+            base_id,
+            plan.table_id,
+            fields=[plan.primary_field_id] if plan.primary_field_id else None,
+            formula=formula,
+            max_records=1,
+        )
+        try:
+            interrupts.call(stop, lambda probe=probe: probe.batches().read_all())
+        except RequestError as error:
+            where = f"{plan.configuration_key or 'table_configuration'}.filter_formula"
+            # The engine's message is "… refused the request for <table> (HTTP 422 <why>)."
+            why = str(error).partition(" (HTTP ")[2].removesuffix(").") or str(error)
+            refused = ConfigError(
+                f"{where}: Airtable refuses the formula {formula!r} for table "
+                f"'{plan.table_name}' ({why.removeprefix('422 ')})."
+            )
+            checked.append(Unplannable(plan.table_name, plan.destination, refused))
+            continue
+        finally:
+            probe.close()
+        checked.append(plan)
+    return checked
 
 
 def _sync_tables(

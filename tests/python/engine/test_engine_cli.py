@@ -122,6 +122,9 @@ EXIT_CODES: list[tuple[list[str], dict[str, str], int, str]] = [
     (["sync", "--spec", "{spec}", "--dry-run"], {"AIRTABLE_TOKEN": ""}, 2, "AIRTABLE_TOKEN"),
     (["sync", "--spec", "nowhere.yml"], {}, 2, "Cannot read the spec"),
     (["sync", "--spec", "{bad_spec}"], {}, 2, "objects[0].table.table_configuration.scd_type"),
+    (["sync", "--spec", "{typo_spec}"], {}, 2, "source_table: no table 'Campaign' in the base"),
+    (["sync", "--spec", "{typo_spec}", "--dry-run"], {}, 2, "cannot sync: "),
+    (["sync", "--spec", "{formula_spec}", "--dry-run"], {}, 2, "filter_formula: Airtable refuses"),
     (
         ["bundle", "--spec", "{spec}", "--wheel", "x.whl", "--out", "b", "--catalog", "c",
          "--schema", "s"],
@@ -156,7 +159,16 @@ def test_exit_codes_are_what_help_says(
     bad_spec = tmp_path / "bad.yml"
     bad_spec.write_text(spec.read_text().replace("all_tables: {}", "table: {source_table: "
                         "Campaigns, table_configuration: {scd_type: SCD3}}"))  # fmt: skip
-    args = [a.format(spec=spec, bad_spec=bad_spec) for a in argv]
+    typo_spec = tmp_path / "typo.yml"  # and all_tables would sync the real one its own way
+    typo_spec.write_text(spec.read_text().replace("objects: [", "objects: [{table: {source_table: "
+                         "Campaign, table_configuration: {scd_type: SCD_TYPE_2}}}, "))  # fmt: skip
+    formula_spec = tmp_path / "formula.yml"
+    bad_formula = "table: {source_table: Campaigns, table_configuration: {filter_formula: 'AND('}}"
+    formula_spec.write_text(spec.read_text().replace("all_tables: {}", bad_formula))
+    args = [
+        a.format(spec=spec, bad_spec=bad_spec, typo_spec=typo_spec, formula_spec=formula_spec)
+        for a in argv
+    ]
     given = {k: v for k, v in env.items() if k != "AIRTABLE_TOKEN"}
     done = run(emu, *args, token=env.get("AIRTABLE_TOKEN"), **given)
     assert done.returncode == code, done.stdout[-2000:] + done.stderr[-2000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -269,11 +270,11 @@ def test_two_bases_sharing_a_name_need_an_id(emu: EmulatorProcess) -> None:
         plan_spec(spec, tables, bases)
 
 
-def test_sync_reads_the_connection_base_and_reports_the_others(
+def test_sync_reads_the_connection_base_and_refuses_the_others(
     emu: EmulatorProcess, tmp_path: Path
 ) -> None:
     """End to end: a base named by name is looked up, quoted names become directories, and an
-    entry of another base fails on its own."""
+    entry of another base stops the run before anything is read."""
     spec = parse_spec(
         {
             "name": "airtable_ingest",
@@ -300,15 +301,17 @@ def test_sync_reads_the_connection_base_and_reports_the_others(
         }
     )
     client = Airtable(emu.token, base_url=emu.url)
+    refused = run_sync(spec, tmp_path, client=client)
+    assert not refused.ok and refused.tables == []
+    assert [r.split(":")[0] for r in refused.refused] == [
+        "ingestion_definition.objects[1].table.source_schema"
+    ]
+    assert not (tmp_path / "raw-data").exists()
+    spec = dataclasses.replace(spec, tables=spec.tables[:1])  # the other base: a spec of its own
     summary = run_sync(spec, tmp_path, client=client)
     assert [(t.table, t.destination, t.status) for t in summary.tables] == [
-        ("Campaigns", "raw-data.campaigns-v2", "ok"),
-        ("Leads", "raw-data.leads", "failed"),
+        ("Campaigns", "raw-data.campaigns-v2", "ok")
     ]
-    assert summary.tables[1].error.startswith(
-        "ingestion_definition.objects[1].table.source_schema: "
-    )
-    assert not summary.ok
     campaigns = read_delta(tmp_path / "raw-data" / "campaigns-v2")
     assert campaigns.num_rows == summary.tables[0].records_read > 0
 
@@ -331,3 +334,42 @@ def test_fields_and_views_that_do_not_exist_are_planning_errors(
         plan_spec(_spec(emu, [entry]), tables)
     fine = {"table": {"source_table": "Campaigns", "table_configuration": {"view": "Grid view"}}}
     assert plan_spec(_spec(emu, [fine]), tables)[0].table_name == "Campaigns"
+
+
+@pytest.mark.parametrize(
+    ("formula", "why"),
+    [
+        ("AND(", "INVALID_FILTER_BY_FORMULA"),
+        ("{Nope} > 1", "Nope"),
+    ],
+)
+def test_a_formula_airtable_refuses_stops_a_dry_run_and_a_run(
+    emu: EmulatorProcess, tmp_path: Path, formula: str, why: str
+) -> None:
+    # The schema cannot tell whether a formula parses or names fields that exist: one request
+    # for one record asks Airtable, before anything is read.
+    client = Airtable(emu.token, base_url=emu.url)
+    objects = [
+        {"table": {"source_table": "Campaigns", "table_configuration": {"filter_formula": f}}}
+        for f in (formula, "{Budget ($)} > 100")
+    ]
+    objects[1]["table"]["destination_table"] = "campaigns_big"
+    spec = _spec(emu, objects)
+    seq = emu.control("GET", "requests")["last_seq"]
+    for dry_run in (True, False):
+        summary = run_sync(spec, tmp_path / "lh", client=client, dry_run=dry_run)
+        assert len(summary.refused) == 1, summary.plans
+        assert summary.refused[0].startswith(
+            "objects[0].table.table_configuration.filter_formula: Airtable refuses the formula "
+            f"{formula!r} for table 'Campaigns' (INVALID_FILTER_BY_FORMULA: "
+        )
+        assert why in summary.refused[0]
+        assert [p["mode"] for p in summary.plans] == ["-", "cdc"]
+        assert summary.tables == []
+    probes = [r for r in emu.requests(since=seq) if "/meta/" not in r["path"]]
+    assert len(probes) == 4 and all("maxRecords=1&" in r["target"] for r in probes)
+    assert _tables_under(tmp_path / "lh") == []
+
+
+def _tables_under(lakehouse: Path) -> list[str]:
+    return sorted(p.parent.name for p in lakehouse.glob("**/_delta_log"))

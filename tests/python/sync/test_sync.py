@@ -34,6 +34,11 @@ def _rows(lakehouse: Path, table: str) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in read_delta(lakehouse / table).to_pylist()}
 
 
+def _tables(lakehouse: Path) -> list[str]:
+    """The Delta tables of a lakehouse."""
+    return sorted(p.parent.name for p in lakehouse.glob("**/_delta_log"))
+
+
 def _source_ids(client: Client, emu: EmulatorProcess, table: str) -> set[str]:
     ids: set[str] = set()
     params: dict[str, str] = {}
@@ -442,27 +447,46 @@ def test_follow_renames_renames_the_column(emu: EmulatorProcess, tmp_path: Path)
 
 
 @pytest.mark.usefixtures("token_env")
-def test_bad_tables_fail_alone_and_corrupt_nothing(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_an_entry_that_cannot_sync_stops_the_run_before_anything_is_read(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
     lakehouse = tmp_path / "lakehouse"
     objects = [
         {"table": {"source_table": "Campaigns"}},
         {"table": {"source_table": "Creative Requests"}},
         {"table": {"source_table": "Packaging Tasks"}},
     ]
+    seq = emu.control("GET", "requests")["last_seq"]
     first = run_sync(_spec_of(emu, [*objects, {"table": {"source_table": "Nope"}}]), lakehouse)
-    status = {t.table: (t.status, t.error) for t in first.tables}
-    assert not first.ok
-    assert status["Nope"][0] == "failed" and "no table 'Nope' in the base" in status["Nope"][1]
-    assert {name for name, (s, _) in status.items() if s == "ok"} == {
-        "Campaigns",
-        "Creative Requests",
-        "Packaging Tasks",
-    }
+    assert not first.ok and first.tables == []
+    assert first.refused == [
+        "objects[3].table.source_table: no table 'Nope' in the base (deleted or renamed in "
+        "Airtable?). Its tables: 'Packaging Tasks', 'Campaigns', 'Creative Requests'."
+    ]
+    assert [r["path"] for r in emu.requests(since=seq)] == [
+        f"/v0/meta/bases/{emu.base_id}/tables"
+    ]  # the schema, and no record
+    assert _tables(lakehouse) == []  # not even the sync log
+
+    # A misspelled table next to all_tables does not leave all_tables to sync the real one
+    # with default settings.
+    typo = [
+        {"table": {"source_table": "Campaign", "table_configuration": {"scd_type": "SCD_TYPE_2"}}},
+        {"all_tables": {}},
+    ]
+    refused = run_sync(_spec_of(emu, typo), lakehouse)
+    assert [p["error"].split(":")[0] for p in refused.plans if p.get("error")] == [
+        "objects[0].table.source_table"
+    ]
+    assert refused.tables == [] and _tables(lakehouse) == []
+
+    synced = run_sync(_spec_of(emu, objects), lakehouse)
+    assert synced.ok, synced.as_dict()
     requests_before = DeltaTable(str(lakehouse / "creative_requests"))
     kept = (requests_before.version(), read_delta(lakehouse / "creative_requests").num_rows)
 
-    # The table is deleted in Airtable: that table fails by name, its Delta table stays as it
-    # was, and the others still sync (a change to Campaigns arrives).
+    # The table is deleted in Airtable: the next run stops, naming it, and changes nothing (a
+    # change to Campaigns waits) until the spec drops it.
     exported = emu.control("GET", "export")
     base = next(b for b in exported["bases"] if b["id"] == emu.base_id)
     gone = next(t for t in base["tables"] if t["name"] == "Creative Requests")
@@ -482,24 +506,33 @@ def test_bad_tables_fail_alone_and_corrupt_nothing(emu: EmulatorProcess, tmp_pat
         json={"fields": {"Campaign Name": "renamed"}},
     )
     assert patched.ok, patched.text
+    campaigns_version = DeltaTable(str(lakehouse / "campaigns")).version()
     second = run_sync(_spec_of(emu, objects), lakehouse)
-    status = {t.table: (t.status, t.error) for t in second.tables}
-    assert status["Creative Requests"][0] == "failed"
-    assert "no table 'Creative Requests' in the base" in status["Creative Requests"][1]
-    assert status["Campaigns"] == ("ok", "") and status["Packaging Tasks"] == ("ok", "")
+    assert second.tables == [] and len(second.refused) == 1
+    assert "no table 'Creative Requests' in the base" in second.refused[0]
+    assert DeltaTable(str(lakehouse / "campaigns")).version() == campaigns_version
+    third = run_sync(_spec_of(emu, objects[::2]), lakehouse)
+    assert third.ok, third.as_dict()
     after = DeltaTable(str(lakehouse / "creative_requests"))
     assert (after.version(), read_delta(lakehouse / "creative_requests").num_rows) == kept
     assert _rows(lakehouse, "campaigns")[campaign]["campaign_name"] == "renamed"
     log = read_delta(lakehouse / "_airtable_sync_log").to_pylist()
-    runs = sorted((r["started_at"], r["status"]) for r in log if r["table"] == "Creative Requests")
-    assert [status for _, status in runs] == ["ok", "failed"]
+    assert {r["status"] for r in log} == {"ok"}  # refused runs read and wrote nothing
 
-    # A destination that cannot be written fails that table, naming its path.
+
+@pytest.mark.usefixtures("token_env")
+def test_a_destination_that_cannot_be_written_fails_alone(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    objects = [
+        {"table": {"source_table": "Campaigns"}},
+        {"table": {"source_table": "Packaging Tasks"}},
+    ]
     blocked = tmp_path / "blocked"
     blocked.mkdir()
     (blocked / "campaigns").write_text("not a Delta table")
-    third = run_sync(_spec_of(emu, objects[::2]), blocked)
-    status = {t.table: (t.status, t.error) for t in third.tables}
+    blocked_run = run_sync(_spec_of(emu, objects), blocked)
+    status = {t.table: (t.status, t.error) for t in blocked_run.tables}
     assert status["Campaigns"][0] == "failed" and "campaigns" in status["Campaigns"][1]
     assert status["Packaging Tasks"] == ("ok", "")
     assert (blocked / "campaigns").read_text() == "not a Delta table"
@@ -528,8 +561,10 @@ def test_cli_bad_input_exit_codes(emu: EmulatorProcess, tmp_path: Path) -> None:
     missing = run("--spec", str(tmp_path / "nope.yml"))
     assert missing.returncode == 2 and "nope.yml" in missing.stderr
     dry = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"), "--dry-run")
-    assert dry.returncode == 1 and "cannot sync" in dry.stdout and "'Nope'" in dry.stdout
-    partial = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"))
-    assert partial.returncode == 1
-    assert "no table 'Nope' in the base" in partial.stdout
-    assert read_delta(tmp_path / "lh" / "campaigns").num_rows == 20
+    assert dry.returncode == 2 and "cannot sync" in dry.stdout and "'Nope'" in dry.stdout
+    assert "error: objects[1].table.source_table: no table 'Nope' in the base" in dry.stderr
+    refused = run("--spec", str(spec), "--lakehouse", str(tmp_path / "lh"))
+    assert refused.returncode == 2, refused.stderr
+    assert "no table 'Nope' in the base" in refused.stderr
+    assert "nothing was synced: 1 spec entry cannot be synced" in refused.stderr
+    assert not (tmp_path / "lh" / "campaigns").exists()  # Campaigns was fine, and waits too
