@@ -92,6 +92,19 @@ def _check_selection(table: dict[str, Any], config: TableConfiguration, where: s
         )
 
 
+def _check_cursor_read(
+    table: dict[str, Any], config: TableConfiguration, cursor: dict[str, Any], where: str
+) -> None:
+    """A cdc table's read must include its cursor field: without it no run could tell where
+    the next one starts, and every run would read everything."""
+    if config.fields and all(_find_field(table, f) is not cursor for f in config.fields):
+        raise ConfigError(
+            f"{where}.fields: leaves out {cursor['name']!r}, the last-modified field that table "
+            f"'{table['name']}' is read incrementally by (cdc). Add it to fields, or set "
+            "mode: snapshot to read the table in full every run."
+        )
+
+
 def plan_table(
     table: dict[str, Any], config: TableConfiguration, destination: str, where: str
 ) -> TablePlan:
@@ -126,6 +139,7 @@ def plan_table(
                 f"{where}.cursor_field: {config.cursor_field!r} is not a date-time field of "
                 f"table '{table['name']}'. Its last-modified fields: {names or 'none'}."
             )
+        _check_cursor_read(table, config, f, where)
         return TablePlan(
             **base,
             mode="cdc",
@@ -138,6 +152,7 @@ def plan_table(
     usable = [f for f in candidates if _watches_everything(f)]
     if usable:
         f = usable[0]
+        _check_cursor_read(table, config, f, where)
         return TablePlan(
             **base,
             mode="cdc",

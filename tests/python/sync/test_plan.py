@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from airtable_lakeflow import Airtable, ConfigError
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.names import table_name
 from airtable_lakeflow.lakehouse.plan import (
@@ -373,3 +374,30 @@ def test_a_formula_airtable_refuses_stops_a_dry_run_and_a_run(
 
 def _tables_under(lakehouse: Path) -> list[str]:
     return sorted(p.parent.name for p in lakehouse.glob("**/_delta_log"))
+
+
+def test_a_cdc_read_must_include_its_cursor_field(emu: EmulatorProcess, tmp_path: Path) -> None:
+    # Without its cursor field no run could tell where the next one starts: the local sync read
+    # everything on every run without a word, the connector failed at read time. Now the plan
+    # (which both use) says so, and a dry run shows it.
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    narrow = {"fields": ["Campaign Name", "Budget ($)"]}
+    entry = {"table": {"source_table": "Campaigns", "table_configuration": narrow}}
+    with pytest.raises(
+        ConfigError,
+        match=r"^objects\[0\]\.table\.table_configuration\.fields: leaves out 'Last Modified', "
+        r"the last-modified field that table 'Campaigns' is read incrementally by \(cdc\)\. ",
+    ):
+        plan_spec(_spec(emu, [entry]), tables)
+    for fine in (
+        {"fields": ["Campaign Name", "Last Modified"]},
+        {"fields": ["Campaign Name"], "mode": "snapshot"},
+    ):
+        entry = {"table": {"source_table": "Campaigns", "table_configuration": fine}}
+        assert plan_spec(_spec(emu, [entry]), tables)[0].table_name == "Campaigns"
+
+    connector = AirtableLakeflowConnect(
+        {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url}
+    )
+    with pytest.raises(ConfigError, match=r"fields: leaves out 'Last Modified'"):
+        connector.read_table("Campaigns", {}, {"fields": "Campaign Name, Budget ($)"})
