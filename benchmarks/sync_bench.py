@@ -17,7 +17,8 @@ counts cost at Airtable's 5 requests/s is computed from them, not measured.
    request log (and are checked against the sync's own count).
 4. Before any figure is printed: each Delta table has N rows, unique ids, the source's ids,
    the new Notes values, and all three tables hold the same data; each sync read and listed
-   exactly the records and pages expected.
+   exactly the records and pages expected, counted the edited records as updated and the
+   others it read as unchanged, and the cdc initial load committed every 10,000 records.
 
 Usage: .venv/bin/python benchmarks/sync_bench.py [--records N] [--changed-percent P]
 """
@@ -41,7 +42,7 @@ import requests
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakehouse.plan import plan_spec
-from airtable_lakeflow.lakehouse.state import load_state
+from airtable_lakeflow.lakehouse.state import CHUNK_ROWS, load_state
 from airtable_lakeflow.lakehouse.sync import run_sync
 from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, parse_spec
 from deltalake import DeltaTable
@@ -94,6 +95,10 @@ def timed_sync(emu: EmulatorProcess, spec: Any, lakehouse: Path) -> dict[str, An
         "table_s": table.seconds,
         "records_read": table.records_read,
         "upserted": table.upserted,
+        "inserted": table.inserted,
+        "updated": table.updated,
+        "unchanged": table.unchanged,
+        "commits": table.commits,
         "deleted": table.deleted,
         "swept": table.swept,
         "engine_requests": table.requests,
@@ -217,9 +222,14 @@ def run(records: int, percent: float, seed: int) -> dict[str, Any]:
         initial_cdc = timed_sync(emu, cdc, lake_a)
         initial_snapshot = timed_sync(emu, snapshot, lake_b)
         shutil.copytree(lake_a, lake_c)  # the same first run as A, state included
-        for name, result in (("initial cdc", initial_cdc), ("initial snapshot", initial_snapshot)):
+        for name, result, commits in (
+            ("initial cdc", initial_cdc, math.ceil(records / CHUNK_ROWS)),  # chunked first read
+            ("initial snapshot", initial_snapshot, 1),
+        ):
             check(result["records_read"] == records, f"{name}: read {result['records_read']}")
             check(result["list"] == math.ceil(records / PAGE), f"{name}: {result['list']} pages")
+            check(result["inserted"] == records, f"{name}: inserted {result['inserted']}")
+            check(result["commits"] == commits, f"{name}: {result['commits']} commits")
 
         lookback = lookback_window(lake_a, table_id, cursor_field)
         source_ids = sorted(list_all(emu, table_id))
@@ -248,6 +258,13 @@ def run(records: int, percent: float, seed: int) -> dict[str, Any]:
             check(result["list"] == lists, f"{name}: {result['list']} list pages, not {lists}")
             check(result["sweep_pages"] == sweep, f"{name}: {result['sweep_pages']} sweep pages")
             check(result["deleted"] == 0, f"{name}: deleted {result['deleted']} rows")
+            # Only the edited records changed; the others read are unchanged (not rewritten).
+            counts = (result["inserted"], result["updated"], result["unchanged"])
+            check(
+                counts == (0, n_changed, read - n_changed),
+                f"{name}: inserted, updated, unchanged {counts}, not (0, {n_changed}, "
+                f"{read - n_changed})",
+            )
             check(
                 result["engine_requests"] == result["list"],
                 f"{name}: the sync counted {result['engine_requests']} requests, the emulator "

@@ -30,6 +30,8 @@ from airtable_lakeflow.errors import (
     RateLimitError,
     RequestError,
 )
+from airtable_lakeflow.lakehouse.progress import PROGRESS_LINE_S
+from airtable_lakeflow.lakehouse.state import CHUNK_ROWS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -149,6 +151,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another sync is using the lakehouse, wait for it to finish (default: exit 2)",
     )
     sync.add_argument("--json", action="store_true", help="machine-readable summary")
+    sync.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress on stderr: on a terminal one line redrawn in place, otherwise a line "
+        "every --progress-every seconds, and a line per table as it ends (auto: unless --json; "
+        "always: with --json too; stdout never carries progress)",
+    )
+    sync.add_argument(
+        "--progress-every",
+        type=float,
+        default=PROGRESS_LINE_S,
+        metavar="SECONDS",
+        help="seconds between two progress lines when stderr is not a terminal "
+        "(default: %(default)g)",
+    )
+    sync.add_argument(
+        "--commit-every",
+        type=int,
+        default=CHUNK_ROWS,
+        metavar="RECORDS",
+        help="a full read of a cdc table commits every RECORDS records, so a crash or Ctrl-C "
+        "loses at most that many and the next run reads on from there (default: %(default)s)",
+    )
 
     bundle = _command(
         commands, "bundle", "write a Databricks Asset Bundle that ingests a pipeline spec"
@@ -200,35 +226,16 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from airtable_lakeflow.lakehouse.interrupts import StopSignal
+    from airtable_lakeflow.lakehouse.progress import ProgressPrinter
     from airtable_lakeflow.lakehouse.storage import NativeStderr
     from airtable_lakeflow.lakehouse.sync import run_sync
     from airtable_lakeflow.spec import load_spec
 
     spec = load_spec(args.spec)
-    show = sys.stderr.isatty() and not args.json
-    started = time.monotonic()
-
-    def progress(reads: dict[str, dict[str, int]]) -> None:
-        if not show or not reads:
-            return
-        requests = sum(p.get("requests", 0) for p in reads.values())
-        parts = [
-            f"{name} {p.get('records', 0):,} rec {p.get('pages', 0)} pg"
-            for name, p in reads.items()
-        ]
-        rate = requests / max(time.monotonic() - started, 1e-3)
-        sys.stderr.write("\r\033[K" + " · ".join(parts) + f" · {rate:.1f} req/s")
-        sys.stderr.flush()
-
-    def done(result: Any) -> None:
-        if show:
-            sys.stderr.write(
-                "\r\033[K"
-                f"{result.table}: {result.status}, {result.records_read:,} read, "
-                f"{result.upserted:,} upserted, {result.deleted:,} deleted"
-                + (", files Z-ordered" if result.clustered else "")
-                + f" ({result.requests} requests, {result.seconds:.1f} s)\n"
-            )
+    if args.commit_every < 1 or not args.progress_every > 0:
+        raise ConfigError("--commit-every and --progress-every must be positive.")
+    show = args.progress == "always" or (args.progress == "auto" and not args.json)
+    printer = ProgressPrinter(sys.stderr, redraw=sys.stderr.isatty(), every_s=args.progress_every)
 
     stop = StopSignal()
     # fd 2 is held back while deltalake writes: a failed write makes it print Rust panics there.
@@ -237,16 +244,16 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             spec,
             Path(args.lakehouse),
             dry_run=args.dry_run,
-            on_table_done=done,
-            on_progress=progress,
+            on_table_done=printer.table_done if show else None,
+            on_progress=printer.update if show else None,
             base_url=args.base_url,
             stop=stop,
             wait=args.wait,
             on_wait=lambda message: sys.stderr.write(message + "\n"),
+            chunk_rows=args.commit_every,
         )
         native.release(drop_panics=not summary.ok)
-    if show and summary.stopped:
-        sys.stderr.write("\r\033[K")
+    printer.clear()
     if args.json:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.dry_run:
@@ -258,9 +265,8 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             rows.append([p["table"], p["destination"], p["mode"], why])
         _print_table(rows, out)
     elif not summary.refused:  # else nothing ran: the errors below say why
-        rows = [
-            ["table", "destination", "mode", "read", "upserted", "deleted", "requests", "status"]
-        ]
+        header = "table destination mode read inserted updated unchanged deleted requests status"
+        rows = [header.split()]
         for t in summary.tables:
             rows.append(
                 [
@@ -268,7 +274,9 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                     t.destination,
                     t.mode,
                     f"{t.records_read:,}",
-                    f"{t.upserted:,}",
+                    f"{t.inserted:,}",
+                    f"{t.updated:,}",
+                    f"{t.unchanged:,}",
                     f"{t.deleted:,}",
                     str(t.requests),
                     t.status if t.status == "ok" else f"{t.status}: {t.error}",

@@ -28,6 +28,7 @@ from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
 from airtable_lakeflow.lakehouse.lock import hold_lakehouse
 from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, needs_bases, plan_each
+from airtable_lakeflow.lakehouse.state import CHUNK_ROWS
 from airtable_lakeflow.lakehouse.storage import plain, storage_error
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.lakehouse.writers import require_deltalake
@@ -100,15 +101,19 @@ def run_sync(
     *,
     dry_run: bool = False,
     on_table_done: Callable[[TableResult], None] | None = None,
-    on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     client: Airtable | None = None,
     base_url: str | None = None,
     stop: StopSignal | None = None,
     wait: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> SyncSummary:
     """Syncs every planned table. `on_progress` is called about twice a second with
-    {table: {records, pages, requests, …}} for the reads under way.
+    {table: {records, pages, requests, phase, committed, seconds, expected?, …}} for each
+    table started (`progress.TableProgress.progress`; phase `done` once it ended); a table
+    that feeds several destinations is named `table → destination`. `chunk_rows`: records per
+    commit of a long full read of a cdc table (`table_sync`).
 
     One run per lakehouse at a time (`lock`): another run's lock raises LakehouseBusyError,
     or with `wait` is waited for (`on_wait` says so once). `stop` (set by a signal, see
@@ -157,6 +162,7 @@ def run_sync(
                 stop,
                 on_table_done,
                 on_progress,
+                chunk_rows,
             )
             crash_point("before_metadata")
             plans = [p for p in planned if isinstance(p, TablePlan)]
@@ -214,12 +220,14 @@ def _sync_tables(
     summary: SyncSummary,
     stop: StopSignal,
     on_table_done: Callable[[TableResult], None] | None,
-    on_progress: Callable[[dict[str, dict[str, int]]], None] | None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None] | None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> None:
     """Syncs the tables MAX_CONCURRENT_TABLES at a time on daemon threads, which the main
     thread waits for in slices: a stop is seen at once, and threads still waiting on the
     engine are not waited for (they commit nothing). Fills summary.tables."""
-    active: dict[str, Any] = {}
+    active: dict[str, Any] = {}  # destination → the table's TableProgress, once it started
+    labels = _labels(planned)
     results = [_placeholder(p) for p in planned]
     finished = [False] * len(planned)
     lock = threading.Lock()
@@ -234,7 +242,17 @@ def _sync_tables(
         else:
             path = lakehouse.joinpath(*plan.destination.split("."))
             try:
-                sync_table(at, base_id, plan, lakehouse, started, active, stop=stop, result=result)
+                sync_table(
+                    at,
+                    base_id,
+                    plan,
+                    lakehouse,
+                    started,
+                    active,
+                    stop=stop,
+                    result=result,
+                    chunk_rows=chunk_rows,
+                )
                 result.status = "ok"
             except RunStoppedError:
                 result.status, result.error = "interrupted", _stopped_at(result, stop)
@@ -277,7 +295,9 @@ def _sync_tables(
     while not stop.stopped and any(t.is_alive() for t in threads):
         time.sleep(interrupts.SLICE_S)
         if on_progress is not None and time.monotonic() >= next_report and not stop.stopped:
-            on_progress({name: read.progress() for name, read in list(active.items())})
+            on_progress(
+                {labels[d]: table.progress() for d, table in list(active.items()) if d in labels}
+            )
             next_report = time.monotonic() + PROGRESS_EVERY_S
     if stop.stopped:
         # A signal gives commits under way half a second; a storage error, all they need.
@@ -285,7 +305,9 @@ def _sync_tables(
     with lock:
         reported[0] = False
         summary.tables = [
-            replace(r) if done or r.status != PENDING else _unfinished(r, stop, active.get(r.table))
+            replace(r)
+            if done or r.status != PENDING
+            else _unfinished(r, stop, active.get(r.destination))
             for r, done in zip(results, finished, strict=True)
         ]
         summary.abandoned = not all(finished)
@@ -294,6 +316,19 @@ def _sync_tables(
             summary.stopped = (
                 storage_failures[0] if stop.reason == "a storage error" else stop.reason
             )
+
+
+def _labels(planned: list[TablePlan | Unplannable]) -> dict[str, str]:
+    """destination → the name progress reports use: the table's, or `table → destination`
+    for a table that feeds several destinations."""
+    plans = [p for p in planned if isinstance(p, TablePlan)]
+    names = [p.table_name for p in plans]
+    return {
+        p.destination: p.table_name
+        if names.count(p.table_name) == 1
+        else f"{p.table_name} → {p.destination}"
+        for p in plans
+    }
 
 
 def _placeholder(plan: TablePlan | Unplannable) -> TableResult:
@@ -307,6 +342,12 @@ def _placeholder(plan: TablePlan | Unplannable) -> TableResult:
 
 def _stopped_at(result: TableResult, stop: StopSignal) -> str:
     why = f"stopped by {stop.reason}"
+    if result.partial:
+        done = result.inserted + result.updated + result.unchanged
+        return (
+            f"{why} after committing {done:,} of its records ({result.commits} commits); "
+            "the next run reads on from there"
+        )
     if result.committed:
         return (
             f"{why} after its commit, before its delete sweep or Z-order (the next run does them)"
@@ -316,16 +357,16 @@ def _stopped_at(result: TableResult, stop: StopSignal) -> str:
     return f"{why} before it started"
 
 
-def _unfinished(result: TableResult, stop: StopSignal, read: Any) -> TableResult:
+def _unfinished(result: TableResult, stop: StopSignal, table: Any) -> TableResult:
     """A copy of a table's result as it stood when the run stopped (its thread may go on),
-    with what its read had done by then."""
+    with what its read had done by then (`table`: its TableProgress)."""
     copy = replace(result)
     copy.status, copy.error = "interrupted", _stopped_at(result, stop)
-    if read is not None and not result.records_read:
-        progress = read.progress()
-        copy.records_read = progress.get("records", 0)
-        copy.requests = progress.get("requests", 0)
-        copy.rate_limited = progress.get("rate_limited", 0)
+    if table is not None:
+        progress = table.progress()
+        copy.records_read = max(result.records_read, progress.get("records", 0))
+        copy.requests = max(result.requests, progress.get("requests", 0))
+        copy.rate_limited = max(result.rate_limited, progress.get("rate_limited", 0))
     return copy
 
 
@@ -357,19 +398,21 @@ def _write_metadata(
     summary.errors, as one sentence each."""
     from deltalake import write_deltalake
 
-    planned = {p.table_id: p for p in plans}
+    # One row per table and destination: a table feeding two destinations is listed twice, a
+    # table not synced once (destination, mode and reason null).
+    listed: list[tuple[dict[str, Any], TablePlan | None]] = [
+        (t, p) for t in schema for p in ([p for p in plans if p.table_id == t["id"]] or [None])
+    ]
     tables = pa.table(
         {
-            "table_id": [t["id"] for t in schema],
-            "name": [t["name"] for t in schema],
-            "primary_field_id": [t["primary_field_id"] for t in schema],
-            "description": [t["description"] for t in schema],
-            "destination": [
-                planned[t["id"]].destination if t["id"] in planned else None for t in schema
-            ],
-            "mode": [planned[t["id"]].mode if t["id"] in planned else None for t in schema],
-            "reason": [planned[t["id"]].reason if t["id"] in planned else None for t in schema],
-            "updated_at": pa.array([started] * len(schema), pa.timestamp("us", tz="UTC")),
+            "table_id": [t["id"] for t, _ in listed],
+            "name": [t["name"] for t, _ in listed],
+            "primary_field_id": [t["primary_field_id"] for t, _ in listed],
+            "description": [t["description"] for t, _ in listed],
+            "destination": pa.array([p.destination if p else None for _, p in listed], pa.string()),
+            "mode": pa.array([p.mode if p else None for _, p in listed], pa.string()),
+            "reason": pa.array([p.reason if p else None for _, p in listed], pa.string()),
+            "updated_at": pa.array([started] * len(listed), pa.timestamp("us", tz="UTC")),
         }
     )
     rows = [(t, f) for t in schema for f in t["fields"]]
@@ -395,6 +438,10 @@ def _write_metadata(
             "records_read": pa.array([t.records_read for t in summary.tables], pa.int64()),
             "upserted": pa.array([t.upserted for t in summary.tables], pa.int64()),
             "deleted": pa.array([t.deleted for t in summary.tables], pa.int64()),
+            "inserted": pa.array([t.inserted for t in summary.tables], pa.int64()),
+            "updated": pa.array([t.updated for t in summary.tables], pa.int64()),
+            "unchanged": pa.array([t.unchanged for t in summary.tables], pa.int64()),
+            "commits": pa.array([t.commits for t in summary.tables], pa.int64()),
             "requests": pa.array([t.requests for t in summary.tables], pa.int64()),
             "rate_limited": pa.array([t.rate_limited for t in summary.tables], pa.int64()),
             "seconds": pa.array([t.seconds for t in summary.tables], pa.float64()),
@@ -402,7 +449,8 @@ def _write_metadata(
             "error": [t.error for t in summary.tables],
         }
     )
-    writes = [(LOG_TABLE, log, {"mode": "append"})]
+    # The log is appended to; a log written before a column was added gets it (null before).
+    writes = [(LOG_TABLE, log, {"mode": "append", "schema_mode": "merge"})]
     if not log_only:
         overwrite = {"mode": "overwrite", "schema_mode": "overwrite"}
         writes += [(TABLES_TABLE, tables, overwrite), (FIELDS_TABLE, fields, overwrite)]

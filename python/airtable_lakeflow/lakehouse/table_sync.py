@@ -8,9 +8,21 @@ cdc run then sweeps for deleted records on its schedule (ids only), in a second 
 with cluster_by then has its files Z-ordered by those columns when they changed, in a commit
 that changes no data (a crash before it loses nothing; the next run Z-orders).
 
+A full read of a cdc table (its first, and the scheduled refreshes) is read in the order of its
+cursor and committed every `CHUNK_ROWS` records, each commit with a state whose cursor is where
+a next run can resume (`_checkpoint`), so a crash loses at most one chunk. The run after such a
+crash reads on from that cursor (minus the lookback, and at least `RESUME_MARGIN_S`: records
+that share the cursor value of the last commit are read again). Records deleted in Airtable
+after their chunk was committed are found by the id sweep on its schedule, as deletes after any
+other run are (a sweep lists every id, as many requests as a full read: sweeping at once would
+make the resumed run cost more than starting again). Snapshot and append tables commit once
+per run: a snapshot's full read has no order to resume by, and Airtable sorts only by fields
+(an append table's createdTime is not one).
+
 A stopped run (`interrupts.StopSignal`) is seen between pages and before each commit: a table
-whose read was cut off commits nothing; one stopped after its data commit skips the sweep and
-the Z-order, which the next run does.
+whose read was cut off commits nothing more (its chunks already committed stay, and the next
+run resumes after them); one stopped after its data commit skips the sweep and the Z-order,
+which the next run does.
 """
 
 from __future__ import annotations
@@ -19,7 +31,8 @@ import contextlib
 import datetime
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +48,13 @@ from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.delta_types import to_delta
 from airtable_lakeflow.lakehouse.interrupts import StopSignal
 from airtable_lakeflow.lakehouse.plan import TablePlan
-from airtable_lakeflow.lakehouse.state import TableState, commit_properties, load_state
+from airtable_lakeflow.lakehouse.progress import TableProgress
+from airtable_lakeflow.lakehouse.state import (
+    CHUNK_ROWS,
+    TableState,
+    commit_properties,
+    load_state,
+)
 
 RUN_COLUMN = "_airtable_run"
 SYNCED_AT_COLUMN = "_airtable_synced_at"
@@ -43,6 +62,13 @@ RESCUED_COLUMN = "_rescued_data"
 # Rows per batch the engine hands over: a page of Airtable's (100 records), so a stopped run is
 # seen between two pages rather than every 10,000 rows (the engine's default).
 BATCH_ROWS = 100
+# A resumed read starts at least this far before its cursor, so that records sharing the last
+# commit's cursor value (a chunk may end between them) are read again; Airtable's comparison
+# precision (milliseconds or seconds) is not documented.
+RESUME_MARGIN_S = 1.0
+# Cursor fields that always hold a value: a read sorted by one of them can be resumed by value
+# (a blank dateTime cursor would sort somewhere no IS_AFTER window reaches).
+_NEVER_BLANK = ("lastModifiedTime", "createdTime")
 
 
 @dataclass
@@ -53,16 +79,29 @@ class TableResult:
     mode: str
     run: int
     records_read: int = 0
-    upserted: int = 0
+    upserted: int = 0  # inserted + updated
+    inserted: int = 0  # records new to the table
+    updated: int = 0  # records whose values changed (SCD 2: a new version)
+    unchanged: int = 0  # records read again with the values the table holds (not rewritten)
     deleted: int = 0
     requests: int = 0
     rate_limited: int = 0
     seconds: float = 0.0
     swept: bool = False
     clustered: bool = False  # its files were Z-ordered by cluster_by
-    committed: bool = False  # this run's data commit landed
+    committed: bool = False  # this run's data commit (or a chunk of it) landed
+    commits: int = 0  # data commits this run made (a chunked read makes several)
+    resumed: bool = False  # this run read on from a full read a crash or stop cut off
+    partial: bool = False  # its full read is not complete yet: the next run reads on
     status: str = "ok"
     error: str = ""
+
+    def add(self, counts: writers.Counts) -> None:
+        self.inserted += counts.inserted
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+        self.deleted += counts.deleted
+        self.upserted = self.inserted + self.updated
 
 
 def _column_map(layout: dict[str, Any], known: dict[str, str]) -> dict[str, str]:
@@ -187,20 +226,88 @@ def _refresh_due(plan: TablePlan, state: TableState, run: int) -> bool:
     )
 
 
+def _resuming(plan: TablePlan, state: TableState) -> bool:
+    """A full read of this cdc table was cut off after some of its chunks committed."""
+    return (
+        state.resume_full_read
+        and plan.mode == "cdc"
+        and state.mode == plan.mode
+        and state.cursor is not None
+    )
+
+
 def _window(plan: TablePlan, state: TableState, run: int) -> str | None:
     """The incremental filter for this run, or None for a full read."""
     if state.cursor is None or state.mode != plan.mode or plan.mode not in ("cdc", "append"):
         return None
-    if _refresh_due(plan, state, run):
+    lookback = plan.configuration.lookback_seconds
+    if _resuming(plan, state):
+        lookback = max(lookback, RESUME_MARGIN_S)
+    elif _refresh_due(plan, state, run):
         return None
-    since = formulas.parse_iso(state.cursor)
-    since -= datetime.timedelta(seconds=plan.configuration.lookback_seconds)
+    since = formulas.parse_iso(state.cursor) - datetime.timedelta(seconds=lookback)
     ref = (
         "CREATED_TIME()"
         if plan.mode == "append"
         else formulas.field_ref(plan.cursor_field_name or "")
     )
     return formulas.after(ref, since)
+
+
+def _chunkable(plan: TablePlan, layout: dict[str, Any]) -> bool:
+    """Whether a read sorted by the cursor can be committed in chunks and resumed by value."""
+    for column in layout["columns"]:
+        if column["field_id"] == plan.cursor_field_id:
+            return column["airtable_type"] in _NEVER_BLANK and column["arrow_type"].startswith(
+                "timestamp"
+            )
+    return False
+
+
+def _checkpoint(
+    cursor: str | None,
+    data: pa.Table,
+    column: str | None,
+    started: datetime.datetime,
+    *,
+    complete: bool,
+) -> str | None:
+    """The cursor after committing `data`. A complete read: the largest value read, capped at
+    the run's start, so records edited while this run read others (whose stamps may be earlier
+    than the largest one read) fall in the next window. A chunk of a read sorted by the cursor:
+    the largest value below the run's start. The listing's order was fixed when it began, so
+    every record not committed yet had a value at least that large then; a record edited since
+    has one after the run's start, and is in the next window either way."""
+    if not column or column not in data.column_names or not data.num_rows:
+        return cursor
+    values = data[column]
+    if not pa.types.is_timestamp(values.type):
+        return cursor
+    if not complete:
+        values = values.filter(pc.less(values, pa.scalar(started, values.type)))
+        if not len(values):
+            return cursor
+    seen = pc.max(values).as_py()
+    if not isinstance(seen, datetime.datetime):
+        return cursor
+    seen_iso = formulas.iso(min(seen, started))
+    return seen_iso if cursor is None or seen_iso > cursor else cursor
+
+
+def _expected_records(path: Path, writer: type[writers.Writer]) -> int | None:
+    """The records the table held after its previous run (for a full read's ETA)."""
+    from deltalake import DeltaTable
+
+    try:
+        if not DeltaTable.is_deltatable(str(path)):
+            return None
+        if writer is writers.History:  # the current rows, one per record
+            import pyarrow.dataset as ds
+
+            return read_delta(path, [writers.END_AT], ds.field(writers.END_AT).is_null()).num_rows
+        return DeltaTable(str(path)).count()
+    except Exception:  # only an estimate: the write will say what is wrong with the table
+        return None
 
 
 def _cursor_column(plan: TablePlan, mapping: dict[str, str]) -> str | None:
@@ -249,7 +356,25 @@ def _columns(
             columns.append(name)
     if writer is writers.History:
         columns += [c for c in writers.HISTORY_COLUMNS if c not in columns]
+    if writer is writers.Upsert and writers.ROW_HASH not in columns:
+        columns.append(writers.ROW_HASH)
     return columns
+
+
+def _prepare(
+    batch: pa.Table,
+    layout: dict[str, Any],
+    mapping: dict[str, str],
+    run: int,
+    started: datetime.datetime,
+) -> pa.Table:
+    """Records as the Delta table stores them: columns by field id, the run's columns added."""
+    data = _rename(batch, layout, mapping)
+    data = data.append_column(RUN_COLUMN, pa.array([run] * data.num_rows, pa.int64()))
+    data = data.append_column(
+        SYNCED_AT_COLUMN, pa.array([started] * data.num_rows, pa.timestamp("us", tz="UTC"))
+    )
+    return to_delta(data)
 
 
 def sync_table(
@@ -262,10 +387,12 @@ def sync_table(
     *,
     stop: StopSignal | None = None,
     result: TableResult | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> TableResult:
-    """`active` (optional) receives the table's running read, for progress reports; `result`
-    (optional) is filled in as the table goes, so a caller sees how far a failed or stopped
-    table got. `stop` raises `interrupts.RunStoppedError` between pages and before commits."""
+    """`active` (optional) receives the table's `TableProgress` under its destination, for
+    progress reports; `result` (optional) is filled in as the table goes, so a caller sees how
+    far a failed or stopped table got. `stop` raises `interrupts.RunStoppedError` between pages
+    and before commits. `chunk_rows`: records per commit of a chunked full read."""
     clock = time.monotonic()
     stop = stop or StopSignal()
     path = lakehouse.joinpath(*plan.destination.split("."))
@@ -275,102 +402,129 @@ def sync_table(
     if result is None:
         result = TableResult(plan.table_id, plan.table_name, plan.destination, plan.mode, run)
     result.run = run
+    writer = writers.for_plan(plan)
 
+    resuming = _resuming(plan, state)
     window = _window(plan, state, run)
-    formula = formulas.all_of(config.filter_formula, window)
+    full_read = window is None
+    # Read in cursor order, so that chunks can be committed and the read resumed after them.
+    sorted_read = plan.mode == "cdc" and bool(plan.cursor_field_name) and (full_read or resuming)
+    progress = TableProgress(_expected_records(path, writer) if full_read else None)
+    if active is not None:
+        active[plan.destination] = progress
     read = at.open(
         base_id,
         plan.table_id,
         fields=list(config.fields) or None,
         view=config.view,
-        formula=formula,
+        formula=formulas.all_of(config.filter_formula, window),
+        sort=[(plan.cursor_field_name or "", "asc")] if sorted_read else None,
         batch_rows=BATCH_ROWS,
     )
-    if active is not None:
-        active[plan.table_name] = read
-    data = _read_all(read, stop)
-    progress = read.progress()
-    result.records_read = data.num_rows
-    result.requests += progress.get("requests", 0)
-    result.rate_limited += progress.get("rate_limited", 0)
+    progress.reading(read)
+    chunked = sorted_read and _chunkable(plan, read.layout)
+    result.resumed = resuming
 
     mapping = _column_map(read.layout, state.columns)
     moves: dict[str, str] = {}
     if config.follow_renames and state.columns:
         mapping, moves = _renamed(read.layout, mapping)
-    data = _rename(data, read.layout, mapping)
-    data = data.append_column(RUN_COLUMN, pa.array([run] * data.num_rows, pa.int64()))
-    data = data.append_column(
-        SYNCED_AT_COLUMN, pa.array([started] * data.num_rows, pa.timestamp("us", tz="UTC"))
-    )
-    data = to_delta(data)
-
-    cursor = state.cursor if window else None
     cursor_column = _cursor_column(plan, mapping)
-    if cursor_column and cursor_column in data.column_names and data.num_rows:
-        seen = pc.max(data[cursor_column]).as_py()
-        if isinstance(seen, datetime.datetime):
-            # Capped at the run's start, so records edited while this run read others (whose
-            # stamps may be earlier than the largest one read) fall in the next window.
-            seen_iso = formulas.iso(min(seen, started))
-            cursor = seen_iso if cursor is None or seen_iso > cursor else cursor
-    full_read = window is None
-    new_state = TableState(
-        table_id=plan.table_id,
-        run=run,
-        mode=plan.mode,
-        cursor=cursor,
-        columns=mapping,
-        last_sweep_run=run if full_read else state.last_sweep_run,
-        last_refresh_run=run if full_read else state.last_refresh_run,
-    )
+    cursor = state.cursor if window else None
 
     # A write that fails (a full disk) leaves its Parquet files behind; they are removed
     # unless one of this run's commits landed (then they may be referenced).
     files_before, version_before = _data_files(path), _version(path)
     try:
-        writer = writers.for_plan(plan)
         target = _target_schema(path)
-        _check_cluster_by(plan, _columns(data, target, moves, writer))
-        if moves:
-            with stop.committing():
-                _rename_columns(path, moves, TableState(**{**state.__dict__, "columns": mapping}))
-            target = _target_schema(path)
-
-        crash_point("before_commit")
-        if target is not None:
-            data = _align(data, target)
-        sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
-        with stop.committing():
-            counts = writer(path, commit_properties(new_state), started, sequence).write(
-                data, full_read=full_read and plan.mode != "append"
+        new_state = state
+        # A new table holds nothing but what this read commits: a cut-off first read, resumed,
+        # leaves it as a complete read in this run would have (deletes since: the sweep's).
+        first_read = target is None
+        seen: list[pa.Array] = []  # ids committed by the earlier chunks of a full read
+        for batch, last in _chunks(read, stop, chunk_rows if chunked else None):
+            data = _prepare(batch, read.layout, mapping, run, started)
+            result.records_read += data.num_rows
+            if not result.commits:  # before this run's first commit
+                _check_cluster_by(plan, _columns(data, target, moves, writer))
+                if moves:
+                    with stop.committing():
+                        renamed = TableState(**{**state.__dict__, "columns": mapping})
+                        _rename_columns(path, moves, renamed)
+                    target = _target_schema(path)
+            cursor = _checkpoint(cursor, data, cursor_column, started, complete=last)
+            # A full read's last commit deletes what the read did not return: a sweep as of
+            # this run. A resumed read ends a full read as of the run that began it.
+            ends_full_read = last and full_read
+            swept = ends_full_read or (full_read and first_read)
+            refreshed = last and (full_read or resuming)
+            new_state = TableState(
+                table_id=plan.table_id,
+                run=run,
+                mode=plan.mode,
+                cursor=cursor,
+                columns=mapping,
+                last_sweep_run=run if swept else state.last_sweep_run,
+                last_refresh_run=run if refreshed else state.last_refresh_run,
+                resume_full_read=(chunked or resuming) and not last,
             )
-            result.committed = True
-        result.upserted, result.deleted = counts
-        result.swept = full_read
-        crash_point("after_commit")
 
-        sweep_due = run - state.last_sweep_run >= config.delete_sweep_every
-        if plan.mode == "cdc" and not full_read and sweep_due:
-            new_state.last_sweep_run = run
-            ids, requests = _read_ids(at, base_id, plan, stop)
-            result.requests += requests
-            crash_point("before_sweep_commit")
+            crash_point("before_commit")
+            if target is not None:
+                data = _align(data, target)
+            sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
+            progress.phase = "writing"
             with stop.committing():
-                result.deleted += writer(path, commit_properties(new_state), started, None).sweep(
-                    ids
+                counts = writer(path, commit_properties(new_state), started, sequence).write(
+                    data,
+                    full_read=ends_full_read and plan.mode != "append",
+                    seen=pa.concat_arrays(seen) if seen else None,
+                    # One read fills a new table: its later chunks hold other records.
+                    all_new=first_read and full_read and result.commits > 0,
                 )
+                result.committed = True
+            result.add(counts)
+            result.commits += 1
+            result.partial = new_state.resume_full_read
+            progress.committed, progress.phase = result.records_read, "reading"
+            crash_point("after_commit")
+            if not last:
+                if full_read and not first_read:  # (a new table has nothing else to delete)
+                    seen.append(data["id"].combine_chunks())
+                target = _target_schema(path)
+        result.swept = full_read
+
+        # Deletes are not seen by a read of what changed (nor by a resumed read, for the records
+        # committed before it): an id sweep finds them, every delete_sweep_every runs.
+        sweep_due = run - new_state.last_sweep_run >= config.delete_sweep_every
+        if plan.mode == "cdc" and not full_read and sweep_due:
+            swept_state = replace(new_state, last_sweep_run=run)
+            ids = _read_ids(at, base_id, plan, stop, progress)
+            crash_point("before_sweep_commit")
+            progress.phase = "writing"
+            sweeper = writer(path, commit_properties(swept_state), started, None)
+            with stop.committing():
+                result.deleted += sweeper.sweep(ids)
             result.swept = True
         if config.cluster_by:
             crash_point("before_cluster_commit")
+            progress.phase = "writing"
             with stop.committing():
                 result.clustered = writers.z_order(path, config.cluster_by) > 0
     except Exception:
+        with contextlib.suppress(Exception):  # a chunk's commit failed mid-read: stop reading
+            read.close()
         if version_before is not None and _version(path) == version_before:
             for orphan in _data_files(path) - files_before:
                 with contextlib.suppress(OSError):
                     orphan.unlink()
         raise
+    finally:
+        counters = progress.progress()
+        result.records_read = max(result.records_read, counters.get("records", 0))
+        result.requests = counters.get("requests", 0)
+        result.rate_limited = counters.get("rate_limited", 0)
+        progress.phase = "done"
     result.seconds = time.monotonic() - clock
     return result
 
@@ -394,26 +548,38 @@ def _version(path: Path) -> int | None:
         return None
 
 
-def _read_all(read: Any, stop: StopSignal) -> pa.Table:
-    """The read's batches as one table; a stop between two batches closes the read (the
-    engine then cancels the page it was fetching) and raises `RunStoppedError`."""
+def _chunks(read: Any, stop: StopSignal, rows: int | None) -> Iterator[tuple[pa.Table, bool]]:
+    """The read's batches as tables of at least `rows` records (None: one table of all of
+    them), each with whether it is the last (which may be empty: a read of nothing). A full
+    chunk is handed over once the next batch has come (or the read ended), so that the last
+    one is known as such. A stop between two batches closes the read (the engine then cancels
+    the page it was fetching) and raises `RunStoppedError`."""
     reader = read.batches()
-    batches = []
+    batches: list[pa.RecordBatch] = []
+    full: pa.Table | None = None  # a chunk waiting for the next batch
+    held = 0
     try:
         for batch in reader:
+            if full is not None:
+                yield full, False
+                full = None
             batches.append(batch)
+            held += batch.num_rows
             crash_point("batch_read")
             stop.check()
+            if rows is not None and held >= rows:
+                full, batches, held = pa.Table.from_batches(batches, schema=reader.schema), [], 0
     finally:
         if stop.stopped:
             read.close()
-    return pa.Table.from_batches(batches, schema=reader.schema)
+    yield full if full is not None else pa.Table.from_batches(batches, schema=reader.schema), True
 
 
 def _read_ids(
-    at: Airtable, base_id: str, plan: TablePlan, stop: StopSignal
-) -> tuple[pa.Array, int]:
-    """Every record id (only the primary field is listed, to keep pages small)."""
+    at: Airtable, base_id: str, plan: TablePlan, stop: StopSignal, progress: TableProgress
+) -> pa.Array:
+    """Every record id (only the primary field is listed, to keep pages small); its requests
+    count in `progress`."""
     config = plan.configuration
     sweep = at.open(
         base_id,
@@ -423,5 +589,6 @@ def _read_ids(
         formula=config.filter_formula,
         batch_rows=BATCH_ROWS,
     )
-    ids = _read_all(sweep, stop)["id"]
-    return ids.combine_chunks(), sweep.progress().get("requests", 0)
+    progress.sweeping(sweep)
+    ((ids, _),) = _chunks(sweep, stop, None)
+    return ids["id"].combine_chunks()

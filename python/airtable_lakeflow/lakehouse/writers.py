@@ -1,12 +1,21 @@
-"""How a batch of records read from Airtable lands in its Delta table, per scd_type. Each
-write is one Delta commit that also carries the table's new state (`commit_properties`).
+"""How the records read from Airtable land in their Delta table, per scd_type. Every write is
+one Delta commit that also carries the table's new state (`commit_properties`) — also when it
+changes no row (delta-rs makes no commit for a MERGE that changes nothing, so such a write is an
+empty append), so the state moves on every run.
 
-- `Upsert` (SCD_TYPE_1): MERGE on `id`: update, insert; after a full read also delete the
-  rows the read did not return.
+Whether a record changed is decided by one rule: the hash of its row's values (`row_hash`),
+kept in `_airtable_row_hash`. A re-read record whose hash is the stored one is counted as
+unchanged and not rewritten.
+
+- `Upsert` (SCD_TYPE_1): new records are inserted, changed ones updated (MERGE on `id`); after
+  a full read the rows the read did not return are deleted. Only new records: a plain append.
 - `History` (SCD_TYPE_2): a changed record closes its current row (`__END_AT`) and gets a new
-  one (`__START_AT` = its sequence value); a deleted record's current row is closed. Change is
-  detected by a hash of the row's values, so re-reading an unchanged record adds nothing.
+  one (`__START_AT` = its sequence value); a deleted record's current row is closed.
 - `Append` (APPEND_ONLY): new records are inserted once; nothing is updated or deleted.
+
+A full read may arrive in several commits (`table_sync` commits a long first read of a cdc
+table in chunks): the last one passes the ids the earlier ones wrote as `seen`, and what is in
+neither is deleted.
 
 `z_order` clusters a table's files by its `cluster_by` columns in a commit of its own.
 """
@@ -15,16 +24,18 @@ from __future__ import annotations
 
 import abc
 import datetime
-import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.plan import TablePlan
+from airtable_lakeflow.lakehouse.row_hash import is_current, row_hashes
 from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
 
 START_AT = "__START_AT"
@@ -32,6 +43,7 @@ END_AT = "__END_AT"
 ROW_HASH = "_airtable_row_hash"
 _MERGE_KEY = "__merge_key"
 _CLOSE_AT = "__close_at"
+_DELETE = "__airtable_delete"  # marks the MERGE source rows that delete their target row
 _NOT_HASHED = {"_airtable_run", "_airtable_synced_at", START_AT, END_AT, ROW_HASH}
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 HISTORY_COLUMNS = (START_AT, END_AT, ROW_HASH)  # added by `History` to every row
@@ -59,6 +71,56 @@ def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+@dataclass
+class Counts:
+    """What one write (or a run's writes, added up) did to the table's records."""
+
+    inserted: int = 0  # records new to the table
+    updated: int = 0  # records whose values changed (SCD 2: a new version)
+    unchanged: int = 0  # records read again with the values the table holds: not rewritten
+    deleted: int = 0  # rows deleted (SCD 2: closed) because the record is gone
+
+    @property
+    def upserted(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.deleted + other.deleted,
+        )
+
+
+def hashed(data: pa.Table) -> pa.Table:
+    """`data` with each row's hash in ROW_HASH."""
+    data = data.drop_columns([ROW_HASH]) if ROW_HASH in data.column_names else data
+    return data.append_column(ROW_HASH, row_hashes(data, _NOT_HASHED))
+
+
+def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`data` with exactly the columns of `schema`, in its order and types (missing: null)."""
+    columns = [
+        data[f.name].cast(f.type) if f.name in data.column_names else pa.nulls(len(data), f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _indices(rows: list[int]) -> pa.Array:
+    return pa.array(rows, pa.int64())
+
+
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _missing(values: pa.Array, present: pa.Array) -> pa.Array:
+    """The values of `values` that are not in `present`."""
+    return values.filter(pc.invert(pc.is_in(values, value_set=present)))
+
+
 class Writer(abc.ABC):
     def __init__(self, path: Path, commit: Any, started: datetime.datetime, sequence: str | None):
         self.path, self.commit, self.started, self.sequence = path, commit, started, sequence
@@ -68,11 +130,54 @@ class Writer(abc.ABC):
 
         return DeltaTable.is_deltatable(str(self.path))
 
+    def schema(self) -> pa.Schema:
+        from deltalake import DeltaTable
+
+        return pa.schema(DeltaTable(str(self.path)).schema().to_arrow())
+
+    def version(self) -> int:
+        from deltalake import DeltaTable
+
+        return DeltaTable(str(self.path)).version()
+
     def create(self, data: pa.Table) -> None:
         from deltalake import write_deltalake
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_deltalake(str(self.path), data, mode="append", commit_properties=self.commit)
+
+    def append(self, data: pa.Table) -> None:
+        """Adds rows (new columns too) in one commit with the new state."""
+        from deltalake import write_deltalake
+
+        write_deltalake(
+            str(self.path),
+            data,
+            mode="append",
+            schema_mode="merge",
+            commit_properties=self.commit,
+        )
+
+    def touch(self, columns: pa.Schema | None = None) -> None:
+        """A commit that changes no data, carrying the new state; the table gains the
+        `columns` it lacks (a new field, empty so far, gets its column as with any write)."""
+        from deltalake import write_deltalake
+
+        target = self.schema()
+        new = [f for f in columns or () if f.name not in target.names]
+        write_deltalake(
+            str(self.path),
+            pa.schema(list(target) + new).empty_table(),
+            mode="append",
+            schema_mode="merge" if new else None,
+            commit_properties=self.commit,
+        )
+
+    def committed_since(self, version: int) -> None:
+        """Makes sure a commit with the new state landed after `version` (a MERGE that changes
+        nothing makes none)."""
+        if self.version() == version:
+            self.touch()
 
     def merge_by_id(self, source: pa.Table, *, add_columns: bool = True) -> Any:
         """A MERGE of `source` into the table on `id`, committed with the new state."""
@@ -87,62 +192,165 @@ class Writer(abc.ABC):
             commit_properties=self.commit,
         )
 
-    @abc.abstractmethod
-    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
-        """Lands one read's records in one commit.
+    def current_only(self) -> Any:
+        """The filter of the rows that stand for a record now (all of them, but SCD 2)."""
+        return None
 
-        Returns (rows upserted, rows deleted or closed)."""
+    def stored(self, ids: pa.Array | None) -> tuple[dict[str, str], set[str]]:
+        """id → row hash of the table's current rows with those ids (None: every row), and the
+        ids whose hash was computed from the stored values because the table kept none (or an
+        earlier version's, see `row_hash`)."""
+        columns = ["id", ROW_HASH] if ROW_HASH in self.schema().names else ["id"]
+        rows = self._current(columns, ids)
+        found = rows["id"].to_pylist()
+        hashes = rows[ROW_HASH].to_pylist() if ROW_HASH in columns else [None] * len(found)
+        out = dict(zip(found, hashes, strict=True))
+        stale = {rid for rid, h in out.items() if not is_current(h)}
+        if stale:
+            values = self._current(None, pa.array(sorted(stale), pa.string()))
+            hashes = row_hashes(values, _NOT_HASHED).to_pylist()
+            out.update(zip(values["id"].to_pylist(), hashes, strict=True))
+        return out, stale
+
+    def _current(self, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
+        """The current rows (`columns` of them), only those with `ids` unless None. The ids
+        are matched in memory: the files delta-rs writes may hold `id` as string_view, which
+        pyarrow's dataset filter cannot compare with strings."""
+        rows = read_delta(self.path, columns, self.current_only())
+        if ids is None:
+            return rows
+        return rows.filter(pc.is_in(rows["id"], value_set=_array(ids).cast(rows["id"].type)))
+
+    def classify(
+        self, data: pa.Table, stored: dict[str, str]
+    ) -> tuple[list[int], list[int], Counts]:
+        """Rows of `data` (hashed) that are new and those that changed, and the counts."""
+        new: list[int] = []
+        changed: list[int] = []
+        missing = object()
+        ids, hashes = data["id"].to_pylist(), data[ROW_HASH].to_pylist()
+        for i, (rid, h) in enumerate(zip(ids, hashes, strict=True)):
+            old = stored.get(rid, missing)
+            if old is missing:
+                new.append(i)
+            elif old != h:
+                changed.append(i)
+        return new, changed, Counts(len(new), len(changed), len(ids) - len(new) - len(changed))
+
+    @staticmethod
+    def gone(stored: dict[str, str], data: pa.Table, seen: pa.Array | None) -> list[str]:
+        """Stored ids a full read (this write's `data` and the `seen` of its earlier commits)
+        did not return."""
+        present = _array(data["id"]).cast(pa.string())
+        if seen is not None and len(seen):
+            present = pa.concat_arrays([present, _array(seen).cast(pa.string())])
+        return _missing(pa.array(list(stored), pa.string()), present).to_pylist()
+
+    @abc.abstractmethod
+    def write(
+        self,
+        data: pa.Table,
+        *,
+        full_read: bool,
+        seen: pa.Array | None = None,
+        all_new: bool = False,
+    ) -> Counts:
+        """Lands records in one commit. After a full read (`full_read`), rows whose id is
+        neither in `data` nor in `seen` are deleted (SCD 2: closed). `all_new`: the caller
+        knows that the table holds none of these records and nothing else to delete (the later
+        chunks of the read that created it), so they are appended without looking."""
 
     @abc.abstractmethod
     def sweep(self, ids: pa.Array) -> int:
-        """Handles records whose id is no longer in `ids`; returns the rows affected."""
+        """Handles records whose id is no longer in `ids` (one commit); returns the rows
+        affected."""
 
 
 class Upsert(Writer):
-    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+    def write(
+        self,
+        data: pa.Table,
+        *,
+        full_read: bool,
+        seen: pa.Array | None = None,
+        all_new: bool = False,
+    ) -> Counts:
+        data = hashed(data)
         if not self.exists():
             self.create(data)
-            return data.num_rows, 0
-        merger = self.merge_by_id(data).when_matched_update_all().when_not_matched_insert_all()
-        if full_read:  # a full read is a snapshot: what it did not return is gone
-            merger = merger.when_not_matched_by_source_delete()
-        m = merger.execute()
-        return m["num_target_rows_inserted"] + m["num_target_rows_updated"], m[
-            "num_target_rows_deleted"
-        ]
+            return Counts(inserted=data.num_rows)
+        if all_new:
+            self.append(data)
+            return Counts(inserted=data.num_rows)
+        stored, stale = self.stored(None if full_read else data["id"])
+        new, changed, counts = self.classify(data, stored)
+        gone = self.gone(stored, data, seen) if full_read else []
+        counts.deleted = len(gone)
+        # Rows whose hash the table lacks are rewritten with it, changed or not (once).
+        refresh = [i for i, rid in enumerate(data["id"].to_pylist()) if rid in stale]
+        rewrite = sorted(set(changed) | set(refresh))
+        if not rewrite and not gone:
+            if len(new) == data.num_rows:
+                self.append(data)
+            elif new:
+                self.append(data.take(_indices(new)))
+            else:
+                self.touch(data.schema)
+            return counts
+        source = data.take(_indices(sorted(new + rewrite)))
+        source = source.append_column(_DELETE, pa.nulls(source.num_rows, pa.bool_()))
+        if gone:
+            marks = pa.table({"id": gone, _DELETE: [True] * len(gone)})
+            source = pa.concat_tables([source, marks], promote_options="default")
+        (
+            self.merge_by_id(source)
+            .when_matched_update_all(predicate=f"s.{_DELETE} IS NULL", except_cols=[_DELETE])
+            .when_matched_delete(predicate=f"s.{_DELETE} IS NOT NULL")
+            .when_not_matched_insert_all(predicate=f"s.{_DELETE} IS NULL", except_cols=[_DELETE])
+            .execute()
+        )
+        return counts
 
     def sweep(self, ids: pa.Array) -> int:
+        before = self.version()
         source = pa.table({"id": ids})
         m = (
             self.merge_by_id(source, add_columns=False)
             .when_not_matched_by_source_delete()
             .execute()
         )
+        self.committed_since(before)
         return int(m["num_target_rows_deleted"])
 
 
 class Append(Writer):
-    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+    def write(
+        self,
+        data: pa.Table,
+        *,
+        full_read: bool,
+        seen: pa.Array | None = None,
+        all_new: bool = False,
+    ) -> Counts:
         if not self.exists():
             self.create(data)
-            return data.num_rows, 0
-        m = self.merge_by_id(data).when_not_matched_insert_all().execute()
-        return m["num_target_rows_inserted"], 0
+            return Counts(inserted=data.num_rows)
+        if all_new:
+            self.append(data)
+            return Counts(inserted=data.num_rows)
+        ids = _array(data["id"])
+        there = self._current(["id"], ids)["id"].combine_chunks().cast(ids.type)
+        new = data.filter(pc.invert(pc.is_in(ids, value_set=there)))
+        if new.num_rows:
+            self.append(new)
+        else:
+            self.touch(data.schema)
+        # Records already in the table are never updated: counted as unchanged.
+        return Counts(inserted=new.num_rows, unchanged=data.num_rows - new.num_rows)
 
     def sweep(self, ids: pa.Array) -> int:
+        self.touch()
         return 0
-
-
-def _row_hashes(data: pa.Table) -> pa.Array:
-    """A hash of each row's values; null cells are left out, so a new (empty) column does not
-    make every record look changed."""
-    columns = [c for c in data.column_names if c not in _NOT_HASHED]
-    out = []
-    for row in data.select(columns).to_pylist():
-        present = {k: v for k, v in row.items() if v is not None}
-        text = json.dumps(present, sort_keys=True, default=str, ensure_ascii=False)
-        out.append(hashlib.sha256(text.encode()).hexdigest())
-    return pa.array(out, pa.string())
 
 
 class History(Writer):
@@ -157,85 +365,81 @@ class History(Writer):
         )
         if values is None:
             return now
-        import pyarrow.compute as pc
-
         return pc.coalesce(values.combine_chunks(), now)
 
-    def _current(self) -> dict[str, str]:
-        """id → row hash of the current (open) rows."""
-        import pyarrow.dataset as ds
-
-        current = read_delta(self.path, ["id", ROW_HASH], ds.field(END_AT).is_null())
-        return dict(zip(current["id"].to_pylist(), current[ROW_HASH].to_pylist(), strict=True))
+    def current_only(self) -> Any:
+        return pc.field(END_AT).is_null()
 
     def _evolve(self, data: pa.Table) -> None:
         """Adds the columns `data` has and the table lacks (a new Airtable field)."""
-        from deltalake import DeltaTable, write_deltalake
+        from deltalake import write_deltalake
 
-        target = pa.schema(DeltaTable(str(self.path)).schema().to_arrow())
+        target = self.schema()
         new = [f for f in data.schema if f.name not in target.names]
         if new:
-            empty = pa.Table.from_pylist([], schema=pa.schema(list(target) + new))
+            empty = pa.schema(list(target) + new).empty_table()
             write_deltalake(str(self.path), empty, mode="append", schema_mode="merge")
 
     def _versioned(self, data: pa.Table) -> pa.Table:
         data = data.append_column(START_AT, self._sequence_values(data))
         data = data.append_column(END_AT, pa.nulls(data.num_rows, TIMESTAMP))
-        return data.append_column(ROW_HASH, _row_hashes(data))
+        return hashed(data)
 
-    def write(self, data: pa.Table, *, full_read: bool) -> tuple[int, int]:
+    def write(
+        self,
+        data: pa.Table,
+        *,
+        full_read: bool,
+        seen: pa.Array | None = None,
+        all_new: bool = False,
+    ) -> Counts:
         data = self._versioned(data)
         if not self.exists():
             self.create(data)
-            return data.num_rows, 0
-        current = self._current()
-        changed = [
-            i
-            for i, (rid, h) in enumerate(
-                zip(data["id"].to_pylist(), data[ROW_HASH].to_pylist(), strict=True)
-            )
-            if current.get(rid) != h
-        ]
-        inserts = data.take(pa.array(changed, pa.int64()))
+            return Counts(inserted=data.num_rows)
+        if all_new:
+            self.append(data)
+            return Counts(inserted=data.num_rows)
+        stored, _ = self.stored(None if full_read else data["id"])
+        new, changed, counts = self.classify(data, stored)
+        inserts = data.take(_indices(sorted(new + changed)))
         closes = [
             (rid, at)
             for rid, at in zip(
-                inserts["id"].to_pylist(), inserts[START_AT].to_pylist(), strict=True
+                data["id"].take(_indices(changed)).to_pylist(),
+                data[START_AT].take(_indices(changed)).to_pylist(),
+                strict=True,
             )
-            if rid in current
         ]
-        deleted = 0
         if full_read:
-            seen = set(data["id"].to_pylist())
-            gone = [rid for rid in current if rid not in seen]
+            gone = self.gone(stored, data, seen)
             closes += [(rid, self.started) for rid in gone]
-            deleted = len(gone)
-        self._merge(inserts, closes)
-        return inserts.num_rows, deleted
+            counts.deleted = len(gone)
+        if closes:
+            self._merge(inserts, closes)
+        elif inserts.num_rows:
+            self.append(inserts)
+        else:
+            self.touch(data.schema)
+        return counts
 
     def sweep(self, ids: pa.Array) -> int:
-        present = set(ids.to_pylist())
-        gone = [rid for rid in self._current() if rid not in present]
-        empty = pa.Table.from_pylist([], schema=self._schema_without_helpers())
-        self._merge(empty, [(rid, self.started) for rid in gone])
+        stored, _ = self.stored(None)
+        present = _array(ids).cast(pa.string())
+        gone = _missing(pa.array(list(stored), pa.string()), present).to_pylist()
+        if not gone:
+            self.touch()
+            return 0
+        self._merge(self.schema().empty_table(), [(rid, self.started) for rid in gone])
         return len(gone)
-
-    def _schema_without_helpers(self) -> pa.Schema:
-        from deltalake import DeltaTable
-
-        return pa.schema(DeltaTable(str(self.path)).schema().to_arrow())
 
     def _merge(self, inserts: pa.Table, closes: list[tuple[str, Any]]) -> None:
         from deltalake import DeltaTable
 
         self._evolve(inserts)
-        schema = self._schema_without_helpers()
-        inserts = (
-            pa.Table.from_pylist(inserts.to_pylist(), schema=schema)
-            if inserts.num_rows
-            else (pa.Table.from_pylist([], schema=schema))
-        )
-        close_rows = pa.Table.from_pylist([{"id": rid} for rid, _ in closes], schema=schema)
+        schema = self.schema()
+        inserts = _conform(inserts, schema)
+        close_rows = _conform(pa.table({"id": [rid for rid, _ in closes]}), schema)
         source = pa.concat_tables([inserts, close_rows])
         source = source.append_column(
             _MERGE_KEY,

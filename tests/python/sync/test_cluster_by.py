@@ -217,13 +217,16 @@ def test_killed_before_the_z_order_loses_nothing(emu: EmulatorProcess, tmp_path:
     assert [c["info"]["operation"] for c in _commits(path)] == ["WRITE"]
     assert _synced(path) == _source(client, emu)  # the data commit landed whole
 
-    # The next run has nothing new to read, and Z-orders what the killed one left.
+    # The next run has nothing new to read (its state still lands, in a commit of no files),
+    # and Z-orders what the killed one left.
     emu.advance_clock(600)
     again = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     (table,) = json.loads(again.stdout)["tables"]
     assert table["records_read"] == 0 and table["clustered"] is True
-    assert [c["info"]["operation"] for c in _commits(path)] == ["WRITE", "OPTIMIZE"]
+    commits = _commits(path)
+    assert [c["info"]["operation"] for c in commits] == ["WRITE", "WRITE", "OPTIMIZE"]
+    assert commits[1]["files"] == [] and '"run": 2' in commits[1]["info"]["airtable_lakeflow.state"]
     assert _synced(path) == _source(client, emu)
 
 

@@ -40,7 +40,12 @@ def _truth(client: Client, emu: EmulatorProcess, table_id: str) -> dict[str, str
 
 
 @pytest.mark.slow
-def test_killed_syncs_converge_to_the_source(gen: EmulatorProcess, tmp_path: Path) -> None:
+@pytest.mark.parametrize("commit_every", [None, 100], ids=["one-commit", "chunked"])
+def test_killed_syncs_converge_to_the_source(
+    gen: EmulatorProcess, tmp_path: Path, commit_every: int | None
+) -> None:
+    """`chunked`: first reads commit every 100 records (3 chunks of the 300), so kills land
+    between chunks too, and later runs resume cut-off reads."""
     assert len(POINTS) >= 20
     client = Client(gen)
     tables = client.get(f"/v0/meta/bases/{gen.base_id}/tables").json()["tables"]
@@ -52,6 +57,8 @@ def test_killed_syncs_converge_to_the_source(gen: EmulatorProcess, tmp_path: Pat
     lakehouse = tmp_path / "lh"
     command = [sys.executable, "-m", "airtable_lakeflow.cli", "sync", "--spec", str(spec)]
     command += ["--lakehouse", str(lakehouse)]
+    if commit_every:
+        command += ["--commit-every", str(commit_every)]
     base_env = {**os.environ, "AIRTABLE_TOKEN": gen.token}
     killed = 0
     table_cycle = itertools.cycle(tables)

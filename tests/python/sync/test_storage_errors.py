@@ -105,11 +105,14 @@ def _converged(emu: EmulatorProcess, lakehouse: Path) -> None:
 
 
 def _one_clear_line(run: subprocess.CompletedProcess[str]) -> str:
-    """The run's stderr is one line: `error: Cannot write <path>: <cause>…`."""
+    """The run's stderr is one line: `error: Cannot write <path>: <cause>…` (besides the
+    progress lines a piped stderr gets: `progress +…` and `done +…`)."""
     assert "\x1b" not in run.stdout + run.stderr, "ANSI codes in piped output"
     for noise in ("Traceback", "panicked", "stack backtrace", "object_store"):
         assert noise not in run.stdout + run.stderr, run.stderr
+    progress = ("progress +", "done +")
     lines = [line for line in run.stderr.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(progress)]
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("error: Cannot write "), lines[0]
     return lines[0]

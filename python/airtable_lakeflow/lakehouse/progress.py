@@ -1,0 +1,144 @@
+"""How far a sync has got, per table, and how `sync` shows it on stderr.
+
+`TableProgress` is what a table's sync reports while it runs (`table_sync` fills it in; the
+run's `on_progress` callback receives `report()` of each table about twice a second).
+`ProgressPrinter` turns those reports into lines: on a terminal one line redrawn in place; in a
+log (cron, CI) a plain line every `PROGRESS_LINE_S` seconds, and a line per table as it ends.
+Lines carry table names and counts only, never a token or a URL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any, TextIO
+
+PROGRESS_LINE_S = 10.0  # between two plain lines (stderr not a terminal)
+_CLEAR = "\r\033[K"
+
+
+class TableProgress:
+    """One table's sync as it goes: its read (and sweep) counters, what it does now, the
+    records committed so far and, for a full read, how many records to expect (the rows the
+    table held after its previous run; None when unknown, and for incremental reads)."""
+
+    def __init__(self, expected: int | None = None):
+        self.expected = expected
+        self.phase = "reading"  # reading | writing | sweeping | done
+        self.committed = 0  # records committed by this run so far (chunked reads: per chunk)
+        self._started = time.monotonic()
+        self._read: Any = None
+        self._sweep: Any = None
+
+    def reading(self, read: Any) -> None:
+        self._read, self.phase = read, "reading"
+
+    def sweeping(self, read: Any) -> None:
+        self._sweep, self.phase = read, "sweeping"
+
+    def progress(self) -> dict[str, Any]:
+        """The read's counters (records, pages, requests, rate_limited, …; the sweep's requests
+        and 429s added), `phase`, `committed`, `seconds` since the table started, `expected`
+        when known."""
+        out: dict[str, Any] = dict(self._read.progress()) if self._read is not None else {}
+        if self._sweep is not None:
+            sweep = self._sweep.progress()
+            for key in ("requests", "rate_limited", "retries"):
+                out[key] = out.get(key, 0) + sweep.get(key, 0)
+        out["phase"] = self.phase
+        out["committed"] = self.committed
+        out["seconds"] = time.monotonic() - self._started
+        if self.expected is not None:
+            out["expected"] = self.expected
+        return out
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def describe(name: str, p: dict[str, Any]) -> str:
+    """`Tasks: 4,200 of ~10,000 records, 42 pages, ETA 14s` (an ETA only where the number of
+    records to expect is known and the read has a rate)."""
+    records, expected = p.get("records", 0), p.get("expected")
+    text = f"{name}: {records:,}"
+    if expected:
+        text += f" of ~{expected:,}"
+    text += f" records, {p.get('pages', 0):,} pages"
+    committed = p.get("committed", 0)
+    if committed and committed < records:
+        text += f", {committed:,} committed"
+    seconds = p.get("seconds", 0.0)
+    if expected and records and expected > records and seconds > 0:
+        text += f", ETA {_duration((expected - records) / (records / seconds))}"
+    if p.get("phase") in ("writing", "sweeping"):
+        text += f", {p['phase']}"
+    return text
+
+
+class ProgressPrinter:
+    """Progress on `stream` (stderr): `redraw` (a terminal) redraws one line; otherwise a plain
+    line every `every_s` seconds. `update` takes the run's progress reports, `table_done` a
+    finished table's result."""
+
+    def __init__(self, stream: TextIO, *, redraw: bool, every_s: float = PROGRESS_LINE_S):
+        self.stream, self.redraw, self.every_s = stream, redraw, every_s
+        self.start = time.monotonic()
+        self.next_line = self.start + every_s
+        self.last_requests, self.last_at = 0, self.start
+        self.drawn = False  # a redrawn line is on screen
+
+    def _stamp(self) -> str:
+        return f"+{_duration(time.monotonic() - self.start)}"
+
+    def update(self, reads: dict[str, dict[str, Any]]) -> None:
+        now = time.monotonic()
+        if not reads or (not self.redraw and now < self.next_line):
+            return
+        requests = sum(p.get("requests", 0) for p in reads.values())
+        under_way = [describe(n, p) for n, p in reads.items() if p.get("phase") != "done"]
+        if self.redraw:  # the rate since the run started; a line every half second
+            rate = requests / max(now - self.start, 1e-3)
+            line = " | ".join([*under_way, f"{rate:.1f} req/s"])
+            width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
+            self.stream.write(_CLEAR + (line if len(line) <= width else line[: width - 1] + "…"))
+            self.drawn = True
+        else:  # the rate since the previous line
+            rate = (requests - self.last_requests) / max(now - self.last_at, 1e-3)
+            self.last_requests, self.last_at = requests, now
+            self.next_line = now + self.every_s
+            parts = under_way or ["between tables"]
+            self.stream.write(
+                " | ".join([f"progress {self._stamp()}", *parts, f"{rate:.1f} req/s"])
+            )
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def table_done(self, result: Any) -> None:
+        line = (
+            f"{result.table} ({result.destination}): {result.status}, {result.records_read:,} "
+            f"read, {result.inserted:,} inserted, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
+            + (", files Z-ordered" if result.clustered else "")
+            + f" ({result.requests:,} requests, {result.seconds:.1f} s)"
+        )
+        if self.redraw:
+            self.stream.write(_CLEAR + line + "\n")
+            self.drawn = False
+        else:
+            self.stream.write(f"done {self._stamp()} | {line}\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Removes a redrawn line still on screen (before the summary or a message)."""
+        if self.redraw and self.drawn:
+            self.stream.write(_CLEAR)
+            self.stream.flush()
+            self.drawn = False
