@@ -43,11 +43,14 @@ def _prepare(lakehouse: Path) -> None:
 
 def _print_summary(title: str, summary: SyncSummary) -> None:
     print(f"\n{title}")
-    print(f"  {'table':<18} {'mode':<9} {'read':>5} {'upserted':>9} {'deleted':>8} {'requests':>9}")
+    columns = ("read", "inserted", "updated", "unchanged", "deleted", "requests")
+    print(f"  {'table':<18} {'mode':<9}" + "".join(f" {c:>9}" for c in columns))
     for t in summary.tables:
+        counts = (t.records_read, t.inserted, t.updated, t.unchanged, t.deleted, t.requests)
         print(
-            f"  {t.table:<18} {t.mode:<9} {t.records_read:>5} {t.upserted:>9} {t.deleted:>8} "
-            f"{t.requests:>9}" + ("" if t.status == "ok" else f"  {t.status}: {t.error}")
+            f"  {t.table:<18} {t.mode:<9}"
+            + "".join(f" {n:>9}" for n in counts)
+            + ("" if t.status == "ok" else f"  {t.status}: {t.error}")
         )
 
 
