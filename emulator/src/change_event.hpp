@@ -1,6 +1,6 @@
 // One change to a base, as the store reports it to webhooks: records created, updated or
-// destroyed, or a field or table changed. Cell values are in cellFormat=json shape keyed by
-// field id (the webhook layer converts them to the payload's V2 shapes).
+// destroyed, or a field or table created, changed or destroyed. Cell values are in
+// cellFormat=json shape keyed by field id (the webhook layer converts them to V2 shapes).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,16 @@ struct RecordChange {
   Json unchanged = Json::object();  // field id → cell: every other non-empty field
 };
 
+struct TableRecordChanges {
+  std::string table_id;
+  std::vector<RecordChange> records;
+};
+
+struct TableFieldId {
+  std::string table_id;
+  std::string field_id;
+};
+
 struct ChangeEvent {
   enum class Kind {
     kRecordsCreated,
@@ -28,6 +38,8 @@ struct ChangeEvent {
     kFieldChanged,
     kFieldDestroyed,
     kTableChanged,
+    kTableCreated,
+    kTableDestroyed,
   };
   Kind kind = Kind::kRecordsUpdated;
   std::string base_id;
@@ -40,6 +52,11 @@ struct ChangeEvent {
   std::string field_id;
   Json current = Json::object();
   Json previous = Json::object();
+  // Records of other tables (or untouched records of this one) that the same action changed
+  // through links: inverse link cells, counts and lookups. Updates, by table.
+  std::vector<TableRecordChanges> linked;
+  // kTableDestroyed: fields of other tables destroyed with the table (links pointing at it).
+  std::vector<TableFieldId> destroyed_fields;
 };
 
 }  // namespace emu

@@ -122,6 +122,7 @@ Emulator::Emulator(const Options& options)
   store_.replace(initial_);
   store_.set_listener(
       [this](const Base& base, const ChangeEvent& event) { webhooks_.on_change(base, event); });
+  webhooks_.set_split(options.webhook_split);
   install_default_token();
 }
 
@@ -147,6 +148,7 @@ void Emulator::reset() {
   }
   iterators_.expire_all();
   webhooks_.reset();
+  webhooks_.set_split(options_.webhook_split);
   rate_limiter_.reset();
   log_.clear();
   tokens_.clear();

@@ -38,6 +38,8 @@ Limits and faults:
                                route=any|list|get|write|meta|webhooks
                                p=PROB | every=N | at=N1|N2   times=N   ms=MS   retry_after=S
                              e.g. "kind=503,route=list,p=0.1,retry_after=1;kind=reset,every=7"
+  --webhook-split N          split a write's webhook payload into payloads of at most N
+                             records sharing timestamp and baseTransactionNumber (default off)
 
   -h, --help                 show this help
   --version                  print the version
@@ -122,6 +124,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
       } else if (flag == "--faults") {
         options.faults = value();
         parse_fault_spec(options.faults);
+      } else if (flag == "--webhook-split") {
+        options.webhook_split = static_cast<size_t>(to_double(flag, value()));
       } else if (flag == "--quiet") {
         options.quiet = true;
       } else {

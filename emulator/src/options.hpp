@@ -22,6 +22,7 @@ struct Options {
   std::string faults;   // see faults.hpp
   double iterator_ttl_seconds = 60;
   int64_t monthly_quota = 0;
+  size_t webhook_split = 0;  // records per webhook payload before an action is split; 0 = never
   bool quiet = false;
 };
 

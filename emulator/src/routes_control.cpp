@@ -41,7 +41,8 @@ Json config_json(Emulator& emulator) {
               {"penalty_seconds", static_cast<double>(limits.penalty_ms) / 1000.0},
               {"monthly_quota", limits.monthly_quota},
               {"iterator_ttl_seconds", static_cast<double>(emulator.iterators().ttl_ms()) / 1000.0},
-              {"faults", emulator.faults().describe()}};
+              {"faults", emulator.faults().describe()},
+              {"webhook_split", emulator.webhooks().split()}};
 }
 
 HttpResponse configure(Emulator& emulator, const Json& body) {
@@ -64,11 +65,16 @@ HttpResponse configure(Emulator& emulator, const Json& body) {
         emulator.faults().set_rules(parse_fault_spec(value.get<std::string>()));
       } else if (key == "latency_ms") {
         emulator.faults().set_latency(parse_latency(value.get<std::string>()));
+      } else if (key == "webhook_split") {
+        if (!value.is_number_unsigned()) {
+          throw bad_control_request("webhook_split needs a non-negative integer (0 = off)");
+        }
+        emulator.webhooks().set_split(value.get<size_t>());
       } else {
         throw bad_control_request(
             "unknown config key '" + key +
             "' (known: rate_limit, per_base_per_second, per_token_per_second, penalty_seconds, "
-            "monthly_quota, iterator_ttl_seconds, faults, latency_ms)");
+            "monthly_quota, iterator_ttl_seconds, faults, latency_ms, webhook_split)");
       }
     }
   } catch (const Json::exception& e) {
@@ -115,6 +121,29 @@ HttpResponse field_control(Emulator& emulator, const std::vector<std::string>& s
     return json_response(200, Json{{"id", seg[5]}, {"deleted", true}}.dump());
   }
   throw bad_control_request("unknown field control route");
+}
+
+// bases/{B}/tables/{T}: Airtable's public API cannot delete a table; its UI can.
+HttpResponse delete_table(Emulator& emulator, const std::string& base_id,
+                          const std::string& table_key) {
+  const std::unique_lock lock(emulator.store().mutex());
+  Base* base = emulator.store().workspace().mutable_base(base_id);
+  if (base == nullptr) {
+    throw bad_control_request("no base " + base_id);
+  }
+  const Table* table = base->find_table(table_key);
+  if (table == nullptr) {
+    throw bad_control_request("no table " + table_key + " in base " + base_id);
+  }
+  if (base->tables.size() == 1) {
+    throw bad_control_request("the last table of a base cannot be deleted");
+  }
+  const std::string table_id = table->id;
+  WriteOptions opts;
+  opts.source = "client";
+  opts.now_ms = emulator.clock().now_ms();
+  emulator.store().delete_table(*base, table_id, opts);
+  return json_response(200, Json{{"id", table_id}, {"deleted", true}}.dump());
 }
 
 }  // namespace
@@ -211,6 +240,9 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
   }
   if (head == "bases" && seg.size() >= 5 && seg[2] == "tables" && seg[4] == "fields") {
     return field_control(emulator, seg, request);
+  }
+  if (head == "bases" && seg.size() == 4 && seg[2] == "tables" && method == "DELETE") {
+    return delete_table(emulator, seg[1], seg[3]);
   }
   if (head == "stats" && method == "GET") {
     const std::shared_lock lock(emulator.store().mutex());

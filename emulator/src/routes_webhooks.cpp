@@ -58,13 +58,14 @@ HttpResponse route_webhooks(Emulator& emulator, const RouteMatch& match,
   }
   if (seg.size() == 5) {
     if (seg[4] == "payloads" && method == "GET") {
-      return json_response(200, hooks
-                                    .payloads(*base, seg[3], int_param(request, "cursor"),
-                                              int_param(request, "limit"), now)
-                                    .dump());
+      return json_response(200,
+                           hooks
+                               .payloads(*base, seg[3], match.grant, int_param(request, "cursor"),
+                                         int_param(request, "limit"), now)
+                               .dump());
     }
     if (seg[4] == "refresh" && method == "POST") {
-      return json_response(200, hooks.refresh(*base, seg[3], now).dump());
+      return json_response(200, hooks.refresh(*base, seg[3], match.grant, now).dump());
     }
     if (seg[4] == "enableNotifications" && method == "POST") {
       const Json body = parse_body(request);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "api_error.hpp"
 #include "cell_resolver.hpp"
@@ -60,6 +62,97 @@ RecordChange make_change(const std::string& record_id, int64_t created_ms) {
   change.record_id = record_id;
   change.created_ms = created_ms;
   return change;
+}
+
+// What the API serves for a record (cellFormat=json), empty cells left out.
+Json resolved_cells(const Workspace& workspace, const Base& base, const Table& table,
+                    const Record& record, int64_t now_ms) {
+  const CellResolver resolver(workspace, base, table, now_ms);
+  Json out = Json::object();
+  for (const Field& f : table.fields) {
+    Json value = resolver.cell(record, f);
+    if (!value.is_null()) {
+      out[f.id] = std::move(value);
+    }
+  }
+  return out;
+}
+
+// A record's change from its resolved cells before and after a write: changed fields in
+// `current` / `previous`, every other non-empty one in `unchanged`.
+RecordChange diff_change(const Table& table, const Record& record, const Json& before,
+                         const Json& after) {
+  RecordChange change = make_change(record.id, record.created_ms);
+  for (const Field& f : table.fields) {
+    const Json old_value = before.contains(f.id) ? before[f.id] : Json(nullptr);
+    const Json new_value = after.contains(f.id) ? after[f.id] : Json(nullptr);
+    if (old_value != new_value) {
+      change.current[f.id] = new_value;
+      change.previous[f.id] = old_value;
+    } else if (!new_value.is_null()) {
+      change.unchanged[f.id] = new_value;
+    }
+  }
+  return change;
+}
+
+using RecordRef = std::pair<std::string, std::string>;  // table id, record id
+
+// The records a link cell points at.
+void add_link_refs(const Field& field, const Json& cell, std::set<RecordRef>& refs) {
+  if (field.type != "multipleRecordLinks" || !field.options.is_object() || !cell.is_array()) {
+    return;
+  }
+  const std::string linked = field.options.value("linkedTableId", "");
+  for (const Json& id : cell) {
+    if (id.is_string()) {
+      refs.insert({linked, id.get<std::string>()});
+    }
+  }
+}
+
+void add_record_links(const Table& table, const Record& record, std::set<RecordRef>& refs) {
+  for (const Field& f : table.fields) {
+    if (f.slot < record.cells.size()) {
+      add_link_refs(f, record.cells[f.slot], refs);
+    }
+  }
+}
+
+// Linked records move with a write (inverse link cells, counts, lookups): their cells are
+// taken before it and diffed after it, and those that changed join the event.
+std::map<RecordRef, Json> snapshot_linked(const Workspace& workspace, const Base& base,
+                                          const std::set<RecordRef>& refs, int64_t now_ms) {
+  std::map<RecordRef, Json> out;
+  for (const RecordRef& ref : refs) {
+    const Table* table = base.table_by_id(ref.first);
+    const Record* record = table == nullptr ? nullptr : table->find_record(ref.second);
+    if (record != nullptr) {
+      out.emplace(ref, resolved_cells(workspace, base, *table, *record, now_ms));
+    }
+  }
+  return out;
+}
+
+void report_linked(const Workspace& workspace, const Base& base,
+                   const std::map<RecordRef, Json>& before, const std::set<RecordRef>& written,
+                   int64_t now_ms, ChangeEvent& event) {
+  for (const auto& [ref, cells] : before) {
+    const Table* table = base.table_by_id(ref.first);
+    const Record* record = table == nullptr ? nullptr : table->find_record(ref.second);
+    if (record == nullptr || written.count(ref) > 0) {
+      continue;
+    }
+    RecordChange change = diff_change(*table, *record, cells,
+                                      resolved_cells(workspace, base, *table, *record, now_ms));
+    if (change.current.empty()) {
+      continue;
+    }
+    if (event.linked.empty() || event.linked.back().table_id != ref.first) {
+      event.linked.push_back(TableRecordChanges{ref.first, {}});
+    }
+    event.linked.back().records.push_back(std::move(change));
+  }
 }
 
 std::set<std::string> as_id_set(const Json& cell) {
@@ -242,15 +335,7 @@ void Store::emit(const Base& base, const ChangeEvent& event) const {
 
 Json Store::snapshot_cells(const Base& base, const Table& table, const Record& record,
                            int64_t now_ms) const {
-  const CellResolver resolver(workspace_, base, table, now_ms);
-  Json out = Json::object();
-  for (const Field& f : table.fields) {
-    Json value = resolver.cell(record, f);
-    if (!value.is_null()) {
-      out[f.id] = std::move(value);
-    }
-  }
-  return out;
+  return resolved_cells(workspace_, base, table, record, now_ms);
 }
 
 std::vector<std::string> Store::create_records(Base& base, Table& table, const Json& items,
@@ -272,6 +357,11 @@ std::vector<std::string> Store::create_records(Base& base, Table& table, const J
     staged.push_back(std::move(record));
   }
   ChangeEvent event = make_event(ChangeEvent::Kind::kRecordsCreated, base.id, table.id, opts);
+  std::set<RecordRef> refs;
+  for (const Record& record : staged) {
+    add_record_links(table, record, refs);
+  }
+  const auto linked_before = snapshot_linked(workspace_, base, refs, opts.now_ms);
   std::vector<std::string> ids;
   for (Record& record : staged) {
     record.id = ids_.next("rec");
@@ -294,6 +384,7 @@ std::vector<std::string> Store::create_records(Base& base, Table& table, const J
     change.current = snapshot_cells(base, table, stored, opts.now_ms);
     event.records.push_back(std::move(change));
   }
+  report_linked(workspace_, base, linked_before, {}, opts.now_ms, event);
   ++base.transaction_number;
   emit(base, event);
   return ids;
@@ -332,6 +423,20 @@ std::vector<std::string> Store::update_records(Base& base, Table& table, const J
     staged.push_back(std::move(s));
   }
   ChangeEvent event = make_event(ChangeEvent::Kind::kRecordsUpdated, base.id, table.id, opts);
+  std::set<RecordRef> refs;
+  std::set<RecordRef> written;
+  for (const Staged& s : staged) {
+    written.insert({table.id, s.id});
+    add_record_links(table, *table.find_record(s.id), refs);
+    for (const auto& [slot, value] : s.cells) {
+      for (const Field& f : table.fields) {
+        if (f.slot == slot) {
+          add_link_refs(f, value, refs);
+        }
+      }
+    }
+  }
+  const auto linked_before = snapshot_linked(workspace_, base, refs, opts.now_ms);
   std::vector<std::string> ids;
   for (Staged& s : staged) {
     Record& record = *table.mutable_record(s.id);
@@ -359,22 +464,13 @@ std::vector<std::string> Store::update_records(Base& base, Table& table, const J
       record.last_modified_by = opts.user_id;
     }
     ids.push_back(record.id);
-    const Json after = snapshot_cells(base, table, record, opts.now_ms);
-    RecordChange change = make_change(record.id, record.created_ms);
-    for (const Field& f : table.fields) {
-      const Json old_value = before.contains(f.id) ? before[f.id] : Json(nullptr);
-      const Json new_value = after.contains(f.id) ? after[f.id] : Json(nullptr);
-      if (old_value != new_value) {
-        change.current[f.id] = new_value;
-        change.previous[f.id] = old_value;
-      } else if (!new_value.is_null()) {
-        change.unchanged[f.id] = new_value;
-      }
-    }
+    RecordChange change =
+        diff_change(table, record, before, snapshot_cells(base, table, record, opts.now_ms));
     if (!change.current.empty()) {
       event.records.push_back(std::move(change));
     }
   }
+  report_linked(workspace_, base, linked_before, written, opts.now_ms, event);
   if (!event.records.empty()) {
     ++base.transaction_number;
     emit(base, event);
@@ -391,6 +487,30 @@ std::vector<std::string> Store::delete_records(Base& base, Table& table,
     }
   }
   ChangeEvent event = make_event(ChangeEvent::Kind::kRecordsDestroyed, base.id, table.id, opts);
+  // Records linking to the deleted ones lose those links: both sides of two-way links, and
+  // one-way links (a table linking to itself) found by scanning.
+  std::set<RecordRef> refs;
+  const std::set<std::string> gone(record_ids.begin(), record_ids.end());
+  for (const std::string& id : gone) {
+    add_record_links(table, *table.find_record(id), refs);
+  }
+  for (const Table& other : base.tables) {
+    for (const Field& f : other.fields) {
+      if (f.type != "multipleRecordLinks" || !f.options.is_object() ||
+          f.options.value("linkedTableId", "") != table.id) {
+        continue;
+      }
+      for (const auto& [seq, rec] : other.records) {
+        if (f.slot < rec.cells.size() && rec.cells[f.slot].is_array() &&
+            std::any_of(rec.cells[f.slot].begin(), rec.cells[f.slot].end(), [&](const Json& id) {
+              return id.is_string() && gone.count(id.get<std::string>()) > 0;
+            })) {
+          refs.insert({other.id, rec.id});
+        }
+      }
+    }
+  }
+  const auto linked_before = snapshot_linked(workspace_, base, refs, opts.now_ms);
   for (const std::string& id : record_ids) {
     const Record* record = table.find_record(id);
     if (record == nullptr) {
@@ -431,6 +551,7 @@ std::vector<std::string> Store::delete_records(Base& base, Table& table,
       }
     }
   }
+  report_linked(workspace_, base, linked_before, {}, opts.now_ms, event);
   ++base.transaction_number;
   emit(base, event);
   return record_ids;
@@ -643,12 +764,48 @@ Table& Store::create_table(Base& base, const Json& spec, const WriteOptions& opt
   grid.name = "Grid view";
   table.views.push_back(grid);
   base.tables.push_back(std::move(table));
-  ChangeEvent event =
-      make_event(ChangeEvent::Kind::kTableChanged, base.id, base.tables.back().id, opts);
-  event.current = Json{{"name", name}};
+  const ChangeEvent event =
+      make_event(ChangeEvent::Kind::kTableCreated, base.id, base.tables.back().id, opts);
   ++base.transaction_number;
   emit(base, event);
   return base.tables.back();
+}
+
+void Store::delete_table(Base& base, const std::string& table_id, const WriteOptions& opts) {
+  const auto it = std::find_if(base.tables.begin(), base.tables.end(),
+                               [&](const Table& t) { return t.id == table_id; });
+  if (it == base.tables.end()) {
+    throw errors::invalid_permissions_or_model_not_found();
+  }
+  if (base.tables.size() == 1) {
+    throw errors::invalid_request_unknown("The last table of a base cannot be deleted");
+  }
+  base.tables.erase(it);
+  ChangeEvent event = make_event(ChangeEvent::Kind::kTableDestroyed, base.id, table_id, opts);
+  // Link fields of other tables pointing at it go with it; lookups and rollups through them
+  // stop being valid.
+  std::set<std::string> gone_links;
+  for (Table& t : base.tables) {
+    for (const Field& f : t.fields) {
+      if (f.type == "multipleRecordLinks" && f.options.is_object() &&
+          f.options.value("linkedTableId", "") == table_id) {
+        gone_links.insert(f.id);
+        event.destroyed_fields.push_back(TableFieldId{t.id, f.id});
+      }
+    }
+    t.fields.erase(std::remove_if(t.fields.begin(), t.fields.end(),
+                                  [&](const Field& f) { return gone_links.count(f.id) > 0; }),
+                   t.fields.end());
+  }
+  for (Table& t : base.tables) {
+    for (Field& f : t.fields) {
+      if (f.options.is_object() && gone_links.count(f.options.value("recordLinkFieldId", "")) > 0) {
+        f.options["isValid"] = false;
+      }
+    }
+  }
+  ++base.transaction_number;
+  emit(base, event);
 }
 
 void Store::update_table(Base& base, Table& table, const Json& changes, const WriteOptions& opts) {

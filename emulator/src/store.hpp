@@ -55,6 +55,8 @@ class Store {
   void delete_field(Base& base, Table& table, const std::string& field_id,
                     const WriteOptions& opts);
   Table& create_table(Base& base, const Json& spec, const WriteOptions& opts);
+  // Not in Airtable's public API (the UI can): delete a table and the links pointing at it.
+  void delete_table(Base& base, const std::string& table_id, const WriteOptions& opts);
   void update_table(Base& base, Table& table, const Json& changes, const WriteOptions& opts);
 
   // Fills a field's defaults (options Airtable always returns) and validates its name.

@@ -52,6 +52,42 @@ Json cells_v2(const Base& base, const Table& table, const Json& cells, const std
   return out;
 }
 
+// The table a record-change scope names (a view id resolves to its table).
+std::string scope_table(const Base& base, const std::string& scope) {
+  for (const Table& t : base.tables) {
+    if (t.id == scope ||
+        std::any_of(t.views.begin(), t.views.end(), [&](const View& v) { return v.id == scope; })) {
+      return t.id;
+    }
+  }
+  return scope;
+}
+
+// A `createdTablesById` entry: metadata (tableMetadata) and fields (tableFields). Tables are
+// created without records through the API, so `recordsById` never appears.
+Json created_table(const Table& table, const Json& filters) {
+  const Json data_types = filters.value("dataTypes", Json::array());
+  const Json watch_schema = filters.value("watchSchemasOfFieldIds", Json::array());
+  Json entry = Json::object();
+  if (in_list(data_types, "tableMetadata")) {
+    entry["metadata"] =
+        Json{{"name", table.name},
+             {"description", table.description.empty() ? Json(nullptr) : Json(table.description)}};
+  }
+  if (in_list(data_types, "tableFields")) {
+    Json fields = Json::object();
+    for (const Field& f : table.fields) {
+      if (watch_schema.empty() || in_list(watch_schema, f.id)) {
+        fields[f.id] = Json{{"name", f.name}, {"type", f.type}};
+      }
+    }
+    if (!fields.empty()) {
+      entry["fieldsById"] = fields;
+    }
+  }
+  return entry;
+}
+
 }  // namespace
 
 Json to_v2_cell(const Base& base, const Table& table, const Field& field, const Json& cell,
@@ -219,8 +255,150 @@ Json table_changes(const Base& base, const ChangeEvent& event, const Json& spec)
         out["changedMetadata"] = Json{{"current", event.current}, {"previous", event.previous}};
       }
       break;
+    case ChangeEvent::Kind::kTableCreated:
+    case ChangeEvent::Kind::kTableDestroyed: break;  // top-level keys: payload_changes()
   }
   return out;
+}
+
+Json payload_changes(const Base& base, const ChangeEvent& event, const Json& spec) {
+  const Json filters = spec.value("filters", Json::object());
+  const Json data_types = filters.value("dataTypes", Json::array());
+  const Json change_types = filters.value("changeTypes", Json::array());
+  auto type_allowed = [&](const char* change) {
+    return change_types.empty() || in_list(change_types, change);
+  };
+  const std::string scope =
+      filters.contains("recordChangeScope") && filters["recordChangeScope"].is_string()
+          ? scope_table(base, filters["recordChangeScope"].get<std::string>())
+          : std::string();
+  auto in_scope = [&](const std::string& table_id) { return scope.empty() || scope == table_id; };
+  Json out = Json::object();
+  if (event.kind == ChangeEvent::Kind::kTableCreated) {
+    const Table* table = base.table_by_id(event.table_id);
+    if (table != nullptr && in_scope(table->id) && type_allowed("add")) {
+      const Json entry = created_table(*table, filters);
+      if (!entry.empty()) {
+        out["createdTablesById"] = Json{{table->id, entry}};
+      }
+    }
+    return out;
+  }
+  Json changed = Json::object();
+  auto merge = [&](const std::string& table_id, const Json& entry) {
+    if (entry.empty()) {
+      return;
+    }
+    Json& slot = changed[table_id];
+    for (const auto& [key, value] : entry.items()) {
+      if (value.is_array() && slot.contains(key)) {
+        slot[key].insert(slot[key].end(), value.begin(), value.end());
+      } else if (slot.contains(key)) {
+        slot[key].update(value);
+      } else {
+        slot[key] = value;
+      }
+    }
+  };
+  if (event.kind == ChangeEvent::Kind::kTableDestroyed) {
+    // Destroying a table destroys its records, fields and metadata alike, so every dataType
+    // sees it (unverified); links of other tables to it go with it.
+    if (in_scope(event.table_id) && type_allowed("remove")) {
+      out["destroyedTableIds"] = Json::array({event.table_id});
+    }
+    for (const TableFieldId& gone : event.destroyed_fields) {
+      ChangeEvent field_event = event;
+      field_event.kind = ChangeEvent::Kind::kFieldDestroyed;
+      field_event.table_id = gone.table_id;
+      field_event.field_id = gone.field_id;
+      if (in_scope(gone.table_id)) {
+        merge(gone.table_id, table_changes(base, field_event, spec));
+      }
+    }
+  } else {
+    if (in_scope(event.table_id)) {
+      merge(event.table_id, table_changes(base, event, spec));
+    }
+    for (const TableRecordChanges& linked : event.linked) {
+      if (!in_scope(linked.table_id)) {
+        continue;
+      }
+      ChangeEvent update;
+      update.kind = ChangeEvent::Kind::kRecordsUpdated;
+      update.table_id = linked.table_id;
+      update.records = linked.records;
+      merge(linked.table_id, table_changes(base, update, spec));
+    }
+  }
+  if (!changed.empty()) {
+    out["changedTablesById"] = changed;
+  }
+  return out;
+}
+
+std::vector<Json> split_payload(const Json& body, size_t max_records) {
+  static const std::vector<std::string> kRecordKeys = {"createdRecordsById", "changedRecordsById",
+                                                       "destroyedRecordIds"};
+  const Json tables = body.value("changedTablesById", Json::object());
+  size_t records = 0;
+  for (const auto& [table_id, entry] : tables.items()) {
+    for (const std::string& key : kRecordKeys) {
+      records += entry.value(key, Json::array()).size();
+    }
+  }
+  if (max_records == 0 || records <= max_records) {
+    return {body};
+  }
+  Json common = Json::object();
+  for (const char* key :
+       {"timestamp", "baseTransactionNumber", "actionMetadata", "payloadFormat"}) {
+    if (body.contains(key)) {
+      common[key] = body[key];
+    }
+  }
+  // The first part: everything but the record entries.
+  Json first = body;
+  first.erase("changedTablesById");
+  Json first_tables = Json::object();
+  for (const auto& [table_id, entry] : tables.items()) {
+    Json rest = entry;
+    for (const std::string& key : kRecordKeys) {
+      rest.erase(key);
+    }
+    if (!rest.empty()) {
+      first_tables[table_id] = rest;
+    }
+  }
+  if (!first_tables.empty()) {
+    first["changedTablesById"] = first_tables;
+  }
+  std::vector<Json> parts{first};
+  size_t in_part = 0;
+  auto add = [&](const std::string& table_id, const std::string& key, const Json& entry,
+                 const std::string& record_id) {
+    if (in_part == max_records) {
+      parts.push_back(common);
+      in_part = 0;
+    }
+    Json& slot = parts.back()["changedTablesById"][table_id][key];
+    if (key == "destroyedRecordIds") {
+      slot.push_back(entry);
+    } else {
+      slot[record_id] = entry;
+    }
+    ++in_part;
+  };
+  for (const auto& [table_id, entry] : tables.items()) {
+    for (const std::string& key : kRecordKeys) {
+      if (!entry.contains(key)) {
+        continue;
+      }
+      for (const auto& [record_key, value] : entry[key].items()) {
+        add(table_id, key, value, key == "destroyedRecordIds" ? std::string() : record_key);
+      }
+    }
+  }
+  return parts;
 }
 
 }  // namespace emu

@@ -36,6 +36,9 @@ struct Hook {
   Json last_notification_result;  // null or object
   Json last_success_time;         // null or ISO string
   bool ping_in_flight = false;
+  bool invalid = false;  // disabled for good: its specification names something deleted
+
+  [[nodiscard]] bool enabled(int64_t now_ms) const { return !invalid && now_ms < expires_ms; }
 };
 
 ApiError bad_spec(const std::string& message) {
@@ -128,28 +131,60 @@ void validate(const Base& base, const Json& spec) {
     }
   }
   if (options.contains("includes")) {
-    for (const auto& [key, value] : options["includes"].items()) {
+    const Json& includes = options["includes"];
+    if (!includes.is_object()) {
+      throw bad_spec("specification.options.includes must be an object");
+    }
+    for (const auto& [key, value] : includes.items()) {
       if (key != "includeCellValuesInFieldIds" && key != "includePreviousCellValues" &&
           key != "includePreviousFieldDefinitions") {
         throw bad_spec("unknown key specification.options.includes." + key);
       }
     }
-  }
-}
-
-// The table a record-change scope points at (a view id resolves to its table).
-std::string scope_table(const Base& base, const std::string& scope) {
-  for (const Table& t : base.tables) {
-    if (t.id == scope) {
-      return t.id;
-    }
-    for (const View& v : t.views) {
-      if (v.id == scope) {
-        return t.id;
+    const Json cells = includes.value("includeCellValuesInFieldIds", Json::array());
+    if (cells != "all") {
+      check_string_list(includes, "includeCellValuesInFieldIds", {});
+      for (const Json& id : cells) {
+        if (!base_has_field(base, id.get<std::string>())) {
+          throw bad_spec("specification.options.includes.includeCellValuesInFieldIds: no field " +
+                         id.get<std::string>() + " in this base");
+        }
       }
     }
   }
-  return scope;
+}
+
+// A specification stays valid while every table, view and field it names exists; a hook whose
+// specification stops being valid is disabled with an INVALID_HOOK payload.
+bool still_valid(const Base& base, const Json& spec) {
+  try {
+    validate(base, spec);
+    return true;
+  } catch (const ApiError&) {
+    return false;
+  }
+}
+
+// Reading a hook's data needs the scopes of its dataTypes: data.records:read for tableData,
+// schema.bases:read for tableFields and tableMetadata (webhooks overview, "Authorization").
+void require_data_scopes(const TokenGrant& grant, const Json& spec) {
+  const Json types = spec.value("options", Json::object())
+                         .value("filters", Json::object())
+                         .value("dataTypes", Json::array());
+  for (const Json& type : types) {
+    const std::string scope =
+        type == "tableData" ? "data.records:read" : std::string("schema.bases:read");
+    if (!grant.has_scope(scope)) {
+      throw errors::invalid_permissions_or_model_not_found();
+    }
+  }
+}
+
+// What a payload's actionMetadata says about the action behind `event`.
+Json action_metadata(const ChangeEvent& event) {
+  const Json user{{"id", event.user_id.empty() ? "usrEmulatorUser01" : event.user_id},
+                  {"permissionLevel", "create"}};
+  return Json{{"source", event.source}, {"sourceMetadata", Json{{"user", user}}}};
 }
 
 }  // namespace
@@ -160,6 +195,7 @@ struct WebhookRegistry::Impl {
   IdGenerator& ids;
   std::mutex mutex;
   std::vector<Hook> hooks;   // creation order, all bases
+  size_t split = 0;          // records per payload before an action is split; 0 = never
   WebhookNotifier notifier;  // last: stops (joins) before the hooks go away
 
   Hook& find(const Base& base, const std::string& id) {
@@ -235,6 +271,7 @@ Json WebhookRegistry::create(const Base& base, const Json& body, const TokenGran
     }
   }
   validate(base, body["specification"]);
+  require_data_scopes(grant, body["specification"]);
   Json url = body.value("notificationUrl", Json(nullptr));
   if (!url.is_null() && !url.is_string()) {
     throw bad_spec("notificationUrl must be a string or null");
@@ -274,7 +311,7 @@ Json WebhookRegistry::list(const Base& base, int64_t now_ms) {
     out.push_back(Json{{"id", hook.id},
                        {"areNotificationsEnabled", hook.notifications_enabled},
                        {"cursorForNextPayload", hook.next_number},
-                       {"isHookEnabled", now_ms < hook.expires_ms},
+                       {"isHookEnabled", hook.enabled(now_ms)},
                        {"lastSuccessfulNotificationTime", hook.last_success_time},
                        {"notificationUrl", hook.notification_url},
                        {"lastNotificationResult", hook.last_notification_result},
@@ -293,10 +330,19 @@ void WebhookRegistry::remove(const Base& base, const std::string& webhook_id) {
                      impl_->hooks.end());
 }
 
-Json WebhookRegistry::refresh(const Base& base, const std::string& webhook_id, int64_t now_ms) {
+Json WebhookRegistry::refresh(const Base& base, const std::string& webhook_id,
+                              const TokenGrant& grant, int64_t now_ms) {
+  if (!grant.role_at_least("create")) {
+    throw errors::invalid_permissions_or_model_not_found();
+  }
   const std::lock_guard lock(impl_->mutex);
   impl_->sweep(now_ms);
   Hook& hook = impl_->find(base, webhook_id);
+  if (hook.invalid) {
+    throw errors::cannot_refresh_webhook(
+        "The webhook was disabled because its specification is no longer valid; create a new "
+        "one");
+  }
   if (now_ms >= hook.expires_ms) {
     throw errors::cannot_refresh_webhook(
         "The webhook has expired and can no longer be "
@@ -313,8 +359,8 @@ void WebhookRegistry::enable_notifications(const Base& base, const std::string& 
 }
 
 Json WebhookRegistry::payloads(const Base& base, const std::string& webhook_id,
-                               std::optional<int64_t> cursor, std::optional<int64_t> limit,
-                               int64_t now_ms) {
+                               const TokenGrant& grant, std::optional<int64_t> cursor,
+                               std::optional<int64_t> limit, int64_t now_ms) {
   const int64_t page = limit.value_or(kMaxPayloadsPerPage);
   if (page < 1 || page > kMaxPayloadsPerPage) {
     throw errors::invalid_request_unknown(
@@ -330,9 +376,13 @@ Json WebhookRegistry::payloads(const Base& base, const std::string& webhook_id,
   const std::lock_guard lock(impl_->mutex);
   impl_->sweep(now_ms);
   Hook& hook = impl_->find(base, webhook_id);
-  if (now_ms < hook.expires_ms) {
+  require_data_scopes(grant, hook.specification);
+  if (hook.enabled(now_ms)) {
     hook.expires_ms = now_ms + kWeekMs;  // reading payloads keeps an active hook alive
   }
+  // Payloads older than 7 days are gone: a cursor before the oldest kept one starts there, so
+  // the answer's cursor minus the request's exceeds the payload count (unverified: Airtable
+  // documents no error for it).
   Json out = Json::array();
   int64_t next = from;
   bool more = false;
@@ -351,40 +401,55 @@ Json WebhookRegistry::payloads(const Base& base, const std::string& webhook_id,
 }
 
 void WebhookRegistry::on_change(const Base& base, const ChangeEvent& event) {
+  const bool schema_lost = event.kind == ChangeEvent::Kind::kFieldDestroyed ||
+                           event.kind == ChangeEvent::Kind::kTableDestroyed;
   const std::lock_guard lock(impl_->mutex);
   for (Hook& hook : impl_->hooks) {
-    if (hook.base_id != base.id || event.time_ms >= hook.expires_ms) {
+    if (hook.base_id != base.id || !hook.enabled(event.time_ms)) {
+      continue;
+    }
+    const Json header{{"timestamp", format_iso_ms(event.time_ms)},
+                      {"baseTransactionNumber", base.transaction_number},
+                      {"actionMetadata", action_metadata(event)},
+                      {"payloadFormat", "v0"}};
+    if (schema_lost && !still_valid(base, hook.specification)) {
+      // The action that invalidates the hook yields one error payload and nothing after it.
+      hook.invalid = true;
+      Json body = header;
+      body["error"] = true;
+      body["code"] = "INVALID_HOOK";
+      hook.payloads.push_back(Payload{hook.next_number++, event.time_ms, std::move(body)});
+      impl_->ping(hook, event.time_ms);
       continue;
     }
     const Json options = hook.specification.value("options", Json::object());
-    const Json filters = options.value("filters", Json::object());
-    if (filters.contains("recordChangeScope") &&
-        scope_table(base, filters["recordChangeScope"].get<std::string>()) != event.table_id) {
-      continue;
-    }
-    const Json sources = filters.value("fromSources", Json::array());
+    const Json sources =
+        options.value("filters", Json::object()).value("fromSources", Json::array());
     if (!sources.empty() &&
         std::find(sources.begin(), sources.end(), event.source) == sources.end()) {
       continue;
     }
-    Json changes = table_changes(base, event, options);
+    const Json changes = payload_changes(base, event, options);
     if (changes.empty()) {
       continue;
     }
-    Json user{{"id", event.user_id.empty() ? "usrEmulatorUser01" : event.user_id},
-              {"permissionLevel", "create"}};
-    Payload payload;
-    payload.number = hook.next_number++;
-    payload.time_ms = event.time_ms;
-    payload.body = Json{{"timestamp", format_iso_ms(event.time_ms)},
-                        {"baseTransactionNumber", base.transaction_number},
-                        {"actionMetadata",
-                         Json{{"source", event.source}, {"sourceMetadata", Json{{"user", user}}}}},
-                        {"payloadFormat", "v0"},
-                        {"changedTablesById", Json{{event.table_id, changes}}}};
-    hook.payloads.push_back(std::move(payload));
+    Json body = header;
+    body.update(changes);
+    for (Json& part : split_payload(body, impl_->split)) {
+      hook.payloads.push_back(Payload{hook.next_number++, event.time_ms, std::move(part)});
+    }
     impl_->ping(hook, event.time_ms);
   }
+}
+
+void WebhookRegistry::set_split(size_t records_per_payload) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->split = records_per_payload;
+}
+
+size_t WebhookRegistry::split() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->split;
 }
 
 void WebhookRegistry::reset() {

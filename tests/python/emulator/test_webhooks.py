@@ -11,7 +11,8 @@ import threading
 import time
 
 import pytest
-from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.emulator import EmulatorError, EmulatorProcess
+from pyairtable import Api
 from testing_http import Client
 
 SPEC = {"options": {"filters": {"dataTypes": ["tableData", "tableFields"]}}}
@@ -144,3 +145,210 @@ def test_notification_ping_is_signed(emu: EmulatorProcess, client: Client) -> No
         time.sleep(0.05)
         listed = client.get(hooks_path(emu)).json()["webhooks"][0]
     assert listed["lastNotificationResult"]["success"] is True
+
+
+def tables_by_name(client: Client, emu: EmulatorProcess) -> dict[str, dict]:
+    tables = client.get(f"/v0/meta/bases/{emu.base_id}/tables").json()["tables"]
+    return {t["name"]: t for t in tables}
+
+
+def payloads_of(client: Client, emu: EmulatorProcess, hook_id: str, **params: int) -> dict:
+    r = client.get(f"{hooks_path(emu)}/{hook_id}/payloads", **params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_deleting_a_watched_field_disables_the_hook(emu: EmulatorProcess, client: Client) -> None:
+    table = tables_by_name(client, emu)["Packaging Tasks"]
+    meta = f"/v0/meta/bases/{emu.base_id}/tables/{table['id']}/fields"
+    field = client.post(meta, {"name": "Watched", "type": "singleLineText"}).json()
+    watch = {"dataTypes": ["tableData"], "watchDataInFieldIds": [field["id"]]}
+    hook = client.post(hooks_path(emu), {"specification": {"options": {"filters": watch}}}).json()
+    base_wide = client.post(hooks_path(emu), {"specification": SPEC}).json()
+    emu.control("DELETE", f"bases/{emu.base_id}/tables/{table['id']}/fields/{field['id']}")
+    client.post(f"/v0/{emu.base_id}/{table['id']}", {"fields": {}})  # after: not recorded
+
+    listed = {h["id"]: h for h in client.get(hooks_path(emu)).json()["webhooks"]}
+    assert listed[hook["id"]]["isHookEnabled"] is False
+    assert listed[base_wide["id"]]["isHookEnabled"] is True
+    page = payloads_of(client, emu, hook["id"])
+    assert len(page["payloads"]) == 1
+    error = page["payloads"][0]
+    assert (error["error"], error["code"], error["payloadFormat"]) == (True, "INVALID_HOOK", "v0")
+    assert "changedTablesById" not in error
+    assert isinstance(error["baseTransactionNumber"], int)
+    assert error["actionMetadata"]["source"] == "client"  # the control API acts as the UI
+    refused = client.post(f"{hooks_path(emu)}/{hook['id']}/refresh")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["type"] == "CANNOT_REFRESH_DISABLED_WEBHOOK"
+    kept = payloads_of(client, emu, base_wide["id"])["payloads"]
+    assert kept[0]["changedTablesById"][table["id"]]["destroyedFieldIds"] == [field["id"]]
+    assert len(kept) == 2
+
+
+def test_pyairtable_reads_the_error_payload(emu: EmulatorProcess, client: Client) -> None:
+    table = tables_by_name(client, emu)["Campaigns"]
+    meta = f"/v0/meta/bases/{emu.base_id}/tables/{table['id']}/fields"
+    field = client.post(meta, {"name": "Watched schema", "type": "number"}).json()
+    spec = {"options": {"filters": {"dataTypes": ["tableFields"]}}}
+    spec["options"]["filters"]["watchSchemasOfFieldIds"] = [field["id"]]
+    hook = client.post(hooks_path(emu), {"specification": spec}).json()
+    emu.control("DELETE", f"bases/{emu.base_id}/tables/{table['id']}/fields/{field['id']}")
+    webhook = Api(emu.token, endpoint_url=emu.url).base(emu.base_id).webhook(hook["id"])
+    payloads = list(webhook.payloads())
+    assert [(p.error, p.error_code, p.cursor) for p in payloads] == [(True, "INVALID_HOOK", 1)]
+    assert webhook.is_hook_enabled is False
+
+
+def test_a_pruned_cursor_shows_as_a_gap(emu: EmulatorProcess, client: Client) -> None:
+    hook = client.post(hooks_path(emu), {"specification": SPEC}).json()
+    table = tables_by_name(client, emu)["Packaging Tasks"]
+    for _ in range(2):
+        client.post(f"/v0/{emu.base_id}/{table['id']}", {"fields": {}})
+    emu.advance_clock(5 * 86400)
+    assert client.post(f"{hooks_path(emu)}/{hook['id']}/refresh").status_code == 200
+    third = client.post(f"/v0/{emu.base_id}/{table['id']}", {"fields": {}}).json()
+    emu.advance_clock(2 * 86400 + 60)  # payloads 1 and 2 are now older than 7 days
+    page = payloads_of(client, emu, hook["id"], cursor=1)
+    assert len(page["payloads"]) == 1
+    created = page["payloads"][0]["changedTablesById"][table["id"]]["createdRecordsById"]
+    assert list(created) == [third["id"]]
+    # Payload numbers are contiguous, so cursor - requested > count means payloads were lost.
+    assert (page["cursor"], page["cursor"] - 1 - len(page["payloads"])) == (4, 2)
+    emu.advance_clock(6 * 86400)  # payload 3 goes too; the hook stays (read 6 days ago)
+    empty = payloads_of(client, emu, hook["id"], cursor=2)
+    assert empty == {"payloads": [], "cursor": 2, "mightHaveMore": False}
+    listed = client.get(hooks_path(emu)).json()["webhooks"][0]
+    assert listed["cursorForNextPayload"] == 4  # > the cursor asked for: payloads were lost
+
+
+def test_linking_reports_the_linked_record_in_the_same_payload(
+    emu: EmulatorProcess, client: Client
+) -> None:
+    tables = tables_by_name(client, emu)
+    tasks, campaigns = tables["Packaging Tasks"], tables["Campaigns"]
+    link = next(
+        f
+        for f in tasks["fields"]
+        if f["type"] == "multipleRecordLinks" and f["options"]["linkedTableId"] == campaigns["id"]
+    )
+    inverse = link["options"]["inverseLinkFieldId"]
+    campaign = client.get(f"/v0/{emu.base_id}/{campaigns['id']}", maxRecords=1).json()["records"][0]
+    hook = client.post(hooks_path(emu), {"specification": SPEC}).json()
+    body = {"fields": {link["id"]: [campaign["id"]]}}
+    task = client.post(f"/v0/{emu.base_id}/{tasks['id']}", body).json()
+
+    payloads = payloads_of(client, emu, hook["id"])["payloads"]
+    assert len(payloads) == 1
+    changed = payloads[0]["changedTablesById"]
+    assert set(changed) == {tasks["id"], campaigns["id"]}
+    assert list(changed[tasks["id"]]["createdRecordsById"]) == [task["id"]]
+    entry = changed[campaigns["id"]]["changedRecordsById"][campaign["id"]]
+    cell = entry["current"]["cellValuesByFieldId"][inverse]
+    assert task["id"] in [linked["id"] for linked in cell]
+    before = campaign["fields"].get(campaigns_field_name(campaigns, inverse), [])
+    assert len(cell) == len(before) + 1
+
+    assert client.request("DELETE", f"/v0/{emu.base_id}/{tasks['id']}/{task['id']}").ok
+    last = payloads_of(client, emu, hook["id"])["payloads"][-1]["changedTablesById"]
+    assert last[tasks["id"]]["destroyedRecordIds"] == [task["id"]]
+    cell = last[campaigns["id"]]["changedRecordsById"][campaign["id"]]["current"]
+    assert task["id"] not in [linked["id"] for linked in cell["cellValuesByFieldId"][inverse] or []]
+
+
+def campaigns_field_name(table: dict, field_id: str) -> str:
+    return next(f["name"] for f in table["fields"] if f["id"] == field_id)
+
+
+def test_created_and_deleted_tables(emu: EmulatorProcess, client: Client) -> None:
+    every = {"dataTypes": ["tableData", "tableFields", "tableMetadata"]}
+    hook = client.post(hooks_path(emu), {"specification": {"options": {"filters": every}}}).json()
+    data_only = {"dataTypes": ["tableData"]}
+    data = client.post(hooks_path(emu), {"specification": {"options": {"filters": data_only}}})
+    spec = {"name": "Ideas", "fields": [{"name": "Title", "type": "singleLineText"}]}
+    created = client.post(f"/v0/meta/bases/{emu.base_id}/tables", spec).json()
+    emu.control("DELETE", f"bases/{emu.base_id}/tables/{created['id']}")
+    # Deleting a linked table takes the links pointing at it along.
+    tables = tables_by_name(client, emu)
+    requests_table, campaigns = tables["Creative Requests"], tables["Campaigns"]
+    inverse = next(
+        f["id"]
+        for f in campaigns["fields"]
+        if f["type"] == "multipleRecordLinks"
+        and f["options"]["linkedTableId"] == requests_table["id"]
+    )
+    emu.control("DELETE", f"bases/{emu.base_id}/tables/{requests_table['id']}")
+
+    first, second, third = payloads_of(client, emu, hook["id"])["payloads"]
+    title = created["fields"][0]["id"]
+    assert first["createdTablesById"] == {
+        created["id"]: {
+            "metadata": {"name": "Ideas", "description": None},
+            "fieldsById": {title: {"name": "Title", "type": "singleLineText"}},
+        }
+    }
+    assert second["destroyedTableIds"] == [created["id"]]
+    assert third["destroyedTableIds"] == [requests_table["id"]]
+    assert third["changedTablesById"] == {campaigns["id"]: {"destroyedFieldIds": [inverse]}}
+    data_payloads = payloads_of(client, emu, data.json()["id"])["payloads"]
+    assert [p.get("destroyedTableIds") for p in data_payloads] == [
+        [created["id"]],
+        [requests_table["id"]],
+    ]
+    assert requests_table["name"] not in tables_by_name(client, emu)
+    with pytest.raises(EmulatorError, match=" 400 "):
+        emu.control("DELETE", f"bases/{emu.base_id}/tables/tblNoSuchTable000")
+
+
+def test_split_knob_spreads_a_write_over_payloads(emu: EmulatorProcess, client: Client) -> None:
+    assert emu.configure(webhook_split=2)["webhook_split"] == 2
+    hook = client.post(hooks_path(emu), {"specification": SPEC}).json()
+    table = tables_by_name(client, emu)["Packaging Tasks"]
+    records = [{"fields": {}} for _ in range(5)]
+    created = client.post(f"/v0/{emu.base_id}/{table['id']}", {"records": records}).json()
+    payloads = payloads_of(client, emu, hook["id"])["payloads"]
+    sizes = [len(p["changedTablesById"][table["id"]]["createdRecordsById"]) for p in payloads]
+    assert sizes == [2, 2, 1]
+    shared = {
+        (p["timestamp"], p["baseTransactionNumber"], json.dumps(p["actionMetadata"]))
+        for p in payloads
+    }
+    assert len(shared) == 1
+    ids = [
+        rid for p in payloads for rid in p["changedTablesById"][table["id"]]["createdRecordsById"]
+    ]
+    assert sorted(ids) == sorted(r["id"] for r in created["records"])
+    with pytest.raises(EmulatorError, match=" 400 "):
+        emu.configure(webhook_split=-1)
+    emu.reset()
+    assert emu.control("GET", "config")["webhook_split"] == 0
+
+
+def test_split_knob_on_the_command_line() -> None:
+    with EmulatorProcess(["--demo", "--no-rate-limit", "--webhook-split", "3"]) as emu:
+        assert emu.control("GET", "config")["webhook_split"] == 3
+        emu.reset()
+        assert emu.control("GET", "config")["webhook_split"] == 3
+
+
+def test_refresh_needs_the_creator_role_and_payloads_the_data_scopes(
+    emu: EmulatorProcess, client: Client
+) -> None:
+    schema_hook = client.post(hooks_path(emu), {"specification": SPEC}).json()  # + tableFields
+    data_spec = {"options": {"filters": {"dataTypes": ["tableData"]}}}
+    data_hook = client.post(hooks_path(emu), {"specification": data_spec}).json()
+    editor = "patEditorToken0001." + "e" * 64
+    emu.control("POST", "tokens", {"token": editor, "permissionLevel": "edit"})
+    as_editor = Client(emu, editor)
+    refused = as_editor.post(f"{hooks_path(emu)}/{data_hook['id']}/refresh")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["type"] == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"
+    assert as_editor.get(f"{hooks_path(emu)}/{data_hook['id']}/payloads").status_code == 200
+    no_schema = "patNoSchemaScope01." + "f" * 64
+    scopes = ["webhook:manage", "data.records:read"]
+    emu.control("POST", "tokens", {"token": no_schema, "scopes": scopes})
+    reader = Client(emu, no_schema)
+    assert reader.get(f"{hooks_path(emu)}/{data_hook['id']}/payloads").status_code == 200
+    assert reader.get(f"{hooks_path(emu)}/{schema_hook['id']}/payloads").status_code == 403
+    assert reader.post(hooks_path(emu), {"specification": SPEC}).status_code == 403
+    assert reader.post(f"{hooks_path(emu)}/{data_hook['id']}/refresh").status_code == 200
