@@ -6,7 +6,11 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PY := $(VENV)/bin/python
 
-.PHONY: all build test test-sanitize test-cpp test-python demo bench wheel lint fmt clean deps help
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_OPT ?= -O1 -gline-tables-only
+
+.PHONY: all build test test-sanitize fuzz fuzz-build fuzz-ci test-cpp test-python demo bench wheel lint fmt clean deps help
 
 all: build
 
@@ -14,6 +18,7 @@ help:
 	@echo "make demo    sync the emulator's demo base into ./lakehouse, change it, sync again"
 	@echo "make test    build everything and run every test (C++ and Python)"
 	@echo "make test-sanitize  the C++ tests built with ASan and UBSan (build-sanitize/)"
+	@echo "make fuzz    every libFuzzer target for FUZZ_SECONDS each (default 300; build-fuzz/)"
 	@echo "make bench   run the benchmarks and print ratios (see benchmarks/RESULTS.md)"
 	@echo "make lint    clang-format check, clang-tidy and ruff"
 	@echo "make fmt     format C++ and Python sources"
@@ -49,6 +54,21 @@ test-sanitize: $(BUILD_DIR)/.system-deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-sanitize --output-on-failure -j2
 
+# libFuzzer targets (fuzz/, clang, ASan + UBSan), each run for FUZZ_SECONDS from a corpus seeded
+# from tests/data; crash reproducers land in $(FUZZ_BUILD_DIR)/artifacts/<target>/, one line per
+# run in $(FUZZ_BUILD_DIR)/fuzz-log.txt. Any crash fails the run. See docs/testing.md.
+fuzz-build: $(BUILD_DIR)/.system-deps
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DAIRTABLE_LAKEFLOW_FUZZ=ON \
+		-DAIRTABLE_LAKEFLOW_FUZZ_OPT="$(FUZZ_OPT)" -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+	cmake --build $(FUZZ_BUILD_DIR) --target fuzz_targets
+
+fuzz: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+# CI's short run: 20 s per target, in a -O0 build of its own (twice as quick to compile).
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_BUILD_DIR=build-fuzz-ci FUZZ_OPT=-O0
+
 demo: build
 	$(PY) -m airtable_lakeflow.demo
 
@@ -64,12 +84,12 @@ wheel: deps
 lint: build
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 	git ls-files 'emulator/src/*.cpp' 'src/*.cpp' | xargs -P 2 -n 6 clang-tidy -p $(BUILD_DIR) --quiet
-	$(VENV)/bin/ruff check python tests benchmarks
-	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/ruff check python tests benchmarks fuzz
+	$(VENV)/bin/ruff format --check python tests benchmarks fuzz
 
 fmt: deps
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
-	$(VENV)/bin/ruff format python tests benchmarks
+	$(VENV)/bin/ruff format python tests benchmarks fuzz
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize $(VENV) dist
+	rm -rf $(BUILD_DIR) build-sanitize $(FUZZ_BUILD_DIR) build-fuzz-ci $(VENV) dist

@@ -7,6 +7,8 @@ packages=(
   libboost-dev nlohmann-json3-dev libssl-dev libgtest-dev
   libcurl4-openssl-dev libsimdjson-dev libbenchmark-dev
   clang-format clang-tidy wrk
+  # make fuzz: clang with libFuzzer and the sanitizer runtimes (the build itself uses g++)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

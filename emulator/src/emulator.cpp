@@ -185,8 +185,9 @@ HttpResponse Emulator::handle(HttpRequest& request) {
   LoggedRequest entry;
   entry.time_ms = clock_.now_ms();
   entry.method = request.method;
-  entry.path = request.path;
-  entry.target = request.target;
+  // Raw bytes that are not UTF-8 would make the log unreadable as JSON.
+  entry.path = valid_utf8(request.path);
+  entry.target = valid_utf8(request.target);
   HttpResponse response = handle_api(request, entry);
   response.delay_ms += faults_.latency_ms();
   entry.status = response.status;

@@ -54,7 +54,56 @@ int hex_value(char c) {
   }
   return -1;
 }
+
 }  // namespace
+
+std::string valid_utf8(std::string_view bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const auto lead = static_cast<unsigned char>(bytes[i]);
+    size_t needed = 0;
+    unsigned char lower = 0x80;
+    unsigned char upper = 0xBF;
+    if (lead < 0x80) {
+      out.push_back(static_cast<char>(lead));
+      ++i;
+      continue;
+    }
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      needed = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      needed = 2;
+      lower = lead == 0xE0 ? 0xA0 : lower;  // no overlong forms
+      upper = lead == 0xED ? 0x9F : upper;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      needed = 3;
+      lower = lead == 0xF0 ? 0x90 : lower;
+      upper = lead == 0xF4 ? 0x8F : upper;  // nothing past U+10FFFF
+    } else {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    size_t k = 1;
+    for (; k <= needed && i + k < bytes.size(); ++k) {
+      const auto next = static_cast<unsigned char>(bytes[i + k]);
+      if (next < lower || next > upper) {
+        break;
+      }
+      lower = 0x80;
+      upper = 0xBF;
+    }
+    if (k == needed + 1) {
+      out.append(bytes.substr(i, k));
+    } else {
+      out += kReplacement;  // the byte that broke the sequence is read again
+    }
+    i += k;
+  }
+  return out;
+}
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
@@ -72,7 +121,7 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
     }
     out.push_back(plus_is_space && c == '+' ? ' ' : c);
   }
-  return out;
+  return valid_utf8(out);
 }
 
 QueryParams parse_query(std::string_view query) {

@@ -37,7 +37,11 @@ struct HttpResponse {
   int64_t delay_ms = 0;  // latency to add before the response is written
 };
 
-// Percent-decoding of one URL component; '+' becomes a space when `plus_is_space`.
+// `bytes` read as UTF-8 the WHATWG way: each maximal invalid subsequence becomes U+FFFD.
+std::string valid_utf8(std::string_view bytes);
+// Percent-decoding of one URL component; '+' becomes a space when `plus_is_space`. The bytes
+// are read as UTF-8 as browsers' and Node.js's URLSearchParams read them: an invalid sequence
+// becomes U+FFFD, so names and ids from a URL can always be quoted in a JSON answer.
 std::string url_decode(std::string_view text, bool plus_is_space);
 // Splits "a=1&b=2" into decoded pairs.
 QueryParams parse_query(std::string_view query);

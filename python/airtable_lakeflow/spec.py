@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ DEFAULT_COMPUTED_REFRESH_EVERY = 24
 DEFAULT_DELETE_SWEEP_EVERY = 24
 _BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+_MAX_DIGITS = 4000  # Python's int() refuses more than 4,300
 # Unity Catalog names of catalogs, schemas and tables (Databricks SQL reference, "Names", and
 # Unity Catalog "requirements and limitations"): at most 255 characters; no period, space,
 # forward slash, ASCII control character (0x00-0x1F) or DELETE (0x7F); anything else is
@@ -140,6 +142,20 @@ _WHOLE_NUMBER = re.compile(r"^[0-9]+$")
 # already out).
 _NAME_MAX_CHARS = 255
 _NAME_REFUSED = re.compile(r"[. /\\\x00-\x1f\x7f]")
+
+
+# Values quoted in errors are cut short: a spec may hold anything (a 5,000-digit number, a
+# YAML alias expanding to millions of items), and an error must stay a line or two.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxstring = _QUOTE.maxother = 200
+_QUOTE.maxlong = 60
+_QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 6
+_QUOTE.maxlevel = 2
+
+
+def _shown(value: Any) -> str:
+    """`value` as repr() shows it, cut short when it is long or deep."""
+    return _QUOTE.repr(value)
 
 
 def is_base_id(value: str) -> bool:
@@ -327,7 +343,7 @@ def _string(value: Any, path: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: expected a non-empty string, got {value!r}.")
+        raise ConfigError(f"{path}: expected a non-empty string, got {_shown(value)}.")
     return value.strip()
 
 
@@ -371,12 +387,12 @@ def _string_list(value: Any, path: str) -> tuple[str, ...]:
         if text.startswith("["):
             try:
                 value = json.loads(text)
-            except ValueError:
-                raise ConfigError(f"{path}: {text!r} is not a JSON list.") from None
+            except (ValueError, RecursionError):
+                raise ConfigError(f"{path}: {_shown(text)} is not a JSON list.") from None
         else:
             value = [part.strip() for part in text.split(",") if part.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{path}: expected a list of names, got {value!r}.")
+        raise ConfigError(f"{path}: expected a list of names, got {_shown(value)}.")
     return tuple(value)
 
 
@@ -386,14 +402,22 @@ def _whole(value: Any, path: str, low: int, unit: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()):
-        number = int(value.strip())
+        digits = value.strip()
+        if len(digits) > _MAX_DIGITS:  # int() refuses strings this long
+            raise ConfigError(
+                f"{path}: a number of {len(digits)} digits is too large; use a whole number of "
+                f"{unit} >= {low}."
+            )
+        number = int(digits)
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:
-        raise ConfigError(f"{path}: {value!r} is not a whole number of {unit}; use one >= {low}.")
+        raise ConfigError(
+            f"{path}: {_shown(value)} is not a whole number of {unit}; use one >= {low}."
+        )
     if number < low:
         raise ConfigError(
-            f"{path}: {value!r} is below {low}; use a whole number of {unit} >= {low}."
+            f"{path}: {_shown(value)} is below {low}; use a whole number of {unit} >= {low}."
         )
     return number
 
@@ -404,7 +428,7 @@ def _bool(value: Any, path: str) -> bool | None:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ConfigError(f"{path}: expected true or false, got {value!r}.")
+    raise ConfigError(f"{path}: expected true or false, got {_shown(value)}.")
 
 
 def _choice(value: Any, path: str, allowed: tuple[str, ...], case: Callable[[str], str]) -> Any:
@@ -412,7 +436,7 @@ def _choice(value: Any, path: str, allowed: tuple[str, ...], case: Callable[[str
         return None
     if isinstance(value, str) and case(value.strip()) in allowed:
         return case(value.strip())
-    raise ConfigError(f"{path}: {value!r} is not allowed; use {', '.join(allowed)}.")
+    raise ConfigError(f"{path}: {_shown(value)} is not allowed; use {', '.join(allowed)}.")
 
 
 def _base_id(value: Any, path: str) -> str | None:
@@ -464,7 +488,8 @@ def _configuration(
             if key in read and read[key][0] != value:
                 first, where = read[key]
                 raise ConfigError(
-                    f"{here}: {value!r} differs from {where} ({first!r}); give it in one place."
+                    f"{here}: {_shown(value)} differs from {where} ({_shown(first)}); give it in "
+                    "one place."
                 )
             read.setdefault(key, (value, here))
     base = read.pop(BASE_OPTION, None)
@@ -585,7 +610,7 @@ def _definition(
     source_type = raw.get("source_type")
     if source_type is not None and source_type != SOURCE_TYPE:
         raise ConfigError(
-            f"{dot}source_type: {source_type!r} is not allowed; Airtable is a community "
+            f"{dot}source_type: {_shown(source_type)} is not allowed; Airtable is a community "
             f"connector, so use {SOURCE_TYPE} (or leave it out)."
         )
     if "connection" in raw:
@@ -686,6 +711,10 @@ def load_spec(path: str | os.PathLike[str]) -> PipelineSpec:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"Cannot read the spec {file}: {error.strerror}.") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte {error.start}); save the spec as UTF-8."
+        ) from None
     if file.suffix.lower() in (".yml", ".yaml"):
         import yaml
 
@@ -693,9 +722,21 @@ def load_spec(path: str | os.PathLike[str]) -> PipelineSpec:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise ConfigError(f"{file}: not valid YAML: {error}") from None
+        except RecursionError:
+            raise ConfigError(f"{file}: not valid YAML: nested too deeply.") from None
+        except Exception as error:
+            # PyYAML's constructors fail with plain Python errors for values they cannot build
+            # (a date 2024-13-45: ValueError, `!!bool maybe`: KeyError, an empty `!!int`:
+            # IndexError, a 5,000-digit integer: ValueError).
+            raise ConfigError(
+                f"{file}: not valid YAML: a value it cannot build "
+                f"({type(error).__name__}: {error})."
+            ) from None
     else:
         try:
             data = json.loads(text)
         except ValueError as error:
             raise ConfigError(f"{file}: not valid JSON: {error}") from None
+        except RecursionError:
+            raise ConfigError(f"{file}: not valid JSON: nested too deeply.") from None
     return parse_spec(data, str(file))

@@ -3,32 +3,29 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "airtable_lakeflow/arrow/c_owner.hpp"
+
 namespace airtable_lakeflow::arrow {
 
 namespace {
 
-// Owns everything an exported ArrowArray points at.
+// Owns everything an exported ArrowArray points at; its children release themselves (unless a
+// consumer moved one out).
 struct ExportedArray {
   std::vector<Bytes> buffers;
   std::vector<const void*> buffer_pointers;
-  std::vector<ArrowArray> children;
+  std::vector<UniqueArray> children;
   std::vector<ArrowArray*> child_pointers;
 };
 
 void release_array(ArrowArray* array) {
-  auto* exported = static_cast<ExportedArray*>(array->private_data);
-  for (ArrowArray& child : exported->children) {
-    if (child.release != nullptr) {
-      child.release(&child);
-    }
-  }
-  delete exported;
+  delete static_cast<ExportedArray*>(array->private_data);
   array->release = nullptr;
 }
 
 // `buffers` in Arrow order; an empty validity buffer (index 0) is exported as null.
 void fill_array(ArrowArray* out, int64_t length, int64_t null_count, std::vector<Bytes> buffers,
-                std::vector<ArrowArray> children) {
+                std::vector<UniqueArray> children) {
   auto exported = std::make_unique<ExportedArray>();
   exported->buffers = std::move(buffers);
   for (size_t i = 0; i < exported->buffers.size(); ++i) {
@@ -41,8 +38,8 @@ void fill_array(ArrowArray* out, int64_t length, int64_t null_count, std::vector
     exported->buffer_pointers.push_back(buffer.data());
   }
   exported->children = std::move(children);
-  for (ArrowArray& child : exported->children) {
-    exported->child_pointers.push_back(&child);
+  for (UniqueArray& child : exported->children) {
+    exported->child_pointers.push_back(child.get());
   }
   out->length = length;
   out->null_count = null_count;
@@ -60,18 +57,12 @@ struct ExportedSchema {
   std::string format;
   std::string name;
   std::string metadata;
-  std::vector<ArrowSchema> children;
+  std::vector<UniqueSchema> children;
   std::vector<ArrowSchema*> child_pointers;
 };
 
 void release_schema(ArrowSchema* schema) {
-  auto* exported = static_cast<ExportedSchema*>(schema->private_data);
-  for (ArrowSchema& child : exported->children) {
-    if (child.release != nullptr) {
-      child.release(&child);
-    }
-  }
-  delete exported;
+  delete static_cast<ExportedSchema*>(schema->private_data);
   schema->release = nullptr;
 }
 
@@ -96,15 +87,20 @@ std::string encode_metadata(const Metadata& metadata) {
 
 void fill_schema(ArrowSchema* out, const std::string& name, const DataType& type, bool nullable,
                  const Metadata& metadata) {
+  if (type.id == TypeId::kList && type.children.size() != 1) {
+    throw std::invalid_argument("a list type needs exactly one child to be exported");
+  }
   auto exported = std::make_unique<ExportedSchema>();
   exported->format = format_string(type);
   exported->name = name;
   exported->metadata = encode_metadata(metadata);
+  // Children exported before a throw are released with `exported`.
   exported->children.resize(type.children.size());
   for (size_t i = 0; i < type.children.size(); ++i) {
     const Field& child = type.children[i];
-    fill_schema(&exported->children[i], child.name, child.type, child.nullable, child.metadata);
-    exported->child_pointers.push_back(&exported->children[i]);
+    fill_schema(exported->children[i].get(), child.name, child.type, child.nullable,
+                child.metadata);
+    exported->child_pointers.push_back(exported->children[i].get());
   }
   out->format = exported->format.c_str();
   out->name = exported->name.c_str();
@@ -281,8 +277,8 @@ void ListBuilder::finish(ArrowArray* out) {
   offsets_ = {};
   reserve_for_next(offsets_, offsets_size);
   put(offsets_, int32_t{0});
-  std::vector<ArrowArray> children(1);
-  element_->finish(&children[0]);
+  std::vector<UniqueArray> children(1);
+  element_->finish(children[0].get());
   fill_array(out, length, nulls, std::move(buffers), std::move(children));
 }
 
@@ -307,9 +303,9 @@ void StructBuilder::finish(ArrowArray* out) {
   const int64_t nulls = null_count_;
   std::vector<Bytes> buffers;
   buffers.push_back(take_validity());
-  std::vector<ArrowArray> children(members_.size());
+  std::vector<UniqueArray> children(members_.size());
   for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i]->finish(&children[i]);
+    members_[i]->finish(children[i].get());
   }
   fill_array(out, length, nulls, std::move(buffers), std::move(children));
 }
@@ -333,7 +329,7 @@ void export_schema(const std::vector<Field>& fields, ArrowSchema* out) {
   fill_schema(out, "", struct_of(fields), false, {});
 }
 
-void export_batch(std::vector<ArrowArray> columns, int64_t length, ArrowArray* out) {
+void export_batch(std::vector<UniqueArray> columns, int64_t length, ArrowArray* out) {
   std::vector<Bytes> buffers(1);  // no validity: every row exists
   fill_array(out, length, 0, std::move(buffers), std::move(columns));
 }

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "airtable_lakeflow/arrow/c_owner.hpp"
 #include "airtable_lakeflow/error.hpp"
 #include "airtable_lakeflow/http/http_client.hpp"
 #include "json_io.hpp"
@@ -19,15 +20,18 @@ BatchSource& source_of(ArrowArrayStream* stream) {
 }
 
 void fail(BatchSource& source, const Error& error) {
-  source.error_json = http::redact(error_json(error).dump(), source.token());
-  source.error_message = http::redact(error.what(), source.token());
+  source.error_json = error_text(error, source.token());
+  source.error_message = valid_utf8(http::redact(error.what(), source.token()));
 }
 
 int get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
   BatchSource& source = source_of(stream);
   const std::lock_guard lock(source.mutex);
   try {
-    source.schema(out);
+    // Filled here and handed on whole: a failure leaves the caller's struct untouched.
+    arrow::UniqueSchema schema;
+    source.schema(schema.get());
+    schema.move_to(out);
     return 0;
   } catch (const std::exception& error) {
     fail(source, Error(ErrorKind::kInternal, error.what()));
@@ -42,7 +46,10 @@ int get_next(ArrowArrayStream* stream, ArrowArray* out) {
     return EIO;  // a failed stream stays failed
   }
   try {
-    if (!source.next(out)) {
+    arrow::UniqueArray batch;
+    if (source.next(batch.get())) {
+      batch.move_to(out);
+    } else {
       out->release = nullptr;  // the end of the stream
     }
     return 0;
@@ -67,11 +74,12 @@ void release(ArrowArrayStream* stream) {
 }  // namespace
 
 void make_stream(std::shared_ptr<BatchSource> source, ArrowArrayStream* out) {
+  auto data = std::make_unique<StreamData>(StreamData{std::move(source)});  // may throw
   out->get_schema = get_schema;
   out->get_next = get_next;
   out->get_last_error = last_error;
   out->release = release;
-  out->private_data = new StreamData{std::move(source)};
+  out->private_data = data.release();
 }
 
 }  // namespace airtable_lakeflow::capi

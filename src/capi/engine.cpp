@@ -2,6 +2,8 @@
 #include "airtable_lakeflow/capi/engine.h"
 
 #include <simdjson.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -46,10 +48,6 @@ char* copy(const std::string& text) {
   return out;
 }
 
-std::string error_text(const std::string& token, const Error& error) {
-  return http::redact(capi::error_json(error).dump(), token);
-}
-
 // Runs `body`, turning any exception into an error JSON (token redacted).
 template <typename Body>
 auto guarded(const std::string& token, char** error_json, Body body) -> decltype(body()) {
@@ -57,11 +55,11 @@ auto guarded(const std::string& token, char** error_json, Body body) -> decltype
     return body();
   } catch (const Error& error) {
     if (error_json != nullptr) {
-      *error_json = copy(error_text(token, error));
+      *error_json = copy(capi::error_text(error, token));
     }
   } catch (const std::exception& error) {
     if (error_json != nullptr) {
-      *error_json = copy(error_text(token, Error(ErrorKind::kInternal, error.what())));
+      *error_json = copy(capi::error_text(Error(ErrorKind::kInternal, error.what()), token));
     }
   }
   return {};
@@ -204,7 +202,7 @@ char* alf_session_call(alf_session* session, const char* op, const char* args_js
     } else {
       throw Error(ErrorKind::kInternal, "unknown engine call '" + name + "'");
     }
-    return copy(out.dump());
+    return copy(capi::dump(out));
   });
 }
 
@@ -224,8 +222,12 @@ int alf_reader_stream(alf_reader* reader, struct ArrowArrayStream* out) {
   if (reader->streamed) {
     return EINVAL;
   }
+  try {
+    capi::make_stream(reader->state, out);
+  } catch (const std::exception&) {
+    return ENOMEM;  // only an allocation can fail here; `out` is untouched
+  }
   reader->streamed = true;
-  capi::make_stream(reader->state, out);
   return 0;
 }
 
@@ -236,11 +238,11 @@ char* alf_reader_error(alf_reader* reader) {
 
 char* alf_reader_progress(alf_reader* reader) {
   ReaderState& state = *reader->state;
-  return copy(capi::to_json(state.reader.progress(), state.connection.http.stats()).dump());
+  return copy(capi::dump(capi::to_json(state.reader.progress(), state.connection.http.stats())));
 }
 
 char* alf_reader_layout(alf_reader* reader) {
-  return copy(capi::to_json(reader->state->reader.layout()).dump());
+  return copy(capi::dump(capi::to_json(reader->state->reader.layout())));
 }
 
 void alf_reader_close(alf_reader* reader) { delete reader; }
@@ -255,7 +257,8 @@ int alf_convert_pages(const char* schema_json, const char* table, const char* fi
                    std::vector<std::string> fields;
                    if (fields_json != nullptr) {
                      const capi::Json list = capi::Json::parse(fields_json, nullptr, false);
-                     if (!list.is_array()) {
+                     const auto is_name = [](const capi::Json& field) { return field.is_string(); };
+                     if (!list.is_array() || !std::all_of(list.begin(), list.end(), is_name)) {
                        throw Error(ErrorKind::kConfig,
                                    "fields must be a JSON list of field ids or names");
                      }

@@ -52,6 +52,14 @@ void reject_unknown(const Json& object, std::initializer_list<const char*> known
 
 }  // namespace
 
+std::string dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string valid_utf8(const std::string& text) {
+  return Json::parse(dump(Json(text))).get<std::string>();
+}
+
 Json parse_json(const char* text, const char* what) {
   Json out = Json::parse(text == nullptr ? "{}" : text, nullptr, false);
   if (out.is_discarded() || !out.is_object()) {
@@ -215,15 +223,18 @@ Json to_json(const read::ReadProgress& progress, const http::ClientStats& stats)
           {"throttle_wait_ms", stats.throttle_wait_ms.load()}};
 }
 
-Json error_json(const Error& error) {
-  Json out = {{"kind", error_kind_name(error.kind())}, {"message", error.what()}};
+std::string error_text(const Error& error, const std::string& token) {
+  // Redacted value by value: redacting the JSON text would break it wherever the token
+  // matches its syntax (a quote) or its keys.
+  Json out = {{"kind", error_kind_name(error.kind())},
+              {"message", http::redact(error.what(), token)}};
   if (error.http_status() != 0) {
     out["http_status"] = error.http_status();
   }
   if (!error.airtable_type().empty()) {
-    out["airtable_type"] = error.airtable_type();
+    out["airtable_type"] = http::redact(error.airtable_type(), token);
   }
-  return out;
+  return dump(out);
 }
 
 }  // namespace airtable_lakeflow::capi

@@ -23,6 +23,12 @@ struct SessionConfig {
   std::chrono::milliseconds schema_cache{5000};  // 0: every read asks for the schema
 };
 
+// JSON text for the caller. Bytes that are not UTF-8 (in a name the caller gave, or in a
+// server's message quoted in an error) become U+FFFD instead of an exception.
+std::string dump(const Json& json);
+// `text` with every byte sequence that is not UTF-8 replaced by U+FFFD.
+std::string valid_utf8(const std::string& text);
+
 Json parse_json(const char* text, const char* what);
 SessionConfig session_config(const Json& config);
 read::ReadRequest read_request(const Json& request);
@@ -32,6 +38,7 @@ Json to_json(const std::vector<api::BaseInfo>& bases);
 Json to_json(const std::vector<api::TableInfo>& tables);
 Json to_json(const schema::TableLayout& layout);
 Json to_json(const read::ReadProgress& progress, const http::ClientStats& stats);
-Json error_json(const Error& error);
+// {"kind", "message", "http_status"?, "airtable_type"?} as JSON text, `token` redacted.
+std::string error_text(const Error& error, const std::string& token);
 
 }  // namespace airtable_lakeflow::capi

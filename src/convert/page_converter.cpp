@@ -241,9 +241,9 @@ void PageConverter::append_rescued(const Tape& tape, arrow::StringBuilder& out) 
 }
 
 void PageConverter::finish(ArrowArray* out) {
-  std::vector<ArrowArray> columns(builders_.size());
+  std::vector<arrow::UniqueArray> columns(builders_.size());
   for (size_t i = 0; i < builders_.size(); ++i) {
-    builders_[i]->finish(&columns[i]);
+    builders_[i]->finish(columns[i].get());
   }
   arrow::export_batch(std::move(columns), rows_, out);
   rows_ = 0;

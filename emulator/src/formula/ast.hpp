@@ -68,6 +68,7 @@ struct Node {
   std::string op;  // unary / binary operator, or the upper-cased function name
   std::vector<std::unique_ptr<Node>> args;
   std::vector<std::string> field_ids;  // LAST_MODIFIED_TIME({a}, {b}) arguments
+  int depth = 1;                       // this node and the deepest path below it
 };
 
 // Parses and resolves fields against `table`; throws FormulaError.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <string_view>
 
 #include "formula/ast.hpp"
 #include "time_format.hpp"
@@ -86,6 +87,33 @@ std::string upper(std::string s) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return s;
+}
+
+// Text functions count characters (code points), never bytes, so a cut never splits one.
+size_t char_count(std::string_view s) {
+  size_t count = 0;
+  for (const char c : s) {
+    count += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
+  }
+  return count;
+}
+
+// The byte offset of character `chars` (the end when the text is shorter).
+size_t byte_offset(std::string_view s, size_t chars) {
+  size_t at = 0;
+  for (; at < s.size(); ++at) {
+    if ((static_cast<unsigned char>(s[at]) & 0xC0U) != 0x80U && chars-- == 0) {
+      break;
+    }
+  }
+  return at;
+}
+
+// A count or position from a formula number: NaN and negatives are 0, and a number past any
+// text's length is clamped (casting it to size_t would be undefined).
+size_t to_count(double n) {
+  constexpr double kFar = 1e15;
+  return n > 0 ? static_cast<size_t>(std::min(n, kFar)) : 0;
 }
 
 std::string lower(std::string s) {
@@ -570,7 +598,7 @@ Value call(const Node& node, const RecordContext& record) {
     }
     return Value::of_text(out);
   }
-  if (fn == "LEN") return Value::of_number(static_cast<double>(to_text(arg(0)).size()));
+  if (fn == "LEN") return Value::of_number(static_cast<double>(char_count(to_text(arg(0)))));
   if (fn == "FIND" || fn == "SEARCH") {
     std::string needle = to_text(arg(0));
     std::string hay = to_text(arg(1));
@@ -581,13 +609,14 @@ Value call(const Node& node, const RecordContext& record) {
     size_t start = 0;
     if (node.args.size() > 2) {
       const auto s = as_number(arg(2));
-      start = s && *s > 1 ? static_cast<size_t>(*s) - 1 : 0;
+      start = s && *s > 1 ? byte_offset(hay, to_count(*s) - 1) : 0;
     }
     const size_t at = hay.find(needle, start);
     if (at == std::string::npos) {
       return fn == "FIND" ? Value::of_number(0) : Value::blank();
     }
-    return Value::of_number(static_cast<double>(at + 1));
+    return Value::of_number(
+        static_cast<double>(char_count(std::string_view(hay).substr(0, at)) + 1));
   }
   if (fn == "LOWER") return Value::of_text(lower(to_text(arg(0))));
   if (fn == "UPPER") return Value::of_text(upper(to_text(arg(0))));
@@ -609,14 +638,17 @@ Value call(const Node& node, const RecordContext& record) {
     if (fn == "MID") {
       const auto start = as_number(arg(1));
       const auto count = as_number(arg(2));
-      if (!start || !count || *start < 1 || *count < 0) return Value::error();
-      const size_t from = static_cast<size_t>(*start) - 1;
-      return Value::of_text(from >= s.size() ? "" : s.substr(from, static_cast<size_t>(*count)));
+      if (!start || !count || !(*start >= 1) || !(*count >= 0)) return Value::error();
+      const size_t from = to_count(*start) - 1;
+      const size_t begin = byte_offset(s, from);
+      return Value::of_text(s.substr(begin, byte_offset(s, from + to_count(*count)) - begin));
     }
     const auto n = as_number(arg(1));
-    if (!n || *n < 0) return Value::error();
-    const size_t count = std::min(s.size(), static_cast<size_t>(*n));
-    return Value::of_text(fn == "LEFT" ? s.substr(0, count) : s.substr(s.size() - count));
+    if (!n || !(*n >= 0)) return Value::error();
+    const size_t chars = char_count(s);
+    const size_t count = std::min(chars, to_count(*n));
+    return Value::of_text(fn == "LEFT" ? s.substr(0, byte_offset(s, count))
+                                       : s.substr(byte_offset(s, chars - count)));
   }
   if (fn == "SUBSTITUTE") {
     std::string s = to_text(arg(0));

@@ -1,7 +1,9 @@
 // Lexer and recursive-descent parser for Airtable formulas. Field references are resolved
 // here, once, so evaluation never looks a name up.
+#include <algorithm>
 #include <cctype>
 #include <map>
+#include <string>
 #include <utility>
 
 #include "field_types.hpp"
@@ -186,6 +188,12 @@ class Lexer {
   size_t pos_ = 0;
 };
 
+// Parentheses, function calls and signs nested deeper than any real formula: a parser that
+// followed them would run out of stack (a 16,000-character URL holds 8,000 parentheses).
+constexpr int kMaxNesting = 100;
+// Evaluation follows the tree, and a chain of operators (1+1+…+1) is as deep as it is long.
+constexpr int kMaxDepth = 1000;
+
 class Parser {
  public:
   Parser(std::string_view text, const Table& table, bool allow_ids)
@@ -223,10 +231,40 @@ class Parser {
     node->op = std::move(op);
     node->args.push_back(std::move(lhs));
     node->args.push_back(std::move(rhs));
+    return deepened(std::move(node));
+  }
+
+  // `node` with its depth set from its arguments'; throws past kMaxDepth.
+  static std::unique_ptr<Node> deepened(std::unique_ptr<Node> node) {
+    for (const auto& arg : node->args) {
+      node->depth = std::max(node->depth, arg->depth + 1);
+    }
+    if (node->depth > kMaxDepth) {
+      throw FormulaError(FormulaError::Kind::kSyntax,
+                         "more than " + std::to_string(kMaxDepth) + " operations deep");
+    }
     return node;
   }
 
+  // One level of nesting while alive; throws past kMaxNesting.
+  class Nesting {
+   public:
+    explicit Nesting(int& depth) : depth_(depth) {
+      if (++depth_ > kMaxNesting) {
+        throw FormulaError(FormulaError::Kind::kSyntax,
+                           "nested more than " + std::to_string(kMaxNesting) + " levels deep");
+      }
+    }
+    ~Nesting() { --depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    int& depth_;
+  };
+
   std::unique_ptr<Node> comparison() {
+    const Nesting nesting(depth_);
     auto lhs = concat();
     while (is_op({"=", "!=", "<", ">", "<=", ">="})) {
       std::string op = current_.text;
@@ -267,13 +305,14 @@ class Parser {
 
   std::unique_ptr<Node> unary() {
     if (is_op({"-", "+"})) {
+      const Nesting nesting(depth_);
       std::string op = current_.text;
       advance();
       auto node = std::make_unique<Node>();
       node->type = Node::Type::kUnary;
       node->op = op;
       node->args.push_back(unary());
-      return node;
+      return deepened(std::move(node));
     }
     return primary();
   }
@@ -387,13 +426,14 @@ class Parser {
         node->field_ids.push_back(arg->field.id);
       }
     }
-    return node;
+    return deepened(std::move(node));
   }
 
   Lexer lexer_;
   Token current_;
   const Table& table_;
   bool allow_ids_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "airtable_lakeflow/arrow/buffer.hpp"
 #include "airtable_lakeflow/arrow/c_data.h"
+#include "airtable_lakeflow/arrow/c_owner.hpp"
 #include "airtable_lakeflow/arrow/data_type.hpp"
 #include "airtable_lakeflow/int128.hpp"
 
@@ -301,9 +302,11 @@ class StructBuilder final : public ArrayBuilder {
 
 std::unique_ptr<ArrayBuilder> make_builder(const DataType& type);
 
-// Exports a schema: one top-level struct ("+s") whose children are `fields`.
+// Exports a schema: one top-level struct ("+s") whose children are `fields`. Throws
+// std::invalid_argument for a type Arrow cannot hold (a list without its one child), leaving
+// `out` untouched.
 void export_schema(const std::vector<Field>& fields, ArrowSchema* out);
 // Exports a record batch: a non-null struct array of `length` rows over the given columns.
-void export_batch(std::vector<ArrowArray> columns, int64_t length, ArrowArray* out);
+void export_batch(std::vector<UniqueArray> columns, int64_t length, ArrowArray* out);
 
 }  // namespace airtable_lakeflow::arrow

@@ -179,5 +179,69 @@ TEST_F(Fixture, CompileErrorsHaveKinds) {
   EXPECT_NO_THROW(Formula::compile("{fldName0000000000} = 'x'", table, true));
 }
 
+// Regression (fuzzing): the recursive-descent parser followed any nesting until the stack ran
+// out ("SUM(((((…" in a filterByFormula crashed the server); so did evaluating a long chain of
+// operators (seen reading the code after that).
+TEST_F(Fixture, DeepNestingIsASyntaxErrorNotAStackOverflow) {
+  const auto nested = [](const std::string& open, int depth, const std::string& close) {
+    std::string out;
+    for (int i = 0; i < depth; ++i) {
+      out += open;
+    }
+    out += "1";
+    for (int i = 0; i < depth; ++i) {
+      out += close;
+    }
+    return out;
+  };
+  EXPECT_EQ(eval(nested("(", 90, ")")), 1);
+  EXPECT_EQ(eval(nested("SUM(", 90, ")")), 1);
+  EXPECT_EQ(eval(nested("-", 90, "")), 1);
+  std::string detail;
+  EXPECT_EQ(error_kind("SUM(" + nested("(", 8000, ")") + ")", &detail),
+            FormulaError::Kind::kSyntax);
+  EXPECT_NE(detail.find("nested more than 100"), std::string::npos) << detail;
+  EXPECT_EQ(error_kind(nested("ABS(", 8000, ")")), FormulaError::Kind::kSyntax);
+  EXPECT_EQ(error_kind(nested("-", 8000, "")), FormulaError::Kind::kSyntax);
+  // A chain of operators is as deep as it is long (evaluation overflowed the stack at 8,000).
+  const auto chain = [](const std::string& op, int length) {
+    std::string out = "1";
+    for (int i = 0; i < length; ++i) {
+      out += op + "1";
+    }
+    return out;
+  };
+  EXPECT_EQ(eval(chain("+", 900)), 901);
+  EXPECT_EQ(error_kind(chain("+", 8000), &detail), FormulaError::Kind::kSyntax);
+  EXPECT_NE(detail.find("more than 1000 operations deep"), std::string::npos) << detail;
+  EXPECT_EQ(error_kind(chain("=", 8000)), FormulaError::Kind::kSyntax);
+  // Depth adds up across parentheses: a 600-long chain whose first term is another.
+  EXPECT_EQ(error_kind("(" + chain("*", 600) + ")" + chain("+", 600).substr(1)),
+            FormulaError::Kind::kSyntax);
+  EXPECT_EQ(eval("(" + chain("*", 400) + ")" + chain("+", 400).substr(1)), 401);
+}
+
+// Regression (fuzzing): LEFT / RIGHT / MID / FIND counted bytes, so a cut could split a
+// character (the answer was then not UTF-8 and could not be sent), and a count past size_t's
+// range (LEFT(x, 5777…7)) was undefined behaviour. They count characters and clamp counts.
+TEST_F(Fixture, TextFunctionsCountCharactersAndClampCounts) {
+  EXPECT_EQ(eval("LEN('\xC3\xA9\xF0\x9F\x93\xA3x')"), 3);
+  EXPECT_EQ(eval("LEFT('\xC3\xA9\xF0\x9F\x93\xA3x', 1)"), "\xC3\xA9");
+  EXPECT_EQ(eval("RIGHT('\xC3\xA9\xF0\x9F\x93\xA3x', 2)"), "\xF0\x9F\x93\xA3x");
+  EXPECT_EQ(eval("MID('a\xC3\xA9\xF0\x9F\x93\xA3"
+                 "b', 2, 2)"),
+            "\xC3\xA9\xF0\x9F\x93\xA3");
+  EXPECT_EQ(eval("FIND('x', '\xC3\xA9\xF0\x9F\x93\xA3x')"), 3);
+  EXPECT_EQ(eval("FIND('x', 'x\xC3\xA9x', 2)"), 3);
+  const std::string huge = "5" + std::string(80, '7');  // past size_t and int64
+  EXPECT_EQ(eval("LEFT({Name}, " + huge + ")"), "Kickoff");
+  EXPECT_EQ(eval("RIGHT({Name}, " + huge + ")"), "Kickoff");
+  EXPECT_EQ(eval("MID({Name}, " + huge + ", 1)"), nullptr);  // "" is blank
+  EXPECT_EQ(eval("MID({Name}, 2, " + huge + ")"), "ickoff");
+  EXPECT_EQ(eval("FIND('k', {Name}, " + huge + ")"), 0);
+  EXPECT_EQ(eval("LEFT({Name}, 0/0)"), (Json{{"error", "#ERROR!"}}));
+  EXPECT_EQ(eval("MID({Name}, 0/0, 1)"), (Json{{"error", "#ERROR!"}}));
+}
+
 }  // namespace
 }  // namespace emu::formula

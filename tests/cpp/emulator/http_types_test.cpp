@@ -25,5 +25,19 @@ TEST(HttpTypes, PathDecodingKeepsPlus) {
   EXPECT_EQ(url_decode("%zz", false), "%zz");
 }
 
+// Regression (fuzzing): a name decoded from the URL that was not UTF-8 made every answer
+// quoting it throw while serialising. Invalid sequences read as U+FFFD, as URLSearchParams does.
+TEST(HttpTypes, DecodedBytesThatAreNotUtf8BecomeReplacementCharacters) {
+  const std::string kFffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(url_decode("%C3%A9%F0%9F%93%A3", false), "\xC3\xA9\xF0\x9F\x93\xA3");
+  EXPECT_EQ(url_decode("a%FFb", false), "a" + kFffd + "b");
+  EXPECT_EQ(url_decode("%C3", true), kFffd);                        // cut short
+  EXPECT_EQ(url_decode("%E2%82z", true), kFffd + "z");              // cut short, then read on
+  EXPECT_EQ(url_decode("%C0%AF", true), kFffd + kFffd);             // overlong
+  EXPECT_EQ(url_decode("%ED%A0%80", true), kFffd + kFffd + kFffd);  // a surrogate
+  EXPECT_EQ(url_decode("%F4%90%80%80", true), kFffd + kFffd + kFffd + kFffd);  // past U+10FFFF
+  EXPECT_EQ(url_decode("\xFF", false), kFffd);  // raw, not percent-encoded
+}
+
 }  // namespace
 }  // namespace emu
