@@ -120,6 +120,10 @@ class Airtable:
             "webhook_payloads", {"base_id": base_id, "webhook_id": webhook_id, "cursor": cursor}
         )
 
+    def delete_webhook(self, base_id: str, webhook_id: str) -> None:
+        """Deletes the webhook, freeing one of the base's 10 slots."""
+        self._session.call("delete_webhook", {"base_id": base_id, "webhook_id": webhook_id})
+
     def layout(
         self, base_id: str, table: str, fields: Sequence[str] | None = None
     ) -> dict[str, Any]:

@@ -7,9 +7,19 @@ time can never break out of the formula.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["after", "all_of", "field_ref", "iso", "not_after", "parse_iso", "string"]
+__all__ = [
+    "after",
+    "all_of",
+    "field_ref",
+    "iso",
+    "not_after",
+    "parse_iso",
+    "record_ids",
+    "string",
+]
 
 
 def iso(value: Any) -> str:
@@ -40,6 +50,14 @@ def after(ref: str, since: datetime.datetime) -> str:
 def not_after(ref: str, until: datetime.datetime) -> str:
     """`ref` at or before `until`, or blank."""
     return f"NOT(IS_AFTER({ref}, DATETIME_PARSE({string(iso(until))})))"
+
+
+def record_ids(ids: Iterable[str]) -> str:
+    """The records with these ids: `OR(RECORD_ID()='rec…',…)` (one id: no OR)."""
+    tests = [f"RECORD_ID()={string(i)}" for i in ids]
+    if not tests:
+        raise ValueError("record_ids() needs at least one record id")
+    return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
 
 
 def all_of(*parts: str | None) -> str | None:

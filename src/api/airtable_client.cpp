@@ -255,4 +255,10 @@ std::string AirtableClient::webhook_payloads(const std::string& base_id,
                     base_id, "", "the payloads of webhook " + webhook_id, kWebhookScope);
 }
 
+std::string AirtableClient::delete_webhook(const std::string& base_id,
+                                           const std::string& webhook_id) {
+  return http_.call("DELETE", hooks_path(base_id) + "/" + url_encode(webhook_id), base_id, "",
+                    "webhook " + webhook_id + " of base " + base_id, kWebhookScope);
+}
+
 }  // namespace airtable_lakeflow::api

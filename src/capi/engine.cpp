@@ -194,6 +194,10 @@ char* alf_session_call(alf_session* session, const char* op, const char* args_js
       out = answer(client.webhook_payloads(args.value("base_id", ""), args.value("webhook_id", ""),
                                            args.value("cursor", int64_t{1})),
                    "webhook payloads");
+    } else if (name == "delete_webhook") {
+      const std::string body =
+          client.delete_webhook(args.value("base_id", ""), args.value("webhook_id", ""));
+      out = body.empty() ? capi::Json::object() : answer(body, "a webhook deletion");
     } else if (name == "stats") {
       const http::ClientStats& stats = session->connection->http.stats();
       out = {{"requests", stats.requests.load()},

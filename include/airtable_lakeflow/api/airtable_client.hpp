@@ -85,6 +85,8 @@ class AirtableClient {
   std::string refresh_webhook(const std::string& base_id, const std::string& webhook_id);
   std::string webhook_payloads(const std::string& base_id, const std::string& webhook_id,
                                int64_t cursor);
+  // Airtable answers an empty body or `{}`; returned as is.
+  std::string delete_webhook(const std::string& base_id, const std::string& webhook_id);
   [[nodiscard]] http::HttpClient& http() { return http_; }
 
  private:
