@@ -41,9 +41,9 @@ import pyarrow as pa
 import requests
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
-from airtable_lakeflow.lakehouse.plan import plan_spec
 from airtable_lakeflow.lakehouse.state import CHUNK_ROWS, load_state
 from airtable_lakeflow.lakehouse.sync import run_sync
+from airtable_lakeflow.readplan.plan import plan_spec
 from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, parse_spec
 from deltalake import DeltaTable
 from self_check import check, finish

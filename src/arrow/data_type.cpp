@@ -58,7 +58,6 @@ std::string format_string(const DataType& type) {
       return "d:" + std::to_string(type.precision) + "," + std::to_string(type.scale);
     case TypeId::kDate32: return "tdD";
     case TypeId::kTimestampUs: return "tsu:UTC";
-    case TypeId::kDurationUs: return "tDu";
     case TypeId::kList: return "+l";
     case TypeId::kStruct: return "+s";
   }
@@ -75,7 +74,6 @@ std::string display_name(const DataType& type) {
              ")";
     case TypeId::kDate32: return "date32[day]";
     case TypeId::kTimestampUs: return "timestamp[us, tz=UTC]";
-    case TypeId::kDurationUs: return "duration[us]";
     case TypeId::kList: return "list<element: " + display_name(type.children.at(0).type) + ">";
     case TypeId::kStruct: {
       std::string out = "struct<";
@@ -98,7 +96,6 @@ std::string spark_ddl(const DataType& type) {
       return "decimal(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
     case TypeId::kDate32: return "date";
     case TypeId::kTimestampUs: return "timestamp";
-    case TypeId::kDurationUs: return "interval day to second";
     case TypeId::kList: return "array<" + spark_ddl(type.children.at(0).type) + ">";
     case TypeId::kStruct: {
       std::string out = "struct<";

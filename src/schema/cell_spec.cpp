@@ -12,7 +12,8 @@ arrow::DataType arrow_type(const CellSpec& spec) {
     case CellKind::kDecimal: return arrow::decimal128(kDecimalPrecision, spec.scale);
     case CellKind::kDate: return arrow::date32();
     case CellKind::kTimestamp: return arrow::timestamp_us_utc();
-    case CellKind::kDuration: return arrow::duration_us();
+    // Delta and Spark have no duration type: int64 microseconds for every destination.
+    case CellKind::kDuration: return arrow::int64();
     case CellKind::kList: return arrow::list_of(arrow_type(spec.element.at(0)));
     case CellKind::kStruct: {
       std::vector<arrow::Field> fields;

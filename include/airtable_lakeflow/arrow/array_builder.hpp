@@ -214,7 +214,7 @@ class BoolBuilder final : public ArrayBuilder {
   Bytes bits_;
 };
 
-// int64, timestamp[us], duration[us] (8 bytes), date32 (4 bytes), decimal128 (16 bytes).
+// int64, timestamp[us] (8 bytes), date32 (4 bytes), decimal128 (16 bytes).
 template <typename T>
 class FixedWidthBuilder final : public ArrayBuilder {
  public:

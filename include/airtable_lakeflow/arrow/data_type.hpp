@@ -16,7 +16,6 @@ enum class TypeId {
   kDecimal128,   // decimal(p, s)
   kDate32,       // date
   kTimestampUs,  // timestamp (UTC)
-  kDurationUs,   // interval day to second
   kList,         // array<element>
   kStruct,       // struct<...>
 };
@@ -47,7 +46,6 @@ inline DataType decimal128(int precision, int scale) {
 }
 inline DataType date32() { return {TypeId::kDate32, 0, 0, {}}; }
 inline DataType timestamp_us_utc() { return {TypeId::kTimestampUs, 0, 0, {}}; }
-inline DataType duration_us() { return {TypeId::kDurationUs, 0, 0, {}}; }
 DataType list_of(DataType element);
 DataType struct_of(std::vector<Field> members);
 

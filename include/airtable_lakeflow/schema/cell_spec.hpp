@@ -17,7 +17,7 @@ enum class CellKind {
   kDecimal,    // number → decimal128(38, scale), exact or rescued
   kDate,       // "YYYY-MM-DD" → date32
   kTimestamp,  // ISO 8601 instant → timestamp[us, UTC]
-  kDuration,   // seconds (maybe fractional) → duration[us]
+  kDuration,   // seconds (maybe fractional) → int64 microseconds
   kList,       // JSON array → list<element>
   kStruct,     // JSON object → struct<members>
   kJson,       // anything → utf8 holding the JSON text (unknown or future types)

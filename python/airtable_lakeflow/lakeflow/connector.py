@@ -38,17 +38,17 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow import formulas
-from airtable_lakeflow.client import Airtable, TableRead
+from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError, NotFoundError, PermissionDeniedError
 from airtable_lakeflow.lakeflow import deletes
 from airtable_lakeflow.lakeflow import options as opts
-from airtable_lakeflow.lakeflow.records import cast_batch, json_records, spark_arrow_schema
-from airtable_lakeflow.lakehouse.plan import TablePlan, plan_table
+from airtable_lakeflow.lakeflow.records import json_records
+from airtable_lakeflow.readplan import schema, window
+from airtable_lakeflow.readplan.plan import TablePlan, plan_table
 
 __all__ = ["PRIMARY_KEY", "AirtableLakeflowConnect"]
 
 PRIMARY_KEY = "id"
-CREATED_COLUMN = "created_time"
 IS_DELETE_FLOW = "isDeleteFlow"
 BASE_KEY = "option 'base_id' (a pipeline spec's source_schema)"
 
@@ -227,12 +227,13 @@ class AirtableLakeflowConnect:
         fields = list(target.plan.configuration.fields) or None
         return self.client().layout(target.base_id, target.plan.table_id, fields)
 
+    def _arrow_schema(self, target: _Target) -> pa.Schema:
+        return schema.arrow_schema(self.client(), target.base_id, target.plan)
+
     def get_table_schema(self, table_name: str, table_options: Mapping[str, str]) -> Any:
         """The Spark StructType of the table (durations as LongType microseconds)."""
-        from pyspark.sql.types import StructType
-
-        layout = self._layout(self._target(table_name, table_options))
-        return _without_intervals(StructType.fromJson(layout["spark_schema"]))
+        target = self._target(table_name, table_options)
+        return schema.spark_schema(self._arrow_schema(target))
 
     def read_table_metadata(
         self, table_name: str, table_options: Mapping[str, str]
@@ -264,17 +265,10 @@ class AirtableLakeflowConnect:
 
     def _cursor_column(self, target: _Target) -> str | None:
         plan = target.plan
-        if plan.mode == "append":
-            return CREATED_COLUMN
-        if plan.mode != "cdc":
-            return None
-        for column in self._layout(target)["columns"]:
-            if column["field_id"] == plan.cursor_field_id:
-                return column["name"]
-        raise ConfigError(
-            f"table {plan.table_name!r}: its cursor field {plan.cursor_field_name!r} is not "
-            "among the fields read; add it to the 'fields' option."
-        )
+        columns = {}
+        if plan.mode == "cdc":
+            columns = {c["field_id"]: c["name"] for c in self._layout(target)["columns"]}
+        return window.cursor_column(plan, columns)
 
     # ------------------------------------------------------------------ reads
 
@@ -286,15 +280,15 @@ class AirtableLakeflowConnect:
         target = self._target(table_name, table_options)
         plan = target.plan
         if plan.mode == "snapshot":
-            return json_records(self._batches(target, None)), None
+            return json_records(self._batches(target, None, None)), None
         start = _cursor_of(start_offset)
         if start is not None and start >= self._init_ts:
             return iter(()), {"cursor": formulas.iso(start)}
         if start is None and self._with_deletes(plan, table_options):
             # before the first full read, so that no delete falls between the two
             deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
-        window = {"since": formulas.iso(start) if start else None, "until": self._init_iso()}
-        return json_records(self._batches(target, window)), {"cursor": self._init_iso()}
+        batches = self._batches(target, start, self._init_ts)
+        return json_records(batches), {"cursor": self._init_iso()}
 
     def read_table_deletes(
         self, table_name: str, start_offset: dict[str, Any] | None, table_options: Mapping[str, str]
@@ -339,42 +333,19 @@ class AirtableLakeflowConnect:
     def _init_iso(self) -> str:
         return formulas.iso(self._init_ts)
 
-    def _open_window(self, target: _Target, window: Mapping[str, str | None] | None) -> TableRead:
-        """A read of the records modified (cdc) or created (append) in
-        (since - lookback, until]; everything when ``window`` is None."""
-        plan = target.plan
-        config = plan.configuration
-        formula = config.filter_formula
-        if window is not None:
-            ref = (
-                "CREATED_TIME()"
-                if plan.mode == "append"
-                else formulas.field_ref(plan.cursor_field_name or "")
-            )
-            since = window.get("since")
-            lower = None
-            if since:
-                lookback = 0 if plan.mode == "append" else config.lookback_seconds
-                lower = formulas.after(
-                    ref, formulas.parse_iso(since) - datetime.timedelta(seconds=lookback)
-                )
-            upper = formulas.not_after(ref, formulas.parse_iso(window["until"] or ""))
-            formula = formulas.all_of(config.filter_formula, lower, upper)
-        return self.client().open(
-            target.base_id,
-            plan.table_id,
-            fields=list(config.fields) or None,
-            view=config.view,
-            formula=formula,
-        )
-
     def _batches(
-        self, target: _Target, window: Mapping[str, str | None] | None
+        self,
+        target: _Target,
+        since: datetime.datetime | None,
+        until: datetime.datetime | None,
     ) -> Iterator[pa.RecordBatch]:
-        reader = self._open_window(target, window).batches()
-        target_schema = spark_arrow_schema(reader.schema)
-        for batch in reader:
-            yield cast_batch(batch, target_schema)
+        """The records a read from `since` (None: the start) up to `until` (None: now) returns,
+        as `readplan.window` decides: everything for a snapshot table or a first read."""
+        position = window.Position(
+            mode=target.plan.mode, cursor=formulas.iso(since) if since else None
+        )
+        reading = window.next_read(target.plan, position, until=until)
+        yield from reading.open(self.client(), target.base_id, target.plan).batches()
 
     # ------------------------------------------------------------------ partitioned reads
 
@@ -452,10 +423,12 @@ class AirtableLakeflowConnect:
         first_window = partition.get("since") is None and partition.get("until") is not None
         if first_window and plan.mode == "cdc" and self._with_deletes(plan, table_options):
             deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
-        window = None if partition.get("until") is None else partition
-        if plan.mode == "snapshot":
-            window = None
-        return self._batches(target, window)
+        since, until = partition.get("since"), partition.get("until")
+        return self._batches(
+            target,
+            formulas.parse_iso(since) if since and until else None,
+            formulas.parse_iso(until) if until else None,
+        )
 
     def _delete_batches(
         self, target: _Target, partition: Mapping[str, Any]
@@ -463,7 +436,7 @@ class AirtableLakeflowConnect:
         far = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
         start = {"webhook": partition["webhook"], "cursor": partition["from"]}
         rows, _ = self._deletes(target, start, far, stop_at=int(partition["to"]))
-        schema = spark_arrow_schema(_arrow_schema_of(self._layout(target)))
+        schema = self._arrow_schema(target)
         column = self._cursor_column(target) or ""
         typed = [{PRIMARY_KEY: r[PRIMARY_KEY], column: formulas.parse_iso(r[column])} for r in rows]
         yield pa.RecordBatch.from_pylist(typed, schema=schema)
@@ -482,14 +455,6 @@ def _qualified(table_name: str) -> bool:
     )
 
 
-def _arrow_schema_of(layout: dict[str, Any]) -> pa.Schema:
-    """The engine's Arrow schema for a layout, derived from its Spark schema."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-    from pyspark.sql.types import StructType
-
-    return to_arrow_schema(StructType.fromJson(layout["spark_schema"]), timezone="UTC")
-
-
 def snapshot_stream_message(table: str) -> str:
     return (
         f"table {table!r} has no usable cursor (no lastModifiedTime field watching every "
@@ -505,29 +470,6 @@ def _cursor_of(offset: Mapping[str, Any] | None) -> datetime.datetime | None:
     if not isinstance(text, str):
         raise ConfigError(f"offset {dict(offset)!r} has no 'cursor' time; it is not ours.")
     return formulas.parse_iso(text)
-
-
-def _without_intervals(schema: Any) -> Any:
-    from pyspark.sql.types import (
-        ArrayType,
-        DayTimeIntervalType,
-        LongType,
-        StructField,
-        StructType,
-    )
-
-    def convert(t: Any) -> Any:
-        if isinstance(t, DayTimeIntervalType):
-            return LongType()
-        if isinstance(t, ArrayType):
-            return ArrayType(convert(t.elementType), t.containsNull)
-        if isinstance(t, StructType):
-            return StructType(
-                [StructField(f.name, convert(f.dataType), f.nullable, f.metadata) for f in t]
-            )
-        return t
-
-    return convert(schema)
 
 
 def _register_with_framework() -> None:

@@ -1,8 +1,5 @@
-"""Engine batches → what Spark and the Lakeflow framework take.
-
-Spark (and the Delta tables Lakeflow writes) cannot hold Airtable durations as intervals, so
-`duration[us]` becomes `int64` microseconds everywhere, as in the local Delta sync. Records for
-the framework's row path are JSON-compatible dicts: decimals and times as strings.
+"""Engine batches → rows for the Lakeflow framework's row path: JSON-compatible dicts, decimals
+and times as strings (the engine's types are already what Spark holds: readplan/schema.py).
 """
 
 from __future__ import annotations
@@ -16,21 +13,6 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow import formulas
-from airtable_lakeflow.lakehouse.delta_types import delta_type
-
-
-def spark_arrow_schema(schema: pa.Schema) -> pa.Schema:
-    """The engine's schema with intervals as int64 (what the Spark schema declares)."""
-    return pa.schema(
-        [pa.field(f.name, delta_type(f.type), f.nullable, f.metadata) for f in schema],
-        metadata=schema.metadata,
-    )
-
-
-def cast_batch(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
-    if batch.schema.equals(target, check_metadata=False):
-        return pa.RecordBatch.from_arrays(batch.columns, schema=target)
-    return batch.cast(target)
 
 
 def _plain(value: Any) -> Any:
@@ -44,8 +26,6 @@ def _plain(value: Any) -> Any:
         return formulas.iso(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value // datetime.timedelta(microseconds=1)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value

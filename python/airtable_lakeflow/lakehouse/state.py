@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from airtable_lakeflow.readplan.window import Position
+
 STATE_KEY = "airtable_lakeflow.state"
 STATE_VERSION = 1
 HISTORY_SCAN = 200  # commits searched for the latest state (maintenance commits carry none)
@@ -38,6 +40,16 @@ class TableState:
     # A full read was cut off after some of its chunks committed: every record whose cursor was
     # up to `cursor` when it began is in the table; the next run reads on from there.
     resume_full_read: bool = False
+
+    def position(self) -> Position:
+        """Where this table's reading stands, for `readplan.window.next_read`."""
+        return Position(
+            mode=self.mode,
+            cursor=self.cursor,
+            run=self.run,
+            last_refresh_run=self.last_refresh_run,
+            resume_full_read=self.resume_full_read,
+        )
 
     def to_json(self) -> str:
         return json.dumps({"version": STATE_VERSION, **asdict(self)}, sort_keys=True)

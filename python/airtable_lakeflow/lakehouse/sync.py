@@ -27,11 +27,11 @@ from airtable_lakeflow.lakehouse import interrupts
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
 from airtable_lakeflow.lakehouse.lock import hold_lakehouse
-from airtable_lakeflow.lakehouse.plan import TablePlan, Unplannable, needs_bases, plan_each
 from airtable_lakeflow.lakehouse.state import CHUNK_ROWS
 from airtable_lakeflow.lakehouse.storage import plain, storage_error
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.lakehouse.writers import require_deltalake
+from airtable_lakeflow.readplan.plan import TablePlan, Unplannable, needs_bases, plan_each
 from airtable_lakeflow.spec import PipelineSpec
 
 TABLES_TABLE = "_airtable_tables"

@@ -8,11 +8,13 @@ cdc run then sweeps for deleted records on its schedule (ids only), in a second 
 with cluster_by then has its files Z-ordered by those columns when they changed, in a commit
 that changes no data (a crash before it loses nothing; the next run Z-orders).
 
-A full read of a cdc table (its first, and the scheduled refreshes) is read in the order of its
-cursor and committed every `CHUNK_ROWS` records, each commit with a state whose cursor is where
-a next run can resume (`_checkpoint`), so a crash loses at most one chunk. The run after such a
-crash reads on from that cursor (minus the lookback, and at least `RESUME_MARGIN_S`: records
-that share the cursor value of the last commit are read again). Records deleted in Airtable
+What to read and where the next run starts is `readplan.window`'s (the Lakeflow connector
+asks it too). A full read of a cdc table (its first, and the scheduled refreshes) is read in
+the order of its cursor and committed every `CHUNK_ROWS` records, each commit with a state whose
+cursor is where a next run can resume (`window.checkpoint`), so a crash loses at most one
+chunk. The run after such a crash reads on from that cursor (minus the lookback, and at least
+`window.RESUME_MARGIN_S`: records that share the cursor value of the last commit are read
+again). Records deleted in Airtable
 after their chunk was committed are found by the id sweep on its schedule, as deletes after any
 other run are (a sweep lists every id, as many requests as a full read: sweeping at once would
 make the resumed run cost more than starting again). Snapshot and append tables commit once
@@ -39,15 +41,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airtable_lakeflow import formulas
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse import writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_read import read_delta
-from airtable_lakeflow.lakehouse.delta_types import to_delta
 from airtable_lakeflow.lakehouse.interrupts import StopSignal
-from airtable_lakeflow.lakehouse.plan import TablePlan
 from airtable_lakeflow.lakehouse.progress import TableProgress
 from airtable_lakeflow.lakehouse.state import (
     CHUNK_ROWS,
@@ -55,6 +54,8 @@ from airtable_lakeflow.lakehouse.state import (
     commit_properties,
     load_state,
 )
+from airtable_lakeflow.readplan import window
+from airtable_lakeflow.readplan.plan import TablePlan
 
 RUN_COLUMN = "_airtable_run"
 SYNCED_AT_COLUMN = "_airtable_synced_at"
@@ -62,13 +63,6 @@ RESCUED_COLUMN = "_rescued_data"
 # Rows per batch the engine hands over: a page of Airtable's (100 records), so a stopped run is
 # seen between two pages rather than every 10,000 rows (the engine's default).
 BATCH_ROWS = 100
-# A resumed read starts at least this far before its cursor, so that records sharing the last
-# commit's cursor value (a chunk may end between them) are read again; Airtable's comparison
-# precision (milliseconds or seconds) is not documented.
-RESUME_MARGIN_S = 1.0
-# Cursor fields that always hold a value: a read sorted by one of them can be resumed by value
-# (a blank dateTime cursor would sort somewhere no IS_AFTER window reaches).
-_NEVER_BLANK = ("lastModifiedTime", "createdTime")
 
 
 @dataclass
@@ -215,85 +209,6 @@ def _target_schema(path: Path) -> pa.Schema | None:
     return pa.schema(DeltaTable(str(path)).schema().to_arrow())
 
 
-def _refresh_due(plan: TablePlan, state: TableState, run: int) -> bool:
-    """cdc tables with computed fields get a full read every computed_refresh_every runs:
-    formula, rollup, lookup and count changes do not move lastModifiedTime."""
-    every = plan.configuration.computed_refresh_every
-    return (
-        plan.mode == "cdc"
-        and bool(plan.computed_field_ids)
-        and run - state.last_refresh_run >= every
-    )
-
-
-def _resuming(plan: TablePlan, state: TableState) -> bool:
-    """A full read of this cdc table was cut off after some of its chunks committed."""
-    return (
-        state.resume_full_read
-        and plan.mode == "cdc"
-        and state.mode == plan.mode
-        and state.cursor is not None
-    )
-
-
-def _window(plan: TablePlan, state: TableState, run: int) -> str | None:
-    """The incremental filter for this run, or None for a full read."""
-    if state.cursor is None or state.mode != plan.mode or plan.mode not in ("cdc", "append"):
-        return None
-    lookback = plan.configuration.lookback_seconds
-    if _resuming(plan, state):
-        lookback = max(lookback, RESUME_MARGIN_S)
-    elif _refresh_due(plan, state, run):
-        return None
-    since = formulas.parse_iso(state.cursor) - datetime.timedelta(seconds=lookback)
-    ref = (
-        "CREATED_TIME()"
-        if plan.mode == "append"
-        else formulas.field_ref(plan.cursor_field_name or "")
-    )
-    return formulas.after(ref, since)
-
-
-def _chunkable(plan: TablePlan, layout: dict[str, Any]) -> bool:
-    """Whether a read sorted by the cursor can be committed in chunks and resumed by value."""
-    for column in layout["columns"]:
-        if column["field_id"] == plan.cursor_field_id:
-            return column["airtable_type"] in _NEVER_BLANK and column["arrow_type"].startswith(
-                "timestamp"
-            )
-    return False
-
-
-def _checkpoint(
-    cursor: str | None,
-    data: pa.Table,
-    column: str | None,
-    started: datetime.datetime,
-    *,
-    complete: bool,
-) -> str | None:
-    """The cursor after committing `data`. A complete read: the largest value read, capped at
-    the run's start, so records edited while this run read others (whose stamps may be earlier
-    than the largest one read) fall in the next window. A chunk of a read sorted by the cursor:
-    the largest value below the run's start. The listing's order was fixed when it began, so
-    every record not committed yet had a value at least that large then; a record edited since
-    has one after the run's start, and is in the next window either way."""
-    if not column or column not in data.column_names or not data.num_rows:
-        return cursor
-    values = data[column]
-    if not pa.types.is_timestamp(values.type):
-        return cursor
-    if not complete:
-        values = values.filter(pc.less(values, pa.scalar(started, values.type)))
-        if not len(values):
-            return cursor
-    seen = pc.max(values).as_py()
-    if not isinstance(seen, datetime.datetime):
-        return cursor
-    seen_iso = formulas.iso(min(seen, started))
-    return seen_iso if cursor is None or seen_iso > cursor else cursor
-
-
 def _expected_records(path: Path, writer: type[writers.Writer]) -> int | None:
     """The records the table held after its previous run (for a full read's ETA)."""
     from deltalake import DeltaTable
@@ -310,14 +225,6 @@ def _expected_records(path: Path, writer: type[writers.Writer]) -> int | None:
         return None
 
 
-def _cursor_column(plan: TablePlan, mapping: dict[str, str]) -> str | None:
-    if plan.mode == "append":
-        return "created_time"
-    if plan.cursor_field_id:
-        return mapping.get(plan.cursor_field_id)
-    return None
-
-
 def _sequence_column(plan: TablePlan, mapping: dict[str, str], data: pa.Table) -> str | None:
     """The column that orders versions (SCD type 2): sequence_by (a column or field name),
     else the cursor; None: the sync time."""
@@ -329,7 +236,7 @@ def _sequence_column(plan: TablePlan, mapping: dict[str, str], data: pa.Table) -
             f"sequence_by: {wanted!r} is not a column of {plan.destination}; its columns: "
             f"{', '.join(data.column_names)}."
         )
-    return _cursor_column(plan, mapping)
+    return window.cursor_column(plan, mapping)
 
 
 def _check_cluster_by(plan: TablePlan, columns: list[str]) -> None:
@@ -374,7 +281,10 @@ def _prepare(
     data = data.append_column(
         SYNCED_AT_COLUMN, pa.array([started] * data.num_rows, pa.timestamp("us", tz="UTC"))
     )
-    return to_delta(data)
+    # Field metadata (Airtable field id / name / type) is left out: a rename would change it and
+    # Delta refuses to merge differing metadata; `_airtable_fields` keeps it instead.
+    schema = pa.schema([pa.field(f.name, f.type, f.nullable) for f in data.schema])
+    return pa.Table.from_arrays(data.columns, schema=schema)
 
 
 def sync_table(
@@ -404,33 +314,24 @@ def sync_table(
     result.run = run
     writer = writers.for_plan(plan)
 
-    resuming = _resuming(plan, state)
-    window = _window(plan, state, run)
-    full_read = window is None
+    reading = window.next_read(plan, state.position())
+    resuming, full_read = reading.resumed, reading.full
     # Read in cursor order, so that chunks can be committed and the read resumed after them.
-    sorted_read = plan.mode == "cdc" and bool(plan.cursor_field_name) and (full_read or resuming)
+    sorted_read = reading.sort is not None
     progress = TableProgress(_expected_records(path, writer) if full_read else None)
     if active is not None:
         active[plan.destination] = progress
-    read = at.open(
-        base_id,
-        plan.table_id,
-        fields=list(config.fields) or None,
-        view=config.view,
-        formula=formulas.all_of(config.filter_formula, window),
-        sort=[(plan.cursor_field_name or "", "asc")] if sorted_read else None,
-        batch_rows=BATCH_ROWS,
-    )
+    read = reading.open(at, base_id, plan, batch_rows=BATCH_ROWS)
     progress.reading(read)
-    chunked = sorted_read and _chunkable(plan, read.layout)
+    chunked = sorted_read and window.chunkable(plan, read.layout)
     result.resumed = resuming
 
     mapping = _column_map(read.layout, state.columns)
     moves: dict[str, str] = {}
     if config.follow_renames and state.columns:
         mapping, moves = _renamed(read.layout, mapping)
-    cursor_column = _cursor_column(plan, mapping)
-    cursor = state.cursor if window else None
+    cursor_column = window.cursor_column(plan, mapping)
+    cursor = None if full_read else state.cursor
 
     # A write that fails (a full disk) leaves its Parquet files behind; they are removed
     # unless one of this run's commits landed (then they may be referenced).
@@ -452,7 +353,7 @@ def sync_table(
                         renamed = TableState(**{**state.__dict__, "columns": mapping})
                         _rename_columns(path, moves, renamed)
                     target = _target_schema(path)
-            cursor = _checkpoint(cursor, data, cursor_column, started, complete=last)
+            cursor = window.checkpoint(cursor, data, cursor_column, started, complete=last)
             # A full read's last commit deletes what the read did not return: a sweep as of
             # this run. A resumed read ends a full read as of the run that began it.
             ends_full_read = last and full_read
@@ -496,8 +397,7 @@ def sync_table(
 
         # Deletes are not seen by a read of what changed (nor by a resumed read, for the records
         # committed before it): an id sweep finds them, every delete_sweep_every runs.
-        sweep_due = run - new_state.last_sweep_run >= config.delete_sweep_every
-        if plan.mode == "cdc" and not full_read and sweep_due:
+        if not full_read and window.sweep_due(plan, run, new_state.last_sweep_run):
             swept_state = replace(new_state, last_sweep_run=run)
             ids = _read_ids(at, base_id, plan, stop, progress)
             crash_point("before_sweep_commit")

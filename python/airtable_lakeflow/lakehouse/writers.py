@@ -34,9 +34,9 @@ import pyarrow.compute as pc
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.delta_read import read_delta
-from airtable_lakeflow.lakehouse.plan import TablePlan
 from airtable_lakeflow.lakehouse.row_hash import is_current, row_hashes
 from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
+from airtable_lakeflow.readplan.plan import TablePlan
 
 START_AT = "__START_AT"
 END_AT = "__END_AT"

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.lakehouse.names import table_name
+from airtable_lakeflow.readplan.names import table_name
 from airtable_lakeflow.spec import (
     AllTables,
     PipelineSpec,

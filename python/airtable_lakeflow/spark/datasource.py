@@ -96,7 +96,11 @@ def _arrow_schema(schema: StructType) -> pa.Schema:
 def _cast(batches: Iterator[pa.RecordBatch], schema: StructType) -> Iterator[pa.RecordBatch]:
     target = _arrow_schema(schema)
     for batch in batches:
-        if batch.num_rows:
+        if not batch.num_rows:
+            continue
+        if batch.schema.equals(target, check_metadata=False):  # the engine's own types
+            yield batch
+        else:  # a schema the user declared: its columns, in its types
             yield batch.select(target.names).cast(target)
 
 

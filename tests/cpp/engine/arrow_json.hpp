@@ -83,8 +83,7 @@ inline OrderedJson render(const arrow::DataType& type, const ArrowArray& array, 
       const int64_t at = i + array.offset;
       return ((bits[at / 8] >> (at % 8)) & 1U) != 0;
     }
-    case arrow::TypeId::kInt64:
-    case arrow::TypeId::kDurationUs: return value_at<int64_t>(array, i);
+    case arrow::TypeId::kInt64: return value_at<int64_t>(array, i);
     case arrow::TypeId::kDecimal128: return decimal_text(value_at<int128>(array, i), type.scale);
     case arrow::TypeId::kDate32: return date_text(value_at<int32_t>(array, i));
     case arrow::TypeId::kTimestampUs: return timestamp_text(value_at<int64_t>(array, i));

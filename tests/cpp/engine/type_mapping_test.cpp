@@ -30,7 +30,7 @@ TEST(TypeMapping, EveryDocumentedType) {
   for (const char* integer : {"autoNumber", "count", "rating"}) {
     EXPECT_EQ(arrow_of(integer), "int64") << integer;
   }
-  EXPECT_EQ(arrow_of("duration", R"({"durationFormat":"h:mm"})"), "duration[us]");
+  EXPECT_EQ(arrow_of("duration", R"({"durationFormat":"h:mm"})"), "int64");
   EXPECT_EQ(arrow_of("checkbox"), "bool");
   EXPECT_EQ(map_field("checkbox", "null").cell.kind, CellKind::kCheckbox);
   EXPECT_EQ(arrow_of("date"), "date32[day]");
@@ -82,7 +82,7 @@ TEST(TypeMapping, ComputedFieldsFollowTheirResult) {
 }
 
 TEST(TypeMapping, SparkNames) {
-  EXPECT_EQ(spark_of("duration"), "interval day to second");
+  EXPECT_EQ(spark_of("duration"), "bigint");  // microseconds
   EXPECT_EQ(spark_of("dateTime"), "timestamp");
   EXPECT_EQ(spark_of("rating"), "bigint");
   EXPECT_EQ(spark_of("checkbox"), "boolean");

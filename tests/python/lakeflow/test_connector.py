@@ -11,7 +11,6 @@ import pytest
 from airtable_lakeflow import Airtable, ConfigError, NotFoundError
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
-from airtable_lakeflow.lakeflow.records import cast_batch, spark_arrow_schema
 from contract import convert
 from pyspark.sql.types import (
     StructType,
@@ -27,8 +26,7 @@ def _options(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
 
 def _engine_rows(emu: EmulatorProcess, table: str) -> list[dict[str, Any]]:
     reader = Airtable(emu.token, base_url=emu.url).read(emu.base_id, table)
-    target = spark_arrow_schema(reader.schema)
-    return [row for b in reader for row in cast_batch(b, target).to_pylist()]
+    return [row for b in reader for row in b.to_pylist()]
 
 
 @pytest.fixture

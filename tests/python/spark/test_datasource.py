@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
-from airtable_lakeflow.lakeflow.records import cast_batch, spark_arrow_schema
 from ground_truth import raw_records
 from spark_options import source_options
 from testing_http import Client
@@ -22,8 +21,7 @@ DEMO_TABLES = ("Packaging Tasks", "Campaigns", "Creative Requests")
 
 def _engine_table(emu: EmulatorProcess, table: str) -> pa.Table:
     reader = Airtable(emu.token, base_url=emu.url).read(emu.base_id, table)
-    target = spark_arrow_schema(reader.schema)
-    return pa.Table.from_batches([cast_batch(b, target) for b in reader], schema=target)
+    return reader.read_all()
 
 
 def _load(spark: Any, emu: EmulatorProcess, table: str, fmt: str = "lakeflow_connect") -> Any:

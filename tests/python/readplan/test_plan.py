@@ -10,15 +10,15 @@ from airtable_lakeflow import Airtable, ConfigError
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from airtable_lakeflow.lakehouse.delta_read import read_delta
-from airtable_lakeflow.lakehouse.names import table_name
-from airtable_lakeflow.lakehouse.plan import (
+from airtable_lakeflow.lakehouse.sync import run_sync
+from airtable_lakeflow.readplan.names import table_name
+from airtable_lakeflow.readplan.plan import (
     TablePlan,
     Unplannable,
     needs_bases,
     plan_each,
     plan_spec,
 )
-from airtable_lakeflow.lakehouse.sync import run_sync
 from airtable_lakeflow.spec import parse_spec
 
 

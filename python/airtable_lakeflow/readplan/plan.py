@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.lakehouse.names import table_name
+from airtable_lakeflow.readplan.names import table_name
 from airtable_lakeflow.spec import PipelineSpec, TableConfiguration, is_base_id
 
 COMPUTED_TYPES = ("formula", "rollup", "multipleLookupValues", "lookup", "count")

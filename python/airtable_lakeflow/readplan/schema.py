@@ -1,0 +1,33 @@
+"""The schema every destination gets, decided once: the engine's Arrow schema.
+
+The engine already emits what Delta and Spark can hold (durations as int64 microseconds,
+timestamps in UTC microseconds, decimals, lists and structs; see docs/type-mapping.md), so the
+local sync writes its batches as they come and Spark's types are pyspark's own conversion of
+that schema, never a second mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from airtable_lakeflow.readplan.plan import TablePlan
+
+
+def arrow_schema(at: Any, base_id: str, plan: TablePlan) -> pa.Schema:
+    """The Arrow schema of the table's read (the spec's fields, or all). Costs the base's
+    schema request at most (the engine caches it); no records are listed."""
+    config = plan.configuration
+    read = at.open(base_id, plan.table_id, fields=list(config.fields) or None, view=config.view)
+    try:
+        return read.batches().schema
+    finally:
+        read.close()
+
+
+def spark_schema(schema: pa.Schema) -> Any:
+    """The Spark StructType of an engine schema (pyspark's Arrow → Spark conversion)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema, prefer_timestamp_ntz=False)
