@@ -4,16 +4,19 @@ One emulator (`--generate 1xN --seed 1`, rate limits off) and the engine with it
 off, so the figures are the connector's work, not the 5 requests/s limit; what the request
 counts cost at Airtable's 5 requests/s is computed from them, not measured.
 
-1. Initial load (timed, reported apart): lakehouse A in cdc mode (the generated table's
-   "Last Modified" field watches every field, so the planner picks cdc on its own), lakehouse
-   B in snapshot mode. C is a copy of A that is later synced with the default configuration.
+1. Initial load (timed, reported apart): lakehouse A in cdc mode, lakehouse B in snapshot
+   mode. C is a copy of A that is later synced with the default cdc configuration. A and C say
+   `webhook: false` and nothing else about the mode: the local sync would read them from the
+   base's webhook first (issue 15, measured by change_capture_bench.py); without it the
+   generated table's "Last Modified" field, which watches every field, makes the planner pick
+   cdc on its own (checked).
 2. 1 % of the records (seeded choice) get a new "Notes" value through the API, PATCH batches of
    10. Nothing computed reads Notes, so only the edited records' last-modified time moves.
    One plain listing of the table follows (warm-up: the emulator renders each record once after
    a write and serves cached JSON afterwards).
 3. Timed, one after the other, after the same change: A incremental with an id sweep for
-   deletes (delete_sweep_every: 1), C incremental with the default configuration (the sweep is
-   not due: it runs every 24 runs), B full (snapshot). Requests come from the emulator's
+   deletes (delete_sweep_every: 1), C incremental with the default cdc configuration (the
+   sweep is not due: it runs every 24 runs), B full (snapshot). Requests come from the emulator's
    request log (and are checked against the sync's own count).
 4. Before any figure is printed: each Delta table has N rows, unique ids, the source's ids,
    the new Notes values, and all three tables hold the same data; each sync read and listed
@@ -42,8 +45,8 @@ import requests
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakehouse.state import CHUNK_ROWS, load_state
-from airtable_lakeflow.lakehouse.sync import run_sync
-from airtable_lakeflow.readplan.plan import plan_spec
+from airtable_lakeflow.lakehouse.sync import run_sync, sync_client
+from airtable_lakeflow.readplan.plan import WebhookAccess, plan_spec
 from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, parse_spec
 from deltalake import DeltaTable
 from self_check import check, finish
@@ -75,10 +78,12 @@ def last_seq(emu: EmulatorProcess) -> int:
     return int(emu.control("GET", "requests?limit=0")["last_seq"])
 
 
-def timed_sync(emu: EmulatorProcess, spec: Any, lakehouse: Path) -> dict[str, Any]:
-    """One run_sync with a fresh client (no schema cached from an earlier run), timed, with the
-    requests it made taken from the emulator's log."""
-    client = Airtable(emu.token, base_url=emu.url, throttle=False)
+def logged_sync(
+    emu: EmulatorProcess, spec: Any, lakehouse: Path
+) -> tuple[Any, list[dict[str, Any]], float]:
+    """One run_sync with a fresh client as `sync` makes it (no schema cached from an earlier
+    run), timed: its table's result, the requests it made (the emulator's log), seconds."""
+    client = sync_client(emu.token, base_url=emu.url, throttle=False)
     since = last_seq(emu)
     start = time.perf_counter()
     summary = run_sync(spec, lakehouse, client=client)
@@ -88,6 +93,12 @@ def timed_sync(emu: EmulatorProcess, spec: Any, lakehouse: Path) -> dict[str, An
     log = emu.requests(since)
     bad = [r for r in log if not 200 <= r["status"] < 300]
     check(not bad, f"non-2xx answers during the sync: {bad[:3]}")
+    return table, log, wall
+
+
+def timed_sync(emu: EmulatorProcess, spec: Any, lakehouse: Path) -> dict[str, Any]:
+    """`logged_sync`, summed up."""
+    table, log, wall = logged_sync(emu, spec, lakehouse)
     lists = [r for r in log if r["route"] == "list"]
     return {
         "mode": table.mode,
@@ -208,11 +219,16 @@ def run(records: int, percent: float, seed: int) -> dict[str, Any]:
         table_id = table["id"]
         notes_field = next(f["id"] for f in table["fields"] if f["name"] == "Notes")
 
-        cdc = spec_for(emu, table_id, {"mode": "cdc", "delete_sweep_every": 1})
-        cdc_no_sweep = spec_for(emu, table_id, {"mode": "cdc"})
+        # The local sync may use the base's webhook (the emulator's token may manage it), so
+        # cdc is asked for by turning the webhook off; the mode itself stays auto.
+        cdc = spec_for(emu, table_id, {"webhook": False, "delete_sweep_every": 1})
+        cdc_no_sweep = spec_for(emu, table_id, {"webhook": False})
         snapshot = spec_for(emu, table_id, {"mode": "snapshot"})
-        (plan,) = plan_spec(spec_for(emu, table_id, {}), schema)  # what auto would choose
-        check(plan.mode == "cdc", f"auto plan is {plan.mode}: {plan.reason}")
+        may_hook = WebhookAccess(True)  # what run_sync assumes until the webhook is refused
+        (default,) = plan_spec(spec_for(emu, table_id, {}), schema, webhook=may_hook)
+        check(default.mode == "webhook", f"default plan is {default.mode}: {default.reason}")
+        (plan,) = plan_spec(cdc_no_sweep, schema, webhook=may_hook)  # what auto chooses for C
+        check(plan.mode == "cdc", f"auto plan without the webhook is {plan.mode}: {plan.reason}")
         cursor_field = plan.cursor_field_id or ""
 
         root = Path(tmp)
@@ -226,6 +242,7 @@ def run(records: int, percent: float, seed: int) -> dict[str, Any]:
             ("initial cdc", initial_cdc, math.ceil(records / CHUNK_ROWS)),  # chunked first read
             ("initial snapshot", initial_snapshot, 1),
         ):
+            check(result["mode"] == name.split()[1], f"{name}: mode {result['mode']}")
             check(result["records_read"] == records, f"{name}: read {result['records_read']}")
             check(result["list"] == math.ceil(records / PAGE), f"{name}: {result['list']} pages")
             check(result["inserted"] == records, f"{name}: inserted {result['inserted']}")
@@ -270,7 +287,8 @@ def run(records: int, percent: float, seed: int) -> dict[str, Any]:
                 f"{name}: the sync counted {result['engine_requests']} requests, the emulator "
                 f"logged {result['list']} list requests",
             )
-        check(incremental["mode"] == "cdc" and full["mode"] == "snapshot", "modes")
+        modes = (incremental["mode"], incremental_no_sweep["mode"], full["mode"])
+        check(modes == ("cdc", "cdc", "snapshot"), f"modes {modes}")
 
         ids = set(source_ids)
         data_a = verify_lakehouse("A", lake_a, table_id, ids, notes_field, changed)

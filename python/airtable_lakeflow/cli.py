@@ -283,6 +283,12 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 ]
             )
         _print_table(rows, out)
+        if summary.webhook:
+            hook = summary.webhook
+            out.write(
+                f"webhook {hook['id']}{' (created)' if hook['created'] else ''}: "
+                f"{hook['payloads']:,} payloads read, {hook['requests']} requests\n"
+            )
     code = EXIT_OK if summary.ok else EXIT_FAILED
     if summary.refused:  # nothing was read: the spec needs fixing first
         code = EXIT_USAGE

@@ -49,7 +49,7 @@ from typing import Any
 from airtable_lakeflow.errors import ConfigError
 
 SCD_TYPES = ("SCD_TYPE_1", "SCD_TYPE_2", "APPEND_ONLY")
-MODES = ("auto", "cdc", "snapshot", "append")
+MODES = ("auto", "webhook", "cdc", "snapshot", "append")
 SOURCE_OPTIONS = ("view", "fields", "filter_formula")
 # Spark / Lakeflow only: cdc tables also stream deletes from a webhook (the local sync finds
 # deletes with id sweeps instead).
@@ -61,6 +61,7 @@ SYNC_OPTIONS = (
     "delete_sweep_every",
     "computed_refresh_every",
     "follow_renames",
+    "webhook",
 )
 # The table option naming the table's base; the same as the entry's source_schema.
 BASE_OPTION = "base_id"
@@ -231,6 +232,8 @@ class TableConfiguration:
     follow_renames: bool = False
     # Spark / Lakeflow: cdc tables also stream deletes (ingestion type cdc_with_deletes)
     with_deletes: bool = False
+    # mode auto may read changes from the base's webhook (false: never)
+    webhook: bool = True
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,8 @@ class TableSpec:
             out["lookback_seconds"] = str(config.lookback_seconds)
         if config.with_deletes:
             out["with_deletes"] = "true"
+        if not config.webhook:
+            out["webhook"] = "false"
         return out
 
     def qualified_name(self, default_table: str) -> str:
@@ -469,6 +474,7 @@ _OPTION_READERS: dict[str, Callable[[Any, str], Any]] = {
     "computed_refresh_every": lambda v, p: _whole(v, p, 1, "runs"),
     "follow_renames": _bool,
     "with_deletes": _bool,
+    "webhook": _bool,
     BASE_OPTION: _base_id,
 }
 

@@ -128,6 +128,7 @@ class ProgressPrinter:
             f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
             + (", files Z-ordered" if result.clustered else "")
             + f" ({result.requests:,} requests, {result.seconds:.1f} s)"
+            + (f"; {result.note}" if getattr(result, "note", "") else "")
         )
         if self.redraw:
             self.stream.write(_CLEAR + line + "\n")

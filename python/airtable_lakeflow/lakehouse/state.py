@@ -40,6 +40,9 @@ class TableState:
     # A full read was cut off after some of its chunks committed: every record whose cursor was
     # up to `cursor` when it began is in the table; the next run reads on from there.
     resume_full_read: bool = False
+    # webhook mode: the base's webhook and the payload number the next run reads from
+    hook: str | None = None
+    hook_cursor: int | None = None
 
     def position(self) -> Position:
         """Where this table's reading stands, for `readplan.window.next_read`."""
@@ -49,6 +52,8 @@ class TableState:
             run=self.run,
             last_refresh_run=self.last_refresh_run,
             resume_full_read=self.resume_full_read,
+            hook=self.hook,
+            hook_cursor=self.hook_cursor,
         )
 
     def to_json(self) -> str:

@@ -27,11 +27,21 @@ from airtable_lakeflow.lakehouse import interrupts
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
 from airtable_lakeflow.lakehouse.lock import hold_lakehouse
-from airtable_lakeflow.lakehouse.state import CHUNK_ROWS
+from airtable_lakeflow.lakehouse.state import CHUNK_ROWS, load_state
 from airtable_lakeflow.lakehouse.storage import plain, storage_error
 from airtable_lakeflow.lakehouse.table_sync import TableResult, sync_table
 from airtable_lakeflow.lakehouse.writers import require_deltalake
-from airtable_lakeflow.readplan.plan import TablePlan, Unplannable, needs_bases, plan_each
+from airtable_lakeflow.readplan.changes import WebhookUnavailableError
+from airtable_lakeflow.readplan.plan import (
+    TablePlan,
+    Unplannable,
+    WebhookAccess,
+    needs_bases,
+    plan_each,
+    webhook_access,
+)
+from airtable_lakeflow.readplan.webhook import BaseChanges, base_changes
+from airtable_lakeflow.readplan.window import Position
 from airtable_lakeflow.spec import PipelineSpec
 
 TABLES_TABLE = "_airtable_tables"
@@ -41,6 +51,17 @@ MAX_CONCURRENT_TABLES = 3
 PROGRESS_EVERY_S = 0.5
 PENDING = "pending"  # a table's status until its thread has an outcome
 STORAGE_GRACE_S = 60.0  # a storage error waits for the other tables' commits under way
+
+
+# A run reads the base's schema once at its start and plans from it; the engine's reads reuse
+# it for the whole run (a webhook table's changed records are several reads, opened minutes
+# apart on a big table: each would ask for the schema again after the default 5 s).
+RUN_SCHEMA_CACHE_S = 3600  # the engine's maximum: a longer run asks again once an hour
+
+
+def sync_client(token: str, **options: Any) -> Airtable:
+    """The client a sync run uses (`Airtable` options, e.g. base_url, throttle)."""
+    return Airtable(token, schema_cache_s=RUN_SCHEMA_CACHE_S, **options)
 
 
 @dataclass
@@ -59,6 +80,9 @@ class SyncSummary:
     # Threads left inside an engine call by a stop (a page in flight, a rate-limit pause);
     # they commit nothing, and a process may exit without waiting for them.
     abandoned: bool = False
+    # The base's webhook when webhook tables were read: its id, whether this run created it,
+    # the payloads read and the requests it took (listing, refresh, payload pages)
+    webhook: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +115,7 @@ class SyncSummary:
             "errors": self.errors,
             "log_written": self.log_written,
             "plans": self.plans,
+            "webhook": self.webhook,
             "tables": [asdict(t) for t in self.tables],
         }
 
@@ -128,7 +153,7 @@ def run_sync(
         # not by the sync log's write after a Ctrl-C, which should take milliseconds.
         with contextlib.suppress(ImportError):
             import pandas  # noqa: F401
-    at = client or Airtable(connection.token(), base_url=connection.api_url(base_url))
+    at = client or sync_client(connection.token(), base_url=connection.api_url(base_url))
     summary = SyncSummary(
         run_id=uuid.uuid4().hex,
         base_id=connection.base_id,
@@ -144,14 +169,38 @@ def run_sync(
             summary.started_at = started.isoformat()
             schema = interrupts.call(stop, lambda: at.schema(connection.base_id))
             # Entries may name the base by name; the list of bases tells which base that is.
-            bases = interrupts.call(stop, at.bases) if needs_bases(spec) else None
-            planned = plan_each(spec, schema, bases)
+            bases = interrupts.call(stop, at.bases) if needs_bases(spec) or dry_run else None
+            if dry_run:  # what a run would find, without creating the webhook
+                base = next((b for b in bases or () if b["id"] == connection.base_id), None)
+                access = webhook_access(interrupts.call(stop, at.whoami), base)
+            else:  # a run finds out by finding or creating the webhook
+                access = WebhookAccess(True)
+            planned = plan_each(spec, schema, bases, access)
             planned = _check_formulas(at, connection.base_id, planned, stop)
             summary.plans = [p.as_dict() for p in planned]
             # A spec entry that cannot be synced stops the run before anything is read: a
             # misspelled table must not leave all_tables to sync the real one its own way.
             if dry_run or summary.refused:
                 return summary
+            hooks = None
+            if any(_webhook_plans(planned)):
+                try:
+                    hooks = interrupts.call(
+                        stop, lambda: _base_changes(at, connection.base_id, planned, lakehouse)
+                    )
+                    crash_point("after_webhook_changes")
+                    summary.webhook = {
+                        "id": hooks.hook.id,
+                        "created": hooks.hook.created,
+                        "payloads": hooks.changes.payloads if hooks.changes else 0,
+                        "requests": hooks.requests,
+                    }
+                except WebhookUnavailableError as error:  # read those tables another way
+                    access = WebhookAccess(False, f"a webhook ({error})", shown=True)
+                    planned = plan_each(spec, schema, bases, access)  # (formulas checked)
+                    summary.plans = [p.as_dict() for p in planned]
+                    if summary.refused:  # mode: webhook insisted on
+                        return summary
             _sync_tables(
                 at,
                 connection.base_id,
@@ -163,6 +212,7 @@ def run_sync(
                 on_table_done,
                 on_progress,
                 chunk_rows,
+                hooks,
             )
             crash_point("before_metadata")
             plans = [p for p in planned if isinstance(p, TablePlan)]
@@ -172,6 +222,24 @@ def run_sync(
     except RunStoppedError:  # before any table started: nothing to record
         summary.stopped, summary.abandoned = stop.reason, True
     return summary
+
+
+def _webhook_plans(planned: list[TablePlan | Unplannable]) -> list[TablePlan]:
+    return [p for p in planned if isinstance(p, TablePlan) and p.mode == "webhook"]
+
+
+def _base_changes(
+    at: Airtable, base_id: str, planned: list[TablePlan | Unplannable], lakehouse: Path
+) -> BaseChanges:
+    """The base's webhook and its changes since the positions the webhook tables committed."""
+    tables = []
+    for plan in _webhook_plans(planned):
+        try:
+            state = load_state(lakehouse.joinpath(*plan.destination.split(".")), plan.table_id)
+        except Exception:  # unreadable, or another table's: its own sync says so
+            state = None
+        tables.append((plan, state.position() if state else Position()))
+    return base_changes(at, base_id, tables)
 
 
 def _check_formulas(
@@ -222,6 +290,7 @@ def _sync_tables(
     on_table_done: Callable[[TableResult], None] | None,
     on_progress: Callable[[dict[str, dict[str, Any]]], None] | None,
     chunk_rows: int = CHUNK_ROWS,
+    hooks: BaseChanges | None = None,
 ) -> None:
     """Syncs the tables MAX_CONCURRENT_TABLES at a time on daemon threads, which the main
     thread waits for in slices: a stop is seen at once, and threads still waiting on the
@@ -252,6 +321,7 @@ def _sync_tables(
                     stop=stop,
                     result=result,
                     chunk_rows=chunk_rows,
+                    changes=hooks if plan.mode == "webhook" else None,
                 )
                 result.status = "ok"
             except RunStoppedError:

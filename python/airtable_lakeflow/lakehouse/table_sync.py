@@ -56,6 +56,7 @@ from airtable_lakeflow.lakehouse.state import (
 )
 from airtable_lakeflow.readplan import window
 from airtable_lakeflow.readplan.plan import TablePlan
+from airtable_lakeflow.readplan.webhook import BaseChanges
 
 RUN_COLUMN = "_airtable_run"
 SYNCED_AT_COLUMN = "_airtable_synced_at"
@@ -89,6 +90,7 @@ class TableResult:
     partial: bool = False  # its full read is not complete yet: the next run reads on
     status: str = "ok"
     error: str = ""
+    note: str = ""  # why a webhook table was read in full (its changes could not be used)
 
     def add(self, counts: writers.Counts) -> None:
         self.inserted += counts.inserted
@@ -298,6 +300,7 @@ def sync_table(
     stop: StopSignal | None = None,
     result: TableResult | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    changes: BaseChanges | None = None,
 ) -> TableResult:
     """`active` (optional) receives the table's `TableProgress` under its destination, for
     progress reports; `result` (optional) is filled in as the table goes, so a caller sees how
@@ -314,7 +317,14 @@ def sync_table(
     result.run = run
     writer = writers.for_plan(plan)
 
-    reading = window.next_read(plan, state.position())
+    if plan.mode == "webhook":
+        if changes is None:
+            raise ValueError(f"table {plan.table_name!r} is read by webhook: pass its changes")
+        reading = changes.read(plan, state.position())
+        if reading.full and reading.why.startswith("read in full once"):
+            result.note = reading.why
+    else:
+        reading = window.next_read(plan, state.position())
     resuming, full_read = reading.resumed, reading.full
     # Read in cursor order, so that chunks can be committed and the read resumed after them.
     sorted_read = reading.sort is not None
@@ -368,6 +378,8 @@ def sync_table(
                 last_sweep_run=run if swept else state.last_sweep_run,
                 last_refresh_run=run if refreshed else state.last_refresh_run,
                 resume_full_read=(chunked or resuming) and not last,
+                hook=changes.hook.id if changes is not None else None,
+                hook_cursor=reading.hook_cursor,
             )
 
             crash_point("before_commit")
@@ -382,6 +394,7 @@ def sync_table(
                     seen=pa.concat_arrays(seen) if seen else None,
                     # One read fills a new table: its later chunks hold other records.
                     all_new=first_read and full_read and result.commits > 0,
+                    deleted=reading.gone(data["id"]) if last else None,
                 )
                 result.committed = True
             result.add(counts)

@@ -121,6 +121,20 @@ def _missing(values: pa.Array, present: pa.Array) -> pa.Array:
     return values.filter(pc.invert(pc.is_in(values, value_set=present)))
 
 
+def _with(ids: pa.Array | pa.ChunkedArray, more: list[str] | None) -> pa.Array:
+    """`ids` and `more`, as one string array."""
+    ids = _array(ids).cast(pa.string())
+    return pa.concat_arrays([ids, pa.array(more, pa.string())]) if more else ids
+
+
+def _stored_of(deleted: list[str] | None, stored: dict[str, str], data: pa.Table) -> list[str]:
+    """The ids of `deleted` the table holds (a record not written by this same commit)."""
+    if not deleted:
+        return []
+    written = set(data["id"].to_pylist())
+    return [rid for rid in deleted if rid in stored and rid not in written]
+
+
 class Writer(abc.ABC):
     def __init__(self, path: Path, commit: Any, started: datetime.datetime, sequence: str | None):
         self.path, self.commit, self.started, self.sequence = path, commit, started, sequence
@@ -254,9 +268,11 @@ class Writer(abc.ABC):
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
+        deleted: list[str] | None = None,
     ) -> Counts:
         """Lands records in one commit. After a full read (`full_read`), rows whose id is
-        neither in `data` nor in `seen` are deleted (SCD 2: closed). `all_new`: the caller
+        neither in `data` nor in `seen` are deleted (SCD 2: closed); else the rows of the ids
+        in `deleted` are (records a webhook reported destroyed). `all_new`: the caller
         knows that the table holds none of these records and nothing else to delete (the later
         chunks of the read that created it), so they are appended without looking."""
 
@@ -274,6 +290,7 @@ class Upsert(Writer):
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
+        deleted: list[str] | None = None,
     ) -> Counts:
         data = hashed(data)
         if not self.exists():
@@ -282,9 +299,9 @@ class Upsert(Writer):
         if all_new:
             self.append(data)
             return Counts(inserted=data.num_rows)
-        stored, stale = self.stored(None if full_read else data["id"])
+        stored, stale = self.stored(None if full_read else _with(data["id"], deleted))
         new, changed, counts = self.classify(data, stored)
-        gone = self.gone(stored, data, seen) if full_read else []
+        gone = self.gone(stored, data, seen) if full_read else _stored_of(deleted, stored, data)
         counts.deleted = len(gone)
         # Rows whose hash the table lacks are rewritten with it, changed or not (once).
         refresh = [i for i, rid in enumerate(data["id"].to_pylist()) if rid in stale]
@@ -331,6 +348,7 @@ class Append(Writer):
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
+        deleted: list[str] | None = None,  # append only: nothing is ever deleted
     ) -> Counts:
         if not self.exists():
             self.create(data)
@@ -392,6 +410,7 @@ class History(Writer):
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
+        deleted: list[str] | None = None,
     ) -> Counts:
         data = self._versioned(data)
         if not self.exists():
@@ -400,7 +419,7 @@ class History(Writer):
         if all_new:
             self.append(data)
             return Counts(inserted=data.num_rows)
-        stored, _ = self.stored(None if full_read else data["id"])
+        stored, _ = self.stored(None if full_read else _with(data["id"], deleted))
         new, changed, counts = self.classify(data, stored)
         inserts = data.take(_indices(sorted(new + changed)))
         closes = [
@@ -411,10 +430,9 @@ class History(Writer):
                 strict=True,
             )
         ]
-        if full_read:
-            gone = self.gone(stored, data, seen)
-            closes += [(rid, self.started) for rid in gone]
-            counts.deleted = len(gone)
+        gone = self.gone(stored, data, seen) if full_read else _stored_of(deleted, stored, data)
+        closes += [(rid, self.started) for rid in gone]
+        counts.deleted = len(gone)
         if closes:
             self._merge(inserts, closes)
         elif inserts.num_rows:

@@ -1,12 +1,17 @@
 """How each table is synced, and why: the mode chosen from the table's schema and the spec.
 
+- ``webhook``: the base's webhook says which records were created, changed or destroyed and
+  which fields changed since the last run; only those records are read, and deletes land in
+  the same run. Chosen first when the token may manage the base's webhooks (`WebhookAccess`),
+  unless the spec says ``webhook: false``; ``mode: webhook`` insists on it;
 - ``cdc``: a valid lastModifiedTime field that watches every field (or a cursor the spec
   names): read only records modified since the last watermark (minus a lookback);
 - ``snapshot``: read everything, delete what vanished;
 - ``append``: read records created since the last run (APPEND_ONLY tables, or on request).
 
-Computed fields (formula, rollup, lookup, count) never move lastModifiedTime, so cdc tables list
-them for a scheduled refresh. This module only decides; it reads nothing from Airtable itself.
+Computed fields (formula, rollup, lookup, count) never move lastModifiedTime, and their
+recomputations are not known to reach webhook payloads, so cdc and webhook tables list them for
+a scheduled refresh. This module only decides; it reads nothing from Airtable itself.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ class TablePlan:
     table_id: str
     table_name: str
     destination: str
-    mode: str  # cdc | snapshot | append
+    mode: str  # webhook | cdc | snapshot | append
     reason: str
     configuration: TableConfiguration
     primary_field_id: str | None = None
@@ -49,6 +54,40 @@ class TablePlan:
             "computed_fields": len(self.computed_field_ids),
             "cluster_by": list(self.configuration.cluster_by),
         }
+
+
+@dataclass(frozen=True)
+class WebhookAccess:
+    """Whether this run may read a base's changes from a webhook, and if not, why not (a
+    sentence that completes "webhook mode needs …")."""
+
+    usable: bool
+    why_not: str = ""
+    shown: bool = False  # the plan's reason says why no webhook (it was tried and refused)
+
+
+NO_WEBHOOKS = WebhookAccess(False, "a webhook, which this front end does not read yet")
+
+
+def webhook_access(whoami: dict[str, Any], base: dict[str, Any] | None) -> WebhookAccess:
+    """From ``Airtable.whoami()`` and the base's entry in ``Airtable.bases()``: creating the
+    webhook takes the webhook:manage scope and the base creator role (Airtable's docs)."""
+    scopes = whoami.get("scopes")
+    if isinstance(scopes, list) and "webhook:manage" not in scopes:
+        return WebhookAccess(False, "the token's webhook:manage scope, which it lacks")
+    level = (base or {}).get("permissionLevel")
+    if level is not None and level != "create":
+        return WebhookAccess(
+            False, f"the base creator role (the token's role in the base: {level})"
+        )
+    return WebhookAccess(True)
+
+
+def _no_webhook(webhook: WebhookAccess, config: TableConfiguration) -> str:
+    """What a reason adds when a webhook was wanted and refused."""
+    if webhook.shown and not webhook.usable and config.webhook and config.mode == "auto":
+        return f"; not webhook: it needs {webhook.why_not}"
+    return ""
 
 
 def _watches_everything(f: dict[str, Any]) -> bool:
@@ -106,10 +145,15 @@ def _check_cursor_read(
 
 
 def plan_table(
-    table: dict[str, Any], config: TableConfiguration, destination: str, where: str
+    table: dict[str, Any],
+    config: TableConfiguration,
+    destination: str,
+    where: str,
+    webhook: WebhookAccess = NO_WEBHOOKS,
 ) -> TablePlan:
     """The plan for one table of a base schema (``Airtable.schema()`` form). The fields and
-    the view a configuration names must exist in the table (a dry run says so, not the read)."""
+    the view a configuration names must exist in the table (a dry run says so, not the read).
+    `webhook`: whether the base's changes may be read from a webhook."""
     _check_selection(table, config, where)
     computed = tuple(f["id"] for f in table["fields"] if f["type"] in COMPUTED_TYPES)
     base = {
@@ -131,6 +175,21 @@ def plan_table(
         )
     if wants == "snapshot":
         return TablePlan(**base, mode="snapshot", reason="snapshot: the spec asks for it")
+    if wants == "webhook" and not webhook.usable:
+        raise ConfigError(
+            f"{where}.mode: webhook needs {webhook.why_not}. Use mode: auto to read table "
+            f"'{table['name']}' by a last-modified field or in full."
+        )
+    if wants == "webhook" or (
+        wants == "auto" and webhook.usable and config.webhook and not config.cursor_field
+    ):
+        return TablePlan(
+            **base,
+            mode="webhook",
+            reason="webhook: the base's webhook names the records and fields that changed; "
+            "deletes in the same run",
+            computed_field_ids=computed,
+        )
     if config.cursor_field:
         f = _find_field(table, config.cursor_field)
         if f is None or f["type"] not in ("lastModifiedTime", "dateTime", "createdTime"):
@@ -156,7 +215,8 @@ def plan_table(
         return TablePlan(
             **base,
             mode="cdc",
-            reason=f"cdc: '{f['name']}' is a last-modified time watching every field",
+            reason=f"cdc: '{f['name']}' is a last-modified time watching every field"
+            + _no_webhook(webhook, config),
             cursor_field_id=f["id"],
             cursor_field_name=f["name"],
             computed_field_ids=computed,
@@ -180,7 +240,7 @@ def plan_table(
         )
     else:
         reason = "snapshot: no last-modified-time field to read changes by"
-    return TablePlan(**base, mode="snapshot", reason=reason)
+    return TablePlan(**base, mode="snapshot", reason=reason + _no_webhook(webhook, config))
 
 
 @dataclass(frozen=True)
@@ -246,7 +306,10 @@ def _base_error(
 
 
 def plan_each(
-    spec: PipelineSpec, tables: list[dict[str, Any]], bases: list[dict[str, Any]] | None = None
+    spec: PipelineSpec,
+    tables: list[dict[str, Any]],
+    bases: list[dict[str, Any]] | None = None,
+    webhook: WebhookAccess = NO_WEBHOOKS,
 ) -> list[TablePlan | Unplannable]:
     """A plan per spec entry (and, with all_tables, per other table); an entry that cannot be
     planned becomes an `Unplannable` carrying an error that names the key and the table.
@@ -271,7 +334,9 @@ def plan_each(
         if table is not None:
             listed.add(table["id"])
             plans.append(
-                _planned(table, entry.configuration, destination, f"{where}.table_configuration")
+                _planned(
+                    table, entry.configuration, destination, f"{where}.table_configuration", webhook
+                )
             )
             continue
         if error is None:
@@ -299,17 +364,22 @@ def plan_each(
                 continue
             destination = _destination(every.destination_schema, _destination_name(table))
             plans.append(
-                _planned(table, every.configuration, destination, f"{where}.table_configuration")
+                _planned(
+                    table, every.configuration, destination, f"{where}.table_configuration", webhook
+                )
             )
     return plans
 
 
 def plan_spec(
-    spec: PipelineSpec, tables: list[dict[str, Any]], bases: list[dict[str, Any]] | None = None
+    spec: PipelineSpec,
+    tables: list[dict[str, Any]],
+    bases: list[dict[str, Any]] | None = None,
+    webhook: WebhookAccess = NO_WEBHOOKS,
 ) -> list[TablePlan]:
     """Plans every table the spec names (and, with all_tables, every other one); raises the
     first `ConfigError` if any entry cannot be planned."""
-    plans = plan_each(spec, tables, bases)
+    plans = plan_each(spec, tables, bases, webhook)
     for plan in plans:
         if isinstance(plan, Unplannable):
             raise plan.error
@@ -317,10 +387,14 @@ def plan_spec(
 
 
 def _planned(
-    table: dict[str, Any], config: TableConfiguration, destination: str, where: str
+    table: dict[str, Any],
+    config: TableConfiguration,
+    destination: str,
+    where: str,
+    webhook: WebhookAccess,
 ) -> TablePlan | Unplannable:
     try:
-        return plan_table(table, config, destination, where)
+        return plan_table(table, config, destination, where, webhook)
     except ConfigError as error:
         return Unplannable(table["name"], destination, error)
 

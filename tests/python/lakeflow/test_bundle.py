@@ -56,6 +56,7 @@ objects:
         delete_sweep_every: 1
         computed_refresh_every: 24
         follow_renames: false
+        webhook: false
         with_deletes: true
         base_id: appBBBBBBBBBBBBBB
   - table:

@@ -28,9 +28,20 @@ def _spec(emu: EmulatorProcess) -> Any:
     return parse_spec(
         {
             "connection": {"base_id": emu.base_id},
+            # (webhook: false: the connector does not read webhook tables yet)
             "objects": [
-                {"table": {"source_table": "Campaigns"}},  # cdc: a last-modified field
-                {"table": {"source_table": "Creative Requests"}},  # snapshot
+                {  # cdc: a last-modified field
+                    "table": {
+                        "source_table": "Campaigns",
+                        "table_configuration": {"webhook": False},
+                    }
+                },
+                {  # snapshot
+                    "table": {
+                        "source_table": "Creative Requests",
+                        "table_configuration": {"webhook": False},
+                    }
+                },
                 {
                     "table": {
                         "source_table": "Packaging Tasks",

@@ -365,7 +365,7 @@ def test_a_formula_airtable_refuses_stops_a_dry_run_and_a_run(
             f"{formula!r} for table 'Campaigns' (INVALID_FILTER_BY_FORMULA: "
         )
         assert why in summary.refused[0]
-        assert [p["mode"] for p in summary.plans] == ["-", "cdc"]
+        assert [p["mode"] for p in summary.plans] == ["-", "webhook"]
         assert summary.tables == []
     probes = [r for r in emu.requests(since=seq) if "/meta/" not in r["path"]]
     assert len(probes) == 4 and all("maxRecords=1&" in r["target"] for r in probes)

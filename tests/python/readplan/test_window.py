@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
+from airtable_lakeflow.readplan.changes import Hook, TableChanges
 from airtable_lakeflow.readplan.plan import TablePlan
-from airtable_lakeflow.readplan.window import Position, next_read, sweep_due, window
+from airtable_lakeflow.readplan.window import (
+    Position,
+    Read,
+    next_read,
+    sweep_due,
+    webhook_read,
+    window,
+)
 from airtable_lakeflow.spec import TableConfiguration
 
 UTC = datetime.timezone.utc
@@ -80,3 +89,17 @@ def test_sweeps_come_due_by_runs_for_cdc_tables() -> None:
     plan = _plan("cdc", delete_sweep_every=3)
     assert [sweep_due(plan, run, 1) for run in (2, 3, 4)] == [False, False, True]
     assert not sweep_due(_plan("snapshot", delete_sweep_every=1), 9, 0)
+
+
+def test_webhook_tables_get_the_computed_field_schedule_too() -> None:
+    plan = dataclasses.replace(_plan("cdc", computed_refresh_every=2), mode="webhook")
+    hook = Hook("achX", created=False, cursor=9)
+    changes = TableChanges("tblX", changed_records={"recA"})
+
+    def read(run: int) -> Read:
+        position = Position("webhook", run=run, last_refresh_run=1, hook="achX", hook_cursor=5)
+        return webhook_read(plan, position, hook, changes, None, 9)
+
+    assert not read(1).full and read(1).ids == ("recA",) and read(1).hook_cursor == 9
+    due = read(2)
+    assert due.full and "computed fields" in due.why and due.hook_cursor == 9

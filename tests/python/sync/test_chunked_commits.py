@@ -106,7 +106,8 @@ def _spec_file(emu: EmulatorProcess, path: Path, configuration: dict[str, Any]) 
     path.write_text(
         f"connection:\n  base_id: {emu.base_id}\n  base_url: {emu.url}\n"
         "objects:\n  - table:\n      source_table: Table 1\n      destination_table: t\n"
-        f"      table_configuration: {json.dumps(configuration)}\n"
+        # cdc: these tests are about its chunked full reads (auto would choose webhook)
+        f"      table_configuration: {json.dumps({'mode': 'cdc', **configuration})}\n"
     )
     return path
 
@@ -231,7 +232,7 @@ def test_a_stopped_chunked_read_resumes_and_picks_up_edits_made_while_it_read(
                     "table": {
                         "source_table": "Table 1",
                         "destination_table": "t",
-                        "table_configuration": {"lookback_seconds": 0},
+                        "table_configuration": {"lookback_seconds": 0, "mode": "cdc"},
                     }
                 }
             ],
@@ -290,7 +291,7 @@ def test_only_cdc_full_reads_are_chunked_and_a_chunked_full_read_still_deletes(
         {
             "connection": {"base_id": emu.base_id, "base_url": emu.url},
             "objects": [
-                entry("cdc", {"computed_refresh_every": 1}),
+                entry("cdc", {"computed_refresh_every": 1, "mode": "cdc"}),
                 entry("snap", {"mode": "snapshot"}),
             ],
         }

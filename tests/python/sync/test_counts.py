@@ -112,7 +112,12 @@ def test_a_run_that_reads_nothing_still_moves_the_state_so_sweeps_come_due(
     the sweep every 2 runs never came due; a sweep that deleted nothing was not recorded and
     ran again on every run."""
     client = Client(emu)
-    configuration = {"lookback_seconds": 0, "delete_sweep_every": 2, "scd_type": scd_type}
+    configuration = {
+        "lookback_seconds": 0,
+        "delete_sweep_every": 2,
+        "scd_type": scd_type,
+        "mode": "cdc",
+    }
     spec = _spec(emu, {"source_table": "Campaigns", "table_configuration": configuration})
     lakehouse = tmp_path / "lh"
     path = lakehouse / "campaigns"

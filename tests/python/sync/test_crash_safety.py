@@ -26,6 +26,10 @@ POINTS = (
     + [("before_metadata", 1)]
     + [("timed", ms) for ms in (150, 250, 350, 500, 650, 800, 1100)]
 )
+# Webhook mode has no sweep; it is killed after reading the payloads instead.
+WEBHOOK_POINTS = [p for p in POINTS if p[0] != "before_sweep_commit"] + [
+    ("after_webhook_changes", 1)
+] * 3
 
 
 def _truth(client: Client, emu: EmulatorProcess, table_id: str) -> dict[str, str | None]:
@@ -40,19 +44,26 @@ def _truth(client: Client, emu: EmulatorProcess, table_id: str) -> dict[str, str
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("commit_every", [None, 100], ids=["one-commit", "chunked"])
+@pytest.mark.parametrize(
+    ("mode", "commit_every"),
+    [("cdc", None), ("cdc", 100), ("webhook", None)],
+    ids=["cdc-one-commit", "cdc-chunked", "webhook"],
+)
 def test_killed_syncs_converge_to_the_source(
-    gen: EmulatorProcess, tmp_path: Path, commit_every: int | None
+    gen: EmulatorProcess, tmp_path: Path, mode: str, commit_every: int | None
 ) -> None:
-    """`chunked`: first reads commit every 100 records (3 chunks of the 300), so kills land
-    between chunks too, and later runs resume cut-off reads."""
-    assert len(POINTS) >= 20
+    """`cdc-chunked`: first reads commit every 100 records (3 chunks of the 300), so kills land
+    between chunks too, and later runs resume cut-off reads. `webhook`: the tables are read by
+    the base's webhook (kills also after its payloads were read, before any commit)."""
+    points = WEBHOOK_POINTS if mode == "webhook" else POINTS
+    assert len(points) >= 20
     client = Client(gen)
     tables = client.get(f"/v0/meta/bases/{gen.base_id}/tables").json()["tables"]
     spec = tmp_path / "pipeline.yml"
     spec.write_text(
         f"connection:\n  base_id: {gen.base_id}\n  base_url: {gen.url}\n"
-        "objects:\n  - all_tables: {table_configuration: {delete_sweep_every: 1}}\n"
+        "objects:\n  - all_tables: {table_configuration: {delete_sweep_every: 1, webhook: "
+        f"{'true' if mode == 'webhook' else 'false'}}}}}\n"
     )
     lakehouse = tmp_path / "lh"
     command = [sys.executable, "-m", "airtable_lakeflow.cli", "sync", "--spec", str(spec)]
@@ -62,7 +73,7 @@ def test_killed_syncs_converge_to_the_source(
     base_env = {**os.environ, "AIRTABLE_TOKEN": gen.token}
     killed = 0
     table_cycle = itertools.cycle(tables)
-    for step, (point, n) in enumerate(POINTS):
+    for step, (point, n) in enumerate(points):
         # The source changes between runs: an edit, a delete and a new record.
         table = next(table_cycle)
         path = f"/v0/{gen.base_id}/{table['id']}"
@@ -93,3 +104,6 @@ def test_killed_syncs_converge_to_the_source(
         ids = rows["id"].to_pylist()
         assert len(ids) == len(set(ids)), "duplicate ids"
         assert dict(zip(ids, rows["name"].to_pylist(), strict=True)) == truth
+    assert len(client.get(f"/v0/bases/{gen.base_id}/webhooks").json()["webhooks"]) == (
+        mode == "webhook"
+    )

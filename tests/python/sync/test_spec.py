@@ -475,7 +475,7 @@ CONFIG = r"objects\[1\]\.table\.table_configuration"
             rf"^{CONFIG}\.scd_type: 'SCD3' is not allowed; use SCD_TYPE_1, SCD_TYPE_2, "
             "APPEND_ONLY",
         ),
-        (_configured(mode=1), rf"^{CONFIG}\.mode: 1 is not allowed; use auto, cdc"),
+        (_configured(mode=1), rf"^{CONFIG}\.mode: 1 is not allowed; use auto, webhook, cdc"),
         (_configured(colour=1), rf"^{CONFIG}\.colour: unknown key\. Allowed here: scd_type"),
         # whole numbers: YAML integers or strings of digits, at least the lower bound
         (
@@ -535,7 +535,7 @@ CONFIG = r"objects\[1\]\.table\.table_configuration"
             _with_options(scd_type="SCD_TYPE_2"),
             rf"^{OPTIONS}\.scd_type: unknown key\. Allowed here: view, fields, filter_formula, "
             "mode, cursor_field, lookback_seconds, delete_sweep_every, computed_refresh_every, "
-            "follow_renames, with_deletes, base_id",
+            "follow_renames, webhook, with_deletes, base_id",
         ),
         (
             _one_table(
