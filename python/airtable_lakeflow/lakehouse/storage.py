@@ -130,6 +130,9 @@ class NativeStderr:
 
     _PANIC = re.compile(r"^thread '.*' (?:\(\d+\) )?panicked at ")
     _PANIC_TAIL = re.compile(r"^(stack backtrace:|note: |\s+\d+: |\s+at )")
+    # Rust's hint after a panic, dropped wherever it lands: another thread's output (a progress
+    # line) may come between it and its panic.
+    _PANIC_NOTE = re.compile(r"^note: .*RUST_BACKTRACE")
 
     def __init__(self) -> None:
         self._saved: int | None = None
@@ -189,7 +192,11 @@ class NativeStderr:
                 message_next = in_report = True
             elif message_next:
                 message_next = False
-            elif not line.strip() or (in_report and self._PANIC_TAIL.match(line)):
+            elif (
+                not line.strip()
+                or (in_report and self._PANIC_TAIL.match(line))
+                or self._PANIC_NOTE.match(line)
+            ):
                 pass
             else:
                 in_report = False

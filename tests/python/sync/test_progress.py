@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,13 @@ def test_never_and_json_keep_stderr_quiet(slow: EmulatorProcess, tmp_path: Path)
     slow.reset()
     never = _sync(slow, tmp_path / "a", "--progress", "never", "--progress-every", "0.5")
     assert never.returncode == 0 and never.stderr == "", never.stderr
+    # Two processes share no rate limiter yet (issue 16): a run starting within the second
+    # another ended can meet a 429 (and its 30 s pause); let the emulator's window empty.
+    time.sleep(1.1)
     quiet = _sync(slow, tmp_path / "b", "--json", "--progress-every", "0.5")
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     assert json.loads(quiet.stdout)["ok"]
+    time.sleep(1.1)
     loud = _sync(slow, tmp_path / "c", "--json", "--progress", "always", "--progress-every", "0.5")
     assert loud.returncode == 0 and _progress_lines(loud.stderr), loud.stderr
     assert json.loads(loud.stdout)["ok"]  # stdout stays JSON

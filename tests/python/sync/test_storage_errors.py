@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakehouse.delta_read import read_delta
-from airtable_lakeflow.lakehouse.storage import plain, storage_error
+from airtable_lakeflow.lakehouse.storage import NativeStderr, plain, storage_error
 from testing_http import Client
 
 TABLES = ("table_1", "table_2", "table_3")
@@ -295,3 +295,19 @@ def test_deltalake_messages_become_one_sentence(message: str, expected: str) -> 
     assert error is not None and str(error).startswith(expected), str(error)
     assert "\x1b" not in plain(message) and "\n" not in plain(message)
     assert storage_error(ValueError("not storage"), "/lh/t") is None
+
+
+def test_panic_reports_are_dropped_when_another_thread_writes_in_between() -> None:
+    """A progress line printed by another thread between a panic and Rust's hint after it:
+    the hint goes too (CI saw it left alone as a second line)."""
+    text = (
+        "thread 'tokio-runtime-worker' panicked at object_store/src/local.rs:42:5:\n"
+        "Already shut down\n"
+        "done +2s | Table 2 (table_2): failed, 300 read\n"
+        "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n"
+        "error: Cannot write x: No space left on device (ENOSPC)\n"
+    )
+    assert NativeStderr()._without_panics(text) == (
+        "done +2s | Table 2 (table_2): failed, 300 read\n"
+        "error: Cannot write x: No space left on device (ENOSPC)\n"
+    )
