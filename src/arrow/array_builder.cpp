@@ -315,7 +315,7 @@ std::unique_ptr<ArrayBuilder> make_builder(const DataType& type) {
     case TypeId::kUtf8: return std::make_unique<StringBuilder>();
     case TypeId::kBool: return std::make_unique<BoolBuilder>();
     case TypeId::kInt64:
-    case TypeId::kTimestampUs:
+    case TypeId::kTimestampUs: return std::make_unique<Int64Builder>(type);
     case TypeId::kDate32: return std::make_unique<Int32Builder>(type);
     case TypeId::kDecimal128: return std::make_unique<Decimal128Builder>(type);
     case TypeId::kList: return std::make_unique<ListBuilder>(type);
