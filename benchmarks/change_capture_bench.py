@@ -22,7 +22,11 @@ is computed from them, not measured.
    W changed exactly the rows S found changed and deleted exactly the deleted records; each
    run's requests are the ones expected, route by route (W may read the base schema again:
    the engine caches it 5 s and W opens one read per 100 ids).
-5. Reported, not checked: whether W meets the goal ⌈changed/100⌉ + ⌈payloads/50⌉ + 3
+5. The Lakeflow connector (L) from W's first position (the same webhook and payload): one
+   upsert micro-batch (`read_table`) and one delete micro-batch (`read_table_deletes`), each
+   from a fresh connector, timed together; checked: L reads the records W read and reports
+   exactly the deleted ones; its requests by route.
+6. Reported, not checked: whether W meets the goal ⌈changed/100⌉ + ⌈payloads/50⌉ + 3
    (webhook list, refresh, base schema), and how long the emulator takes for one page of
    100 ids (it evaluates the RECORD_ID() formula on every record).
 
@@ -45,6 +49,7 @@ import pyarrow.compute as pc
 import requests
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from airtable_lakeflow.lakehouse.state import load_state
 from airtable_lakeflow.readplan.changes import PAYLOADS_PER_PAGE, changed_record_formulas
 from airtable_lakeflow.spec import DEFAULT_DELETE_SWEEP_EVERY
@@ -146,7 +151,8 @@ def formula_page_seconds(emu: EmulatorProcess, table_id: str, ids: list[str]) ->
         r = session.get(f"{emu.url}/v0/{emu.base_id}/{table_id}", params=params, timeout=60)
         best = min(best, time.perf_counter() - start)
         r.raise_for_status()
-        check(len(r.json()["records"]) == PAGE, f"the formula page answered {r.text[:200]}")
+        want = min(PAGE, len(ids))
+        check(len(r.json()["records"]) == want, f"the formula page answered {r.text[:200]}")
     return best
 
 
@@ -257,6 +263,10 @@ def run(records: int, edit_percent: float, delete_percent: float, seed: int) -> 
         assert c_state is not None
         sweep_in = c_state.last_sweep_run + DEFAULT_DELETE_SWEEP_EVERY - c_state.run
 
+        lakeflow = lakeflow_run(emu, table_id, first_cursor.hook, first_cursor.hook_cursor)
+        check(lakeflow["read"] == named, f"L: read {lakeflow['read']}, W {named}")
+        check(lakeflow["deleted"] == deleted, f"L: {len(lakeflow['deleted'])} deletes reported")
+
         data = {k: delta_table(lakes[k]) for k in LAKEHOUSES}
         for k, rows in data.items():
             held = rows["id"].to_pylist()
@@ -305,6 +315,37 @@ def run(records: int, edit_percent: float, delete_percent: float, seed: int) -> 
         },
         "initial": initial,
         "incremental": inc,
+        "lakeflow": {k: v for k, v in lakeflow.items() if k != "deleted"},
+    }
+
+
+def lakeflow_run(emu: EmulatorProcess, table_id: str, hook: str, payload: int) -> dict[str, Any]:
+    """One upsert and one delete micro-batch of the Lakeflow connector from (hook, payload),
+    each from a fresh connector as in a pipeline update, with the requests by route."""
+    options = {
+        "bearer_token": emu.token,
+        "base_id": emu.base_id,
+        "base_url": emu.url,
+        "throttle": "false",
+    }
+    offset = {"hook": hook, "payload": payload, "at": "2000-01-01T00:00:00.000Z"}
+    seq = emu.control("GET", "requests?limit=1")["last_seq"]
+    started = time.perf_counter()
+    rows, _ = AirtableLakeflowConnect(options).read_table(table_id, offset, {})
+    read = sum(1 for _ in rows)
+    gone, _ = AirtableLakeflowConnect(options).read_table_deletes(table_id, offset, {})
+    deleted = sorted(r["id"] for r in gone)
+    wall = time.perf_counter() - started
+    routes: dict[str, int] = {}
+    log = emu.requests(seq)
+    for entry in log:
+        routes[route_of(entry)] = routes.get(route_of(entry), 0) + 1
+    return {
+        "read": read,
+        "deleted": deleted,
+        "requests": len(log),
+        "routes": routes,
+        "wall_s": wall,
     }
 
 
@@ -337,6 +378,14 @@ def report(r: dict[str, Any]) -> None:
             f"{x['requests'] / AIRTABLE_REQUESTS_PER_SECOND:>10.1f}s {x['records_read']:>8,} "
             f"{lands[k]:>14}  {routes}"
         )
+    lf = r["lakeflow"]
+    routes = ", ".join(f"{name} {n}" for name, n in lf["routes"].items())
+    print(
+        f"{'L (lakeflow)':14} {lf['requests']:>9,} {lf['requests'] / s['requests']:>7.3f} "
+        f"{lf['wall_s']:>8.2f} {lf['wall_s'] / s['wall_s']:>6.2f} "
+        f"{lf['requests'] / AIRTABLE_REQUESTS_PER_SECOND:>10.1f}s {lf['read']:>8,} "
+        f"{'this run':>14}  {routes}  (upsert + delete micro-batch)"
+    )
     w = r["incremental"]["W"]
     rereads, goal = r["w_schema_rereads"], r["goal_w_requests"]
     met = "met" if w["requests"] <= goal else f"NOT met ({rereads} schema re-reads)"

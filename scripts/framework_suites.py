@@ -13,7 +13,15 @@ The venv must have the framework (``pip install -e <checkout>``), pyspark, pytes
 airtable-lakeflow installed, and ``databricks.labs.community_connector.sources.airtable``
 importable (install our wheel, or link python/databricks/.../sources/airtable into the
 checkout's sources folder). Each configuration prints pytest's summary; the exit code is the
-number of configurations that had failures.
+number of configurations that had failures. A setup that works (checkout f9c88869)::
+
+    python3.11 -m venv /tmp/fwvenv
+    /tmp/fwvenv/bin/pip install -e '/tmp/fw[dev]' pyspark==4.3.0 pyarrow==26.0.1 PyYAML==6.0.4
+    echo "$PWD/python" > /tmp/fwvenv/lib/python3.11/site-packages/airtable_lakeflow_src.pth
+    ln -s "$PWD/python/databricks/labs/community_connector/sources/airtable" \
+        /tmp/fw/src/databricks/labs/community_connector/sources/airtable
+
+(the emulator is taken from build/ when $AIRTABLE_EMULATOR_BIN is not set).
 """
 
 from __future__ import annotations
@@ -31,8 +39,11 @@ sys.path.insert(0, str(REPO / "python"))
 
 from airtable_lakeflow.emulator import EmulatorProcess  # noqa: E402
 
-# Table options that exercise every kind of read the framework knows: a cdc_with_deletes
-# table, an append table read through a view, a snapshot table with fields and a formula.
+# Table options that exercise every kind of read the framework knows. By default the token
+# may manage webhooks, so Campaigns and Creative Requests are read through the base's webhook
+# (cdc_with_deletes); Packaging Tasks is an append table read through a view. CURSOR_TABLE_CONFIGS
+# forbids the webhook: a cdc_with_deletes table by its last-modified field, a snapshot table with
+# fields and a formula.
 DEMO_TABLE_CONFIGS = {
     "Campaigns": {"with_deletes": "true", "lookback_seconds": "120"},
     "Packaging Tasks": {"mode": "append", "view": "Open tasks"},
@@ -40,6 +51,9 @@ DEMO_TABLE_CONFIGS = {
         "fields": '["Request", "Format", "Campaign", "Cost"]',
         "filter_formula": "NOT({Request} = '')",
     },
+}
+CURSOR_TABLE_CONFIGS = {
+    name: {**options, "webhook": "false"} for name, options in DEMO_TABLE_CONFIGS.items()
 }
 
 TEST_MODULE = '''
@@ -84,11 +98,21 @@ def main() -> int:
     parser.add_argument("--framework", type=Path, required=True, help="framework checkout")
     parser.add_argument("--python", default=sys.executable, help="the venv's python")
     args = parser.parse_args()
+    built = REPO / "build" / "emulator" / "airtable-emulator"
+    if "AIRTABLE_EMULATOR_BIN" not in os.environ and built.exists():  # another venv's python
+        os.environ["AIRTABLE_EMULATOR_BIN"] = str(built)
     failed = 0
     with EmulatorProcess(["--demo", "--seed", "7"]) as emu:
         connection = {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url}
         # As Databricks builds the connector for a table's upsert flow and for batch reads.
         failed += run(args.framework, args.python, "Demo", connection, DEMO_TABLE_CONFIGS)
+        # The framework's data source builds a connector from the connection's and the table's
+        # options together, so is_partitioned (which gets no table options) sees webhook=false;
+        # the suites build it from the connection's alone: give it there too.
+        cursor_connection = {**connection, "webhook": "false"}
+        failed += run(
+            args.framework, args.python, "Cursor", cursor_connection, CURSOR_TABLE_CONFIGS
+        )
         # No base on the connection and two bases: tables are named app….Name.
         sample = json.loads((REPO / "tests" / "data" / "emulator" / "sample_base.json").read_text())
         emu.control("POST", "load", {"bases": [*emu.control("GET", "export")["bases"], sample]})
@@ -106,6 +130,8 @@ def main() -> int:
             "isDeleteFlow": "true",
         }
         failed += run(args.framework, args.python, "DeleteFlow", deletes, {})
+        cursor = {**deletes, "webhook": "false"}  # cdc tables' deletes from the base's webhook
+        failed += run(args.framework, args.python, "CursorDeleteFlow", cursor, {})
     return failed
 
 

@@ -51,8 +51,8 @@ from airtable_lakeflow.errors import ConfigError
 SCD_TYPES = ("SCD_TYPE_1", "SCD_TYPE_2", "APPEND_ONLY")
 MODES = ("auto", "webhook", "cdc", "snapshot", "append")
 SOURCE_OPTIONS = ("view", "fields", "filter_formula")
-# Spark / Lakeflow only: cdc tables also stream deletes from a webhook (the local sync finds
-# deletes with id sweeps instead).
+# Spark / Lakeflow only: cdc tables also stream deletes from the base's webhook (the local
+# sync finds a cdc table's deletes with id sweeps instead).
 CONNECTOR_OPTIONS = ("with_deletes",)
 SYNC_OPTIONS = (
     "mode",

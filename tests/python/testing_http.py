@@ -24,3 +24,34 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, self.emu.url + path, timeout=30, **kwargs)
+
+    def records(self, table: str) -> dict[str, dict[str, Any]]:
+        """Every record of a table (a name or an id) of the emulator's base: id → fields."""
+        out: dict[str, dict[str, Any]] = {}
+        offset = None
+        while True:
+            params = {"pageSize": 100, **({"offset": offset} if offset else {})}
+            page = self.get(f"/v0/{self.emu.base_id}/{table}", **params).json()
+            out.update({r["id"]: r["fields"] for r in page["records"]})
+            offset = page.get("offset")
+            if not offset:
+                return out
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The webhooks of the emulator's base."""
+        return self.get(f"/v0/bases/{self.emu.base_id}/webhooks").json()["webhooks"]
+
+    def lose_cursor(self, hook_id: str, how: str) -> None:
+        """Makes a reader's webhook cursor unusable: the hook ``deleted`` by someone,
+        ``expired`` (not refreshed for 7 days), or its payloads ``pruned`` (kept alive by
+        someone else's refreshes, but older than Airtable's 7-day retention)."""
+        day = 86400
+        path = f"/v0/bases/{self.emu.base_id}/webhooks/{hook_id}"
+        if how == "deleted":
+            assert self.request("DELETE", path).ok
+        elif how == "expired":
+            self.emu.advance_clock(8 * day)
+        else:
+            for _ in range(8):
+                self.emu.advance_clock(day)
+                assert self.post(f"{path}/refresh").ok

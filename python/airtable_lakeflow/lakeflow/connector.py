@@ -11,17 +11,21 @@ interfaces.
 - One connection (a token) reaches every base the token sees. A table's base is, in order: the
   table option ``base_id`` (an id or a name; a pipeline spec's ``source_schema``), a name
   qualified as ``app….Table``, the connection's ``base_id``, or the token's only base.
-- Primary key ``id``; ``ingestion_type`` is ``cdc`` when the table has a lastModifiedTime field
-  watching every field (or the ``cursor_field`` option names one), ``append`` when asked
-  (``mode=append`` or ``scd_type=APPEND_ONLY``), else ``snapshot``.
+- Primary key ``id``. How a table is read is `readplan.plan`'s answer, as for the local sync:
+  ``cdc_with_deletes`` through its base's webhook when the token may manage the base's
+  webhooks (scope webhook:manage, base creator role; the table option ``webhook=false``
+  forbids it, ``mode=webhook`` insists), with the sequence column ``_airtable_seen_at`` (see
+  webhook_stream.py, offsets ``{"hook", "payload", "at"}``); else ``cdc`` when the table has a
+  lastModifiedTime field watching every field (or the ``cursor_field`` option names one);
+  ``append`` when asked (``mode=append`` or ``scd_type=APPEND_ONLY``); else ``snapshot``.
 - cdc offsets are ``{"cursor": "<UTC time>"}``. A read covers records whose cursor is after the
   start (minus ``lookback_seconds``, for clock skew and coarse precision) and not after a cap
   fixed when the connector was built, so feeding offsets back converges within two calls.
 - Snapshot tables return ``None`` as their offset (read whole, every run) and are never
   partitioned streams (``is_partitioned`` is false for them).
 - ``with_deletes=true`` makes a cdc table ``cdc_with_deletes``: ``read_table_deletes`` reports
-  removed records from a webhook (see deletes.py), offsets ``{"webhook", "cursor"}``. A
-  connector built for a delete flow (option ``isDeleteFlow=true``) reads deletes whatever it is
+  removed records from the base's webhook too (webhook_stream.py). A connector built for a
+  delete flow (option ``isDeleteFlow=true``) reads deletes whatever it is
   asked: ``is_partitioned`` is false (the framework then uses ``read_table_deletes``), and
   ``read_table``, ``latest_offset``, ``get_partitions`` and ``read_partition`` serve removed
   records too, so no reader can apply upserts as deletes.
@@ -40,11 +44,22 @@ import pyarrow as pa
 from airtable_lakeflow import formulas
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError, NotFoundError, PermissionDeniedError
-from airtable_lakeflow.lakeflow import deletes
 from airtable_lakeflow.lakeflow import options as opts
 from airtable_lakeflow.lakeflow.records import json_records
+from airtable_lakeflow.lakeflow.webhook_stream import (
+    SEEN_COLUMN,
+    Offset,
+    WebhookStreams,
+    id_plan,
+    with_seen,
+)
 from airtable_lakeflow.readplan import schema, window
-from airtable_lakeflow.readplan.plan import TablePlan, plan_table
+from airtable_lakeflow.readplan.plan import (
+    TablePlan,
+    WebhookAccess,
+    plan_table,
+    webhook_access,
+)
 
 __all__ = ["PRIMARY_KEY", "AirtableLakeflowConnect"]
 
@@ -75,11 +90,14 @@ class AirtableLakeflowConnect:
         self._client: Airtable | None = None
         self._bases: list[dict[str, Any]] | None = None
         self._schemas: dict[str, list[dict[str, Any]]] = {}
+        self._access: dict[str, WebhookAccess] = {}  # base → may it have our webhook
+        self._hooks = WebhookStreams()
 
     def __repr__(self) -> str:  # never shows the token
         return f"AirtableLakeflowConnect(base_id={self._connection.base_id!r})"
 
-    # Spark pickles the connector with its data source: drop the engine session and caches.
+    # Spark pickles the connector with its data source: drop the engine session and caches
+    # (the webhook decisions travel, so executors read tables as the driver planned them).
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.update(_client=None, _bases=None, _schemas={})
@@ -221,17 +239,28 @@ class AirtableLakeflowConnect:
         merged = self._options(table_options)
         base, table, _ = self._locate(table_name, merged)
         config = opts.table_configuration(merged)
-        return _Target(base, plan_table(table, config, table["name"], "table option"))
+        hooks = self._webhook_access(base) if config.webhook else WebhookAccess(False)
+        return _Target(base, plan_table(table, config, table["name"], "table option", hooks))
+
+    def _webhook_access(self, base_id: str) -> WebhookAccess:
+        """Whether the token may read the base's changes from a webhook (its scopes and its
+        role in the base: whoami and the base list, once per connector and base)."""
+        if base_id not in self._access:
+            base = next((b for b in self.bases() if b["id"] == base_id), None)
+            self._access[base_id] = webhook_access(self.client().whoami(), base)
+        return self._access[base_id]
 
     def _layout(self, target: _Target) -> dict[str, Any]:
         fields = list(target.plan.configuration.fields) or None
         return self.client().layout(target.base_id, target.plan.table_id, fields)
 
     def _arrow_schema(self, target: _Target) -> pa.Schema:
-        return schema.arrow_schema(self.client(), target.base_id, target.plan)
+        found = schema.arrow_schema(self.client(), target.base_id, target.plan)
+        return with_seen(found) if target.plan.mode == "webhook" else found
 
     def get_table_schema(self, table_name: str, table_options: Mapping[str, str]) -> Any:
-        """The Spark StructType of the table (durations as LongType microseconds)."""
+        """The Spark StructType of the table (durations as LongType microseconds; a webhook
+        table ends with ``_airtable_seen_at``)."""
         target = self._target(table_name, table_options)
         return schema.spark_schema(self._arrow_schema(target))
 
@@ -251,6 +280,8 @@ class AirtableLakeflowConnect:
         return meta
 
     def _with_deletes(self, plan: TablePlan, table_options: Mapping[str, str] | None) -> bool:
+        if plan.mode == "webhook":  # the webhook names deletes with the changes
+            return True
         wanted = opts.flag(self._options(table_options), "with_deletes", default=False)
         if wanted and plan.mode != "cdc":
             raise ConfigError(
@@ -265,6 +296,8 @@ class AirtableLakeflowConnect:
 
     def _cursor_column(self, target: _Target) -> str | None:
         plan = target.plan
+        if plan.mode == "webhook":
+            return SEEN_COLUMN
         columns = {}
         if plan.mode == "cdc":
             columns = {c["field_id"]: c["name"] for c in self._layout(target)["columns"]}
@@ -281,23 +314,48 @@ class AirtableLakeflowConnect:
         plan = target.plan
         if plan.mode == "snapshot":
             return json_records(self._batches(target, None, None)), None
+        if plan.mode == "webhook":
+            return self._read_hook(target, start_offset, deletes=False)
         start = _cursor_of(start_offset)
         if start is not None and start >= self._init_ts:
             return iter(()), {"cursor": formulas.iso(start)}
         if start is None and self._with_deletes(plan, table_options):
-            # before the first full read, so that no delete falls between the two
-            deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
+            # the webhook before the first full read, so that no delete falls between the two
+            self._hook_offset(target, None, self._init_iso())
         batches = self._batches(target, start, self._init_ts)
         return json_records(batches), {"cursor": self._init_iso()}
+
+    def _read_hook(
+        self, target: _Target, start_offset: Mapping[str, Any] | None, *, deletes: bool
+    ) -> tuple[Iterator[dict[str, Any]], dict[str, Any]]:
+        """A webhook stream's read from `start_offset`, capped at the payloads listed at this
+        connector's first read (so feeding offsets back converges)."""
+        start = Offset.parse(start_offset, target.plan.table_name)
+        end = self._hook_offset(target, start, self._init_iso())
+        parts = self._hook_partitions(target, start, end, deletes=deletes)
+        rows = [r for p in parts for r in json_records(self._partition_batches(target, p))]
+        return iter(rows), end.as_dict()
+
+    def _hook_offset(self, target: _Target, start: Offset | None, run: str) -> Offset:
+        table = target.plan.table_name
+        return self._hooks.latest(self.client(), target.base_id, start, run, table)
+
+    def _hook_partitions(
+        self, target: _Target, start: Offset | None, end: Offset, *, deletes: bool
+    ) -> list[dict[str, Any]]:
+        args = (self.client(), target.base_id, target.plan, start, end)
+        if deletes:
+            return self._hooks.delete_partitions(*args)
+        return self._hooks.upsert_partitions(*args)
 
     def read_table_deletes(
         self, table_name: str, start_offset: dict[str, Any] | None, table_options: Mapping[str, str]
     ) -> tuple[Iterator[dict[str, Any]], dict[str, Any] | None]:
-        """Records removed since ``start_offset`` (up to the connector's start time), each with
-        its id and, in the cursor column, when it was removed."""
+        """Records removed since ``start_offset`` (up to the payloads listed at this
+        connector's first read), each with its id and its sequence value (see
+        webhook_stream.py)."""
         target = self._deletes_target(table_name, table_options)
-        rows, end = self._deletes(target, start_offset, self._init_ts)
-        return iter(rows), end
+        return self._read_hook(target, start_offset, deletes=True)
 
     def _deletes_target(self, table_name: str, table_options: Mapping[str, str] | None) -> _Target:
         target = self._target(table_name, table_options)
@@ -307,28 +365,6 @@ class AirtableLakeflowConnect:
                 "option with_deletes=true (ingestion type cdc_with_deletes)."
             )
         return target
-
-    def _deletes(
-        self,
-        target: _Target,
-        start_offset: Mapping[str, Any] | None,
-        until: datetime.datetime,
-        stop_at: int | None = None,
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        at, base, table_id = self.client(), target.base_id, target.plan.table_id
-        if start_offset and "webhook" in start_offset:
-            hook, cursor = str(start_offset["webhook"]), int(start_offset.get("cursor", 1))
-        elif start_offset and "cursor" in start_offset:
-            raise ConfigError(
-                f"offset {dict(start_offset)!r} is an upsert stream's, not a delete flow's: a "
-                "delete flow (isDeleteFlow=true) needs a checkpoint of its own."
-            )
-        else:
-            hook, cursor = deletes.ensure_webhook(at, base, table_id), 1
-        found, cursor = deletes.read_deletes(at, base, table_id, hook, cursor, until, stop_at)
-        column = self._cursor_column(target) or ""
-        rows = [{PRIMARY_KEY: d.record_id, column: formulas.iso(d.at)} for d in found]
-        return rows, {"webhook": hook, "cursor": cursor}
 
     def _init_iso(self) -> str:
         return formulas.iso(self._init_ts)
@@ -347,15 +383,53 @@ class AirtableLakeflowConnect:
         reading = window.next_read(target.plan, position, until=until)
         yield from reading.open(self.client(), target.base_id, target.plan).batches()
 
+    def _partition_batches(
+        self, target: _Target, partition: Mapping[str, Any]
+    ) -> Iterator[pa.RecordBatch]:
+        """A webhook partition's batches: the whole table or some records (with their seen
+        time), or the deleted records among some ids (see webhook_stream.py)."""
+        plan = target.plan
+        if "deleted" in partition:
+            yield from self._deleted_batches(target, partition["deleted"])
+            return
+        at = formulas.parse_iso(partition["at"])
+        if partition.get("full"):
+            batches: Any = self._batches(target, None, None)
+        else:
+            ids = tuple(partition["ids"])
+            read = window.Read(False, False, None, None, "changed records", ids=ids)
+            batches = read.open(self.client(), target.base_id, plan).batches()
+        for batch in batches:
+            if plan.mode == "webhook":
+                seen = pa.array([at] * batch.num_rows, pa.timestamp("us", tz="UTC"))
+                batch = batch.append_column(SEEN_COLUMN, seen)
+            yield batch
+
+    def _deleted_batches(
+        self, target: _Target, sequence: Mapping[str, str]
+    ) -> Iterator[pa.RecordBatch]:
+        """The records of `sequence` (id → sequence value) that Airtable no longer returns
+        within the table's view and filter, as rows with their id and sequence value."""
+        check = id_plan(target.plan)
+        read = window.Read(False, False, None, None, "presence", ids=tuple(sequence))
+        found = read.open(self.client(), target.base_id, check).batches().read_all()
+        gone = read.gone(found.column(PRIMARY_KEY)) if found.num_rows else sorted(sequence)
+        column = self._cursor_column(target) or ""
+        rows = [{PRIMARY_KEY: i, column: formulas.parse_iso(sequence[i])} for i in gone]
+        schema = self._arrow_schema(target)
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
     # ------------------------------------------------------------------ partitioned reads
 
     def is_partitioned(self, table_name: str) -> bool:
-        """Whether Spark may read this table as a partitioned stream: cdc and append tables,
-        with the options this connector was built with; never a snapshot table (it has no
-        offsets) nor a delete flow (the framework's partitioned reader drops isDeleteFlow)."""
+        """Whether Spark may read this table as a partitioned stream: webhook, cdc and append
+        tables, with the options this connector was built with; never a snapshot table (it
+        has no offsets) nor a delete flow (the framework's partitioned reader drops
+        isDeleteFlow)."""
         if self._delete_flow():
             return False
-        return self._target(table_name, None).plan.mode in ("cdc", "append")
+        return self._target(table_name, None).plan.mode in ("webhook", "cdc", "append")
 
     def latest_offset(
         self,
@@ -365,17 +439,25 @@ class AirtableLakeflowConnect:
         until: datetime.datetime | None = None,
     ) -> dict[str, Any]:
         """Where the next micro-batch ends: the cursor capped at ``until`` (default: when this
-        connector was built); for a delete flow, the webhook's next payload."""
+        connector was built); for a webhook table or a delete flow, the webhook's next payload
+        (capped at the one listed first for the same ``until``)."""
         cap = until or self._init_ts
         if self._delete_flow():
             target = self._deletes_target(table_name, table_options)
-            return self._deletes(target, start_offset, cap)[1]
-        plan = self._target(table_name, table_options).plan
+        else:
+            target = self._target(table_name, table_options)
+        plan = target.plan
+        if plan.mode == "webhook" or self._delete_flow():
+            start = Offset.parse(start_offset, plan.table_name)
+            return self._hook_offset(target, start, formulas.iso(cap)).as_dict()
         if plan.mode == "snapshot":
             raise ConfigError(snapshot_stream_message(plan.table_name))
-        start = _cursor_of(start_offset)
-        if start is not None and start >= cap:
-            return {"cursor": formulas.iso(start)}
+        begin = _cursor_of(start_offset)
+        if begin is not None and begin >= cap:
+            return {"cursor": formulas.iso(begin)}
+        if begin is None and self._with_deletes(plan, table_options):
+            # the webhook before the first full read, so that no delete falls between the two
+            self._hook_offset(target, None, formulas.iso(cap))
         return {"cursor": formulas.iso(cap)}
 
     def get_partitions(
@@ -385,61 +467,55 @@ class AirtableLakeflowConnect:
         start_offset: dict[str, Any] | None = None,
         end_offset: dict[str, Any] | None = None,
     ) -> Sequence[dict[str, Any]]:
-        """One partition per range: Airtable's 5 requests/s per base leave nothing to gain
-        from reading one table in parallel."""
+        """A batch read (no offsets) is one partition. A stream's cdc or append micro-batch
+        is one window: Airtable's 5 requests/s per base leave nothing to gain from reading
+        one table in parallel; a webhook micro-batch is the whole table or the changed records
+        by id (webhook_stream.py)."""
         if start_offset is None and end_offset is None:
             if self._delete_flow():
                 raise ConfigError(
                     "a delete flow (isDeleteFlow=true) is a stream: read it with readStream."
                 )
             return [{"since": None, "until": None}]
-        if self._delete_flow() or (end_offset and "webhook" in end_offset):
-            if not end_offset or "webhook" not in end_offset:
+        if self._delete_flow() or (end_offset and "hook" in end_offset):
+            target = (
+                self._deletes_target(table_name, table_options)
+                if self._delete_flow()
+                else self._target(table_name, table_options)
+            )
+            name = target.plan.table_name
+            end = Offset.parse(end_offset, name)
+            if end is None:
                 return []
-            begin = int((start_offset or {}).get("cursor", 1))
-            if start_offset and start_offset.get("webhook") != end_offset["webhook"]:
-                begin = 1
-            if begin >= int(end_offset["cursor"]):
-                return []
-            return [{"webhook": end_offset["webhook"], "from": begin, "to": end_offset["cursor"]}]
-        start, end = _cursor_of(start_offset), _cursor_of(end_offset)
-        if end is None or (start is not None and start >= end):
+            start = Offset.parse(start_offset, name)
+            return self._hook_partitions(target, start, end, deletes=self._delete_flow())
+        start, end_ = _cursor_of(start_offset), _cursor_of(end_offset)
+        if end_ is None or (start is not None and start >= end_):
             return []
-        return [{"since": formulas.iso(start) if start else None, "until": formulas.iso(end)}]
+        return [{"since": formulas.iso(start) if start else None, "until": formulas.iso(end_)}]
 
     def read_partition_batches(
         self, table_name: str, partition: Mapping[str, Any], table_options: Mapping[str, str]
     ) -> Iterator[pa.RecordBatch]:
-        if "webhook" in partition:
-            return self._delete_batches(self._deletes_target(table_name, table_options), partition)
+        if "deleted" in partition:
+            target = self._deletes_target(table_name, table_options)
+            return self._partition_batches(target, partition)
         if self._delete_flow():
             raise ConfigError(
                 f"partition {dict(partition)!r} reads upserts, but this connector serves a delete "
                 "flow (isDeleteFlow=true): its partitions come from the webhook's offsets."
             )
         target = self._target(table_name, table_options)
-        plan = target.plan
-        # a stream's first window (a batch read has no "until"): the webhook first, as read_table
-        first_window = partition.get("since") is None and partition.get("until") is not None
-        if first_window and plan.mode == "cdc" and self._with_deletes(plan, table_options):
-            deletes.ensure_webhook(self.client(), target.base_id, plan.table_id)
+        if "at" in partition:
+            return self._partition_batches(target, partition)
+        if target.plan.mode == "webhook":  # a batch read: the whole table, seen now
+            return self._partition_batches(target, {"full": True, "at": _now_iso()})
         since, until = partition.get("since"), partition.get("until")
         return self._batches(
             target,
             formulas.parse_iso(since) if since and until else None,
             formulas.parse_iso(until) if until else None,
         )
-
-    def _delete_batches(
-        self, target: _Target, partition: Mapping[str, Any]
-    ) -> Iterator[pa.RecordBatch]:
-        far = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
-        start = {"webhook": partition["webhook"], "cursor": partition["from"]}
-        rows, _ = self._deletes(target, start, far, stop_at=int(partition["to"]))
-        schema = self._arrow_schema(target)
-        column = self._cursor_column(target) or ""
-        typed = [{PRIMARY_KEY: r[PRIMARY_KEY], column: formulas.parse_iso(r[column])} for r in rows]
-        yield pa.RecordBatch.from_pylist(typed, schema=schema)
 
     def read_partition(
         self, table_name: str, partition: Mapping[str, Any], table_options: Mapping[str, str]
@@ -461,6 +537,10 @@ def snapshot_stream_message(table: str) -> str:
         "field), so it cannot be streamed incrementally: read it with spark.read (a snapshot), "
         "or name a date-time field with the 'cursor_field' option."
     )
+
+
+def _now_iso() -> str:
+    return formulas.iso(datetime.datetime.now(datetime.timezone.utc))
 
 
 def _cursor_of(offset: Mapping[str, Any] | None) -> datetime.datetime | None:

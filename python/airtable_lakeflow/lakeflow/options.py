@@ -7,9 +7,11 @@ base a table names none; without it the connector reaches every base the token s
 limits off). Table options — the ``external_options_allowlist`` of connector_spec.yaml, which a
 test keeps equal to ``TABLE_OPTIONS``: ``base_id`` (the table's base, id or name), ``view``,
 ``fields``, ``filter_formula``, ``cursor_field``, ``mode``, ``lookback_seconds``,
-``with_deletes`` (``true``: a cdc table also reports deletes, through a webhook — ingestion type
-``cdc_with_deletes``). The framework's reserved options and the pipeline's own keys pass
-through untouched. A misspelt option is an error that names the option it resembles.
+``with_deletes`` (``true``: a cdc table also reports deletes, through the base's webhook —
+ingestion type ``cdc_with_deletes``), ``webhook`` (``false``: never read the table through the
+base's webhook; ``mode=webhook`` insists on it). The framework's reserved options and the
+pipeline's own keys pass through untouched. A misspelt option is an error that names the
+option it resembles.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ TABLE_OPTIONS = (
     "mode",
     "lookback_seconds",
     "with_deletes",
+    "webhook",
 )
 # Set by the Lakeflow framework, Spark or Unity Catalog, or consumed by the pipeline.
 RESERVED_OPTIONS = (
@@ -179,4 +182,5 @@ def table_configuration(options: Mapping[str, str]) -> TableConfiguration:
         mode=mode,
         cursor_field=option(options, "cursor_field") or None,
         lookback_seconds=lookback,
+        webhook=flag(options, "webhook", default=True),
     )

@@ -163,6 +163,8 @@ class TableChanges:
     destroyed_fields: set[str] = field(default_factory=set)
     created_table: bool = False
     destroyed_table: bool = False
+    # record id → timestamp of the last payload naming it (Airtable's clock)
+    changed_at: dict[str, str] = field(default_factory=dict)
 
     @property
     def schema_changed(self) -> bool:
@@ -418,6 +420,7 @@ def read_changes(
     *,
     table_ids: Iterable[str] | None = None,
     stop_at: int | None = None,
+    from_oldest: bool = False,
 ) -> Changes:
     """The changes in ``hook``'s payloads from ``cursor`` on, per table id.
 
@@ -425,7 +428,9 @@ def read_changes(
     reused: no second list), or a hook id (then the base's hooks are listed: one request
     more). The hook is refreshed first, then payload pages are read up to the listed
     ``cursorForNextPayload`` (whole pages) and never past ``stop_at`` (exactly: payloads
-    numbered below it). ``table_ids`` keeps only those tables. Raises
+    numbered below it). ``table_ids`` keeps only those tables. ``from_oldest``: ``cursor`` is
+    a lower bound, and payloads Airtable pruned before the first one it kept are no loss (a
+    reader that wants every change the hook still holds). Raises
     :class:`WebhookPermissionError` when the token may not refresh the hook (base creator
     role) or read its payloads (data scopes).
     """
@@ -494,6 +499,11 @@ def read_changes(
             ) from error
         payloads = page.get("payloads") or []
         after = int(page.get("cursor", at_cursor))
+        if from_oldest and at_cursor == cursor and not payloads:  # it keeps none
+            at_cursor = listed_next if stop_at is None else min(listed_next, stop_at)
+            break
+        if from_oldest and at_cursor == cursor and after - at_cursor > len(payloads):
+            at_cursor = after - len(payloads)  # the first payload Airtable still keeps
         if not payloads or after - at_cursor > len(payloads):
             last_missing = after - len(payloads) - 1 if payloads else listed_next - 1
             return _lost(
@@ -566,6 +576,14 @@ class _Merger:
             self._destroyed.setdefault(table_id, set()).update(
                 change.get("destroyedRecordIds") or []
             )
+            when = payload.get("timestamp")
+            if isinstance(when, str):
+                for named in (
+                    change.get("createdRecordsById") or {},
+                    change.get("changedRecordsById") or {},
+                    change.get("destroyedRecordIds") or [],
+                ):
+                    table.changed_at.update(dict.fromkeys(named, when))
         for table_id in payload.get("destroyedTableIds") or []:
             self._fold()
             table = self._table(table_id)

@@ -66,7 +66,7 @@ class WebhookAccess:
     shown: bool = False  # the plan's reason says why no webhook (it was tried and refused)
 
 
-NO_WEBHOOKS = WebhookAccess(False, "a webhook, which this front end does not read yet")
+NO_WEBHOOKS = WebhookAccess(False, "the base's webhook, which this caller did not offer")
 
 
 def webhook_access(whoami: dict[str, Any], base: dict[str, Any] | None) -> WebhookAccess:

@@ -4,8 +4,10 @@ name Unity Catalog injects connection options for) and alias ``airtable``.
 - batch reads and streaming reads yield ``pyarrow.RecordBatch``es cast to exactly the Arrow
   schema Spark derives from the declared columns (no per-row Python conversion);
 - streams use the partitioned reader (``read`` runs on executors), offsets ``{"cursor": …}``
-  per table, ``Trigger.AvailableNow`` supported; ``latestOffset`` takes optional arguments, so
-  Spark 4.2+ uses admission control and older versions call it without any;
+  per table, or the base webhook's ``{"hook", "payload", "at"}`` for webhook tables and delete
+  flows (lakeflow/webhook_stream.py), ``Trigger.AvailableNow`` supported; ``latestOffset``
+  takes optional arguments, so Spark 4.2+ uses admission control and older versions call it
+  without any;
 - the Lakeflow framework's virtual tables (``_community_table_metadata``, ``_community_tables``,
   ``_community_namespaces``) and reserved options (``tableName``, ``tableNameList``,
   ``tableConfigs``, ``isDeleteFlow``) behave as in the framework.
@@ -241,10 +243,10 @@ class AirtableBatchReader(DataSourceReader):
 
 
 class AirtableStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
-    """Partitioned stream over one table: offsets ``{"cursor": <UTC time>}``; each micro-batch
-    reads the records modified in (start - lookback, end] on an executor. A delete flow
-    (``isDeleteFlow``) streams removed records from the table's webhook instead, offsets
-    ``{"webhook", "cursor"}`` (the connector routes both)."""
+    """Partitioned stream over one table: offsets ``{"cursor": <UTC time>}``, each micro-batch
+    reading the records modified in (start - lookback, end] on an executor; or, for a webhook
+    table and a delete flow (``isDeleteFlow``), the base webhook's offsets, each micro-batch
+    reading the changed (or removed) records by id. The connector routes both."""
 
     def __init__(self, connector: AirtableLakeflowConnect, table: str, schema: StructType):
         self.connector = connector

@@ -14,10 +14,15 @@ from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from contract import convert
 from pyspark.sql.types import (
     StructType,
+    TimestampType,
 )
 from testing_http import Client
 
 INGESTION_TYPES = ("cdc", "cdc_with_deletes", "snapshot", "append")
+SEEN = "_airtable_seen_at"  # a webhook table's sequence column
+# Table options for the reads of the default plan (the base's webhook: the emulator's token may
+# manage webhooks) and of the old ones (cdc by a last-modified field, snapshot, append).
+READS = pytest.mark.parametrize("read", [{}, {"webhook": "false"}], ids=["webhook", "no-webhook"])
 
 
 def _options(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
@@ -63,9 +68,27 @@ def test_schema_and_metadata(connector: AirtableLakeflowConnect) -> None:
         assert meta["primary_keys"] == ["id"] and "id" in schema.names
         if meta["ingestion_type"].startswith("cdc"):
             assert meta["cursor_field"] in schema.names
-    modes = {t: connector.read_table_metadata(t, {})["ingestion_type"] for t in ["Campaigns"]}
-    assert modes == {"Campaigns": "cdc"}
-    assert connector.read_table_metadata("Creative Requests", {})["ingestion_type"] == "snapshot"
+    # By default every table is read through the base's webhook, deletes included.
+    for table in connector.list_tables():
+        assert connector.read_table_metadata(table, {}) == {
+            "primary_keys": ["id"],
+            "ingestion_type": "cdc_with_deletes",
+            "cursor_field": SEEN,
+        }
+        schema = connector.get_table_schema(table, {})
+        assert schema.names[-1] == SEEN and isinstance(schema[SEEN].dataType, TimestampType)
+        pinned = connector.get_table_schema(table, {"webhook": "false"})
+        assert schema.names == [*pinned.names, SEEN]
+    # Without it: cdc by a last-modified field watching every field, else snapshot.
+    no_hook = {"webhook": "false"}
+    assert connector.read_table_metadata("Campaigns", no_hook) == {
+        "primary_keys": ["id"],
+        "ingestion_type": "cdc",
+        "cursor_field": "last_modified",
+    }
+    assert connector.read_table_metadata("Creative Requests", no_hook)["ingestion_type"] == (
+        "snapshot"
+    )
     append = connector.read_table_metadata("Campaigns", {"mode": "append"})
     assert append == {
         "primary_keys": ["id"],
@@ -74,36 +97,45 @@ def test_schema_and_metadata(connector: AirtableLakeflowConnect) -> None:
     }
 
 
+@READS
 def test_read_table_records_convert_and_equal_the_engine(
-    emu: EmulatorProcess, connector: AirtableLakeflowConnect
+    emu: EmulatorProcess, connector: AirtableLakeflowConnect, read: dict[str, str]
 ) -> None:
+    kinds = set()
     for table in connector.list_tables():
-        schema = connector.get_table_schema(table, {})
-        records, offset = connector.read_table(table, {}, {})
+        schema = connector.get_table_schema(table, read)
+        records, offset = connector.read_table(table, {}, read)
         rows = list(records)
         json.dumps(rows)  # JSON-compatible
-        kind = connector.read_table_metadata(table, {})["ingestion_type"]
+        kind = connector.read_table_metadata(table, read)["ingestion_type"]
+        kinds.add(kind)
         assert (offset is None) == (kind == "snapshot")
         if offset is not None:
             json.dumps(offset)
         converted = [convert(r, schema) for r in rows]
+        if SEEN in schema.names:  # when the driver took the offset: one time for the read
+            assert offset is not None and set(offset) == {"hook", "payload", "at"}
+            (seen,) = {r.pop(SEEN) for r in converted}
+            assert seen == convert(offset["at"], schema[SEEN].dataType)
         want = _engine_rows(emu, table)
         assert sorted(converted, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
         for field in schema.fields:
             if not field.nullable:
                 assert all(r[field.name] is not None for r in rows), field.name
         assert all(r["id"] for r in rows)
+    assert kinds == ({"cdc_with_deletes"} if not read else {"cdc", "snapshot"})
 
 
+@READS
 def test_read_terminates_and_is_incremental(
-    emu: EmulatorProcess, connector: AirtableLakeflowConnect
+    emu: EmulatorProcess, connector: AirtableLakeflowConnect, read: dict[str, str]
 ) -> None:
     offset: dict[str, Any] | None = {}
     seen: list[str] = []
     calls = 0
     while calls < 50:
         calls += 1
-        records, new = connector.read_table("Campaigns", offset, {})
+        records, new = connector.read_table("Campaigns", offset, read)
         seen += [r["id"] for r in records]
         if new == offset:
             break
@@ -117,27 +149,32 @@ def test_read_terminates_and_is_incremental(
         json={"fields": {"Campaign Name": "later"}},
     )
     assert r.ok
-    assert list(connector.read_table("Campaigns", offset, {})[0]) == []
-    # … which reads only what changed since (within the lookback).
+    assert list(connector.read_table("Campaigns", offset, read)[0]) == []
+    # … which reads only what changed since (the webhook's payloads, or the cursor within the
+    # lookback).
     later = AirtableLakeflowConnect(_options(emu))
-    records, end = later.read_table("Campaigns", offset, {})
+    records, end = later.read_table("Campaigns", offset, read)
     assert [(r["id"], r["campaign_name"]) for r in records] == [(seen[0], "later")]
-    assert end != offset and later.read_table("Campaigns", end, {})[1] == end
+    assert end != offset and later.read_table("Campaigns", end, read)[1] == end
+    assert set(end) == ({"cursor"} if read else {"hook", "payload", "at"})
 
 
-def test_partitions(connector: AirtableLakeflowConnect) -> None:
-    batch = connector.get_partitions("Campaigns", {})
-    assert batch == connector.get_partitions("Campaigns", {})
+@READS
+def test_partitions(connector: AirtableLakeflowConnect, read: dict[str, str]) -> None:
+    batch = connector.get_partitions("Campaigns", read)
+    assert batch == connector.get_partitions("Campaigns", read)
     json.dumps(batch)
-    rows = [r for p in batch for r in connector.read_partition("Campaigns", p, {})]
+    rows = [r for p in batch for r in connector.read_partition("Campaigns", p, read)]
     assert len(rows) == 20
-    end = connector.latest_offset("Campaigns", {}, {})
-    assert connector.latest_offset("Campaigns", {}, end) == end  # converged
-    parts = connector.get_partitions("Campaigns", {}, {}, end)
-    assert sum(len(list(connector.read_partition("Campaigns", p, {}))) for p in parts) == 20
-    assert connector.get_partitions("Campaigns", {}, end, end) == []
+    end = connector.latest_offset("Campaigns", read, {})
+    assert set(end) == ({"cursor"} if read else {"hook", "payload", "at"})
+    assert connector.latest_offset("Campaigns", read, end) == end  # converged
+    parts = connector.get_partitions("Campaigns", read, {}, end)
+    assert sum(len(list(connector.read_partition("Campaigns", p, read))) for p in parts) == 20
+    assert connector.get_partitions("Campaigns", read, end, end) == []
+    # A snapshot table (no webhook, no last-modified field watching every field) has no offsets.
     with pytest.raises(ConfigError, match="cannot be streamed incrementally"):
-        connector.latest_offset("Creative Requests", {}, {})
+        connector.latest_offset("Creative Requests", {"webhook": "false"}, {})
 
 
 def test_pickles_without_its_session(connector: AirtableLakeflowConnect) -> None:
@@ -179,10 +216,16 @@ def test_token_alias_and_v0_url(emu: EmulatorProcess) -> None:
 
 
 def test_cdc_with_deletes_reads_removed_records_from_a_webhook(emu: EmulatorProcess) -> None:
-    options = {"with_deletes": "true"}
+    # A cdc table (not read through the webhook) whose deletes come from the base's webhook.
+    options = {"with_deletes": "true", "webhook": "false"}
     first = AirtableLakeflowConnect(_options(emu))
     meta = first.read_table_metadata("Campaigns", options)
-    assert meta["ingestion_type"] == "cdc_with_deletes"
+    assert meta == {
+        "primary_keys": ["id"],
+        "ingestion_type": "cdc_with_deletes",
+        "cursor_field": "last_modified",
+    }
+    schema = first.get_table_schema("Campaigns", options)
     records, _ = first.read_table("Campaigns", {}, options)  # creates the webhook first
     ids = sorted(r["id"] for r in records)
     assert len(ids) == 20
@@ -195,8 +238,12 @@ def test_cdc_with_deletes_reads_removed_records_from_a_webhook(emu: EmulatorProc
     deleted, offset = later.read_table_deletes("Campaigns", {}, options)
     rows = list(deleted)
     json.dumps([rows, offset])
+    assert set(offset) == {"hook", "payload", "at"}
     assert sorted(r["id"] for r in rows) == gone
     assert all(r[meta["cursor_field"]] for r in rows)
+    # full-schema rows: the key and the sequence value set, every other column None
+    assert all(list(r) == schema.names for r in rows)
+    assert all({k for k, v in r.items() if v is not None} == {"id", "last_modified"} for r in rows)
     again, same = later.read_table_deletes("Campaigns", offset, options)
     assert list(again) == [] and same == offset  # converged
     # A delete after this connector started belongs to the next run.
@@ -210,10 +257,10 @@ def test_cdc_with_deletes_reads_removed_records_from_a_webhook(emu: EmulatorProc
     with pytest.raises(ConfigError, match="deletes are read for cdc tables only"):
         first.read_table_metadata("Creative Requests", options)
     with pytest.raises(ConfigError, match="with_deletes=true"):
-        first.read_table_deletes("Campaigns", {}, {})
-    hook = offset["webhook"]
+        first.read_table_deletes("Campaigns", {}, {"webhook": "false"})
+    hook = offset["hook"]
     assert client.request("DELETE", f"/v0/bases/{emu.base_id}/webhooks/{hook}").ok
-    with pytest.raises(NotFoundError, match="Run a full refresh of this table"):
+    with pytest.raises(ConfigError, match="Run a full refresh of this table"):
         AirtableLakeflowConnect(_options(emu)).read_table_deletes("Campaigns", offset, options)
 
 

@@ -14,6 +14,7 @@ from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
 from contract import Contract
 from testing_http import Client
 
+SEEN = "_airtable_seen_at"  # a webhook table's sequence column
 TABLE_CONFIGS = {
     "Campaigns": {"with_deletes": "true", "lookback_seconds": "120"},
     "Packaging Tasks": {"mode": "append", "view": "Open tasks"},
@@ -29,7 +30,10 @@ def _connection(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
 
 
 def test_upsert_and_batch_connector_meets_the_contract(emu: EmulatorProcess) -> None:
-    checked = Contract(AirtableLakeflowConnect(_connection(emu)), TABLE_CONFIGS).run()
+    # webhook=false on the connection (as the framework builds a table's connector with its
+    # options; is_partitioned sees no table options): cdc with deletes, append and snapshot
+    connector = AirtableLakeflowConnect(_connection(emu, webhook="false"))
+    checked = Contract(connector, TABLE_CONFIGS).run()
     assert checked.ingestion_types == {
         "Campaigns": "cdc_with_deletes",
         "Packaging Tasks": "append",
@@ -42,6 +46,26 @@ def test_upsert_and_batch_connector_meets_the_contract(emu: EmulatorProcess) -> 
     assert 0 < open_tasks < 40
     requested = _records(emu, "Creative Requests", filterByFormula="NOT({Request} = '')")
     assert checked.read_table == {"Creative Requests": len(requested)}
+
+
+def test_webhook_tables_meet_the_contract(emu: EmulatorProcess) -> None:
+    # The default: tables read through the base's webhook (the emulator's token may manage it).
+    checked = Contract(AirtableLakeflowConnect(_connection(emu)), TABLE_CONFIGS).run()
+    assert checked.ingestion_types == {
+        "Campaigns": "cdc_with_deletes",
+        "Packaging Tasks": "append",
+        "Creative Requests": "cdc_with_deletes",
+    }
+    # webhook and append tables all stream partitioned on executors
+    assert checked.partitioned == ["Packaging Tasks", "Campaigns", "Creative Requests"]
+    open_tasks = len(_records(emu, "Packaging Tasks", view="Open tasks"))
+    requested = _records(emu, "Creative Requests", filterByFormula="NOT({Request} = '')")
+    assert checked.read_partition == {
+        "Packaging Tasks": open_tasks,
+        "Campaigns": 20,
+        "Creative Requests": len(requested),
+    }
+    assert checked.read_table == {}
 
 
 def test_delete_flow_connector_meets_the_contract(gen: EmulatorProcess) -> None:
@@ -60,8 +84,15 @@ def test_delete_flow_connector_meets_the_contract(gen: EmulatorProcess) -> None:
     assert checked.read_table_deletes["Table 1"] == 3
 
 
-def test_a_delete_flow_never_yields_upserts_whichever_reader_runs_it(emu: EmulatorProcess) -> None:
-    options = _connection(emu, with_deletes="true", tableName="Campaigns")
+@pytest.mark.parametrize(
+    ("options", "sequence"),
+    [({"with_deletes": "true", "webhook": "false"}, "last_modified"), ({}, SEEN)],
+    ids=["cdc_with_deletes", "webhook"],
+)
+def test_a_delete_flow_never_yields_upserts_whichever_reader_runs_it(
+    emu: EmulatorProcess, options: dict[str, str], sequence: str
+) -> None:
+    options = _connection(emu, **options, tableName="Campaigns")
     AirtableLakeflowConnect(options).read_table("Campaigns", {}, {})  # creates the webhook
     gone = _record_ids(emu, "Campaigns")[0]
     assert Client(emu).request("DELETE", f"/v0/{emu.base_id}/Campaigns/{gone}").ok
@@ -77,23 +108,25 @@ def test_a_delete_flow_never_yields_upserts_whichever_reader_runs_it(emu: Emulat
     # … and a partitioned reader that strips isDeleteFlow from the table options still gets
     # the deletes: offsets from the webhook, partitions of removed records only.
     end = connector.latest_offset("Campaigns", stripped, {})
-    assert set(end) == {"webhook", "cursor"}
+    assert set(end) == {"hook", "payload", "at"}
     parts = connector.get_partitions("Campaigns", stripped, {}, end)
     rows = [r for p in parts for r in connector.read_partition("Campaigns", p, stripped)]
     assert [r["id"] for r in rows] == [gone]
-    assert {k for k, v in rows[0].items() if v is not None} == {"id", "last_modified"}
+    assert {k for k, v in rows[0].items() if v is not None} == {"id", sequence}
     assert list(connector.read_table("Campaigns", {}, stripped)[0]) != []
     assert {r["id"] for r in connector.read_table("Campaigns", {}, stripped)[0]} == {gone}
     with pytest.raises(ConfigError, match="serves a delete flow"):
         list(connector.read_partition("Campaigns", {"since": None, "until": end}, stripped))
-    with pytest.raises(ConfigError, match="is an upsert stream's"):
+    with pytest.raises(ConfigError, match="is a read by a last-modified cursor"):
         connector.latest_offset("Campaigns", stripped, {"cursor": "2026-01-01T00:00:00.000Z"})
 
 
 def test_snapshot_tables_are_not_partitioned_streams(emu: EmulatorProcess) -> None:
-    connector = AirtableLakeflowConnect(_connection(emu))
+    connector = AirtableLakeflowConnect(_connection(emu, webhook="false"))
     assert connector.is_partitioned("Creative Requests") is False
     assert connector.is_partitioned("Campaigns") is True
+    # read through the base's webhook (the default), it has offsets
+    assert AirtableLakeflowConnect(_connection(emu)).is_partitioned("Creative Requests") is True
     forced = AirtableLakeflowConnect(_connection(emu, mode="snapshot"))
     assert forced.is_partitioned("Campaigns") is False
     with pytest.raises(ConfigError, match="cannot be streamed incrementally"):
@@ -125,20 +158,29 @@ def test_bases_are_namespaces(two_bases: EmulatorProcess) -> None:
         + ["appSampleBase0001.Tasks", "appSampleBase0001.Projects"]
     )
     checked = Contract(connector, {f"{demo}.{k}": v for k, v in TABLE_CONFIGS.items()}).run()
-    assert checked.read_table["appSampleBase0001.Tasks"] > 0
+    # the other base's table, read through that base's webhook: a partitioned stream
+    assert checked.ingestion_types["appSampleBase0001.Tasks"] == "cdc_with_deletes"
+    assert checked.read_partition["appSampleBase0001.Tasks"] > 0
+
+
+def _unseen(rows: Any) -> list[dict[str, Any]]:
+    """A webhook table's rows without their sequence value (each read's own time)."""
+    rows = list(rows)
+    assert all(r[SEEN] for r in rows)
+    return [{k: v for k, v in r.items() if k != SEEN} for r in rows]
 
 
 def test_a_table_names_its_base_by_id_or_name(two_bases: EmulatorProcess) -> None:
     connector = AirtableLakeflowConnect(_anywhere(two_bases))
-    by_name = list(connector.read_table("Tasks", {}, {"base_id": "Sample base"})[0])
-    by_id = list(connector.read_table("Tasks", {}, {"base_id": "appSampleBase0001"})[0])
+    by_name = _unseen(connector.read_table("Tasks", {}, {"base_id": "Sample base"})[0])
+    by_id = _unseen(connector.read_table("Tasks", {}, {"base_id": "appSampleBase0001"})[0])
     assert by_name == by_id and by_name
     campaigns = list(connector.read_table("Campaigns", {}, {"base_id": two_bases.base_id})[0])
     assert len(campaigns) == 20
     # a connection's base is the default; a table option names another
     pinned = AirtableLakeflowConnect({**_anywhere(two_bases), "base_id": two_bases.base_id})
     assert sorted(pinned.list_tables()) == ["Campaigns", "Creative Requests", "Packaging Tasks"]
-    assert list(pinned.read_table("Tasks", {}, {"base_id": "Sample base"})[0]) == by_name
+    assert _unseen(pinned.read_table("Tasks", {}, {"base_id": "Sample base"})[0]) == by_name
 
 
 @pytest.mark.parametrize(

@@ -321,6 +321,10 @@ def test_record_changes_per_table(emu: EmulatorProcess, at: Airtable) -> None:
     assert got.tables[campaigns].changed_records == {campaign}
     assert got.tables[campaigns].destroyed_records == set()
     assert not got.tables[tasks].schema_changed
+    # when each record was last named (Airtable's clock): the delete's payload for `brief`
+    stamps = got.tables[tasks].changed_at
+    assert set(stamps) == {*made, brief, unlinked}
+    assert stamps[brief] >= stamps[made[1]] and stamps[unlinked] >= stamps[brief]
     assert got.expiration_time
 
     only = read_changes(at, emu.base_id, run, hook.cursor, table_ids=[campaigns])
@@ -529,6 +533,10 @@ def test_lost_when_payloads_were_pruned(emu: EmulatorProcess, at: Airtable) -> N
     )
     assert (got.tables, got.cursor) == ({}, 1)
     assert read_changes(at, emu.base_id, hook.id, 3).lost is None  # payload 3 is still there
+    # A reader that wants whatever the hook still keeps starts at the oldest payload kept.
+    oldest = read_changes(at, emu.base_id, hook.id, 1, from_oldest=True)
+    assert (oldest.lost, oldest.cursor, oldest.payloads) == (None, 4, 1)
+    assert len(oldest.tables[tasks].changed_records) == 1  # "three"
 
     emu.advance_clock(6 * DAY)  # payload 3 goes too; the hook lives (read 6 days ago)
     empty_page = read_changes(at, emu.base_id, hook.id, 3)
@@ -537,6 +545,8 @@ def test_lost_when_payloads_were_pruned(emu: EmulatorProcess, at: Airtable) -> N
         "they were read (Airtable keeps payloads 7 days)"
     )
     assert read_changes(at, emu.base_id, hook.id, 4).lost is None
+    none_kept = read_changes(at, emu.base_id, hook.id, 1, from_oldest=True)
+    assert (none_kept.lost, none_kept.cursor, none_kept.tables) == (None, 4, {})
     assert read_changes(at, emu.base_id, hook.id, 9).lost.startswith("cursor 9 is past")
     refused = read_changes(at, emu.base_id, hook.id, 0)  # Airtable may refuse a pruned one
     assert refused.lost == (

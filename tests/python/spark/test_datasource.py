@@ -4,6 +4,7 @@ the token stays out of plans and errors, bad options fail at planning with a cle
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,15 @@ import pytest
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
 from ground_truth import raw_records
-from spark_options import source_options
+from spark_options import source_options, stream_available_now
 from testing_http import Client
 
 pytestmark = pytest.mark.slow
 DEMO_TABLES = ("Packaging Tasks", "Campaigns", "Creative Requests")
+SEEN = "_airtable_seen_at"  # a webhook table's sequence column
+# Reader options for the default plan (the base's webhook: the emulator's token may manage
+# webhooks) and for the old ones (cdc by a last-modified field, snapshot).
+READS = pytest.mark.parametrize("read", [{}, {"webhook": "false"}], ids=["webhook", "no-webhook"])
 
 
 def _engine_table(emu: EmulatorProcess, table: str) -> pa.Table:
@@ -24,11 +29,19 @@ def _engine_table(emu: EmulatorProcess, table: str) -> pa.Table:
     return reader.read_all()
 
 
-def _load(spark: Any, emu: EmulatorProcess, table: str, fmt: str = "lakeflow_connect") -> Any:
-    return spark.read.format(fmt).options(**source_options(emu)).option("tableName", table).load()
+def _load(
+    spark: Any, emu: EmulatorProcess, table: str, fmt: str = "lakeflow_connect", **read: str
+) -> Any:
+    reader = spark.read.format(fmt).options(**source_options(emu), **read)
+    return reader.option("tableName", table).load()
 
 
 def _same(got: pa.Table, want: pa.Table) -> None:
+    """The engine's columns and values; a webhook table's rows also carry when they were seen
+    (the engine knows no such column)."""
+    if SEEN in got.column_names and SEEN not in want.column_names:
+        assert got.column_names[-1] == SEEN and got[SEEN].null_count == 0
+        got = got.drop_columns([SEEN])
     assert got.column_names == want.column_names
     got = got.sort_by("id")
     want = want.sort_by("id")
@@ -36,11 +49,15 @@ def _same(got: pa.Table, want: pa.Table) -> None:
         assert got[name].to_pylist() == want[name].to_pylist(), name
 
 
+@READS
 @pytest.mark.parametrize("table", DEMO_TABLES)
-def test_batch_read_equals_the_engine_and_the_source(spark: Any, emu: EmulatorProcess, table: str):
-    df = _load(spark, emu, table)
+def test_batch_read_equals_the_engine_and_the_source(
+    spark: Any, emu: EmulatorProcess, table: str, read: dict[str, str]
+):
+    df = _load(spark, emu, table, **read)
     got = df.toArrow()
     want = _engine_table(emu, table)
+    assert (SEEN in got.column_names) == (not read)
     _same(got, want)
     table_id = next(
         t["id"]
@@ -49,32 +66,27 @@ def test_batch_read_equals_the_engine_and_the_source(spark: Any, emu: EmulatorPr
     )
     assert sorted(got["id"].to_pylist()) == sorted(r["id"] for r in raw_records(emu, table_id))
     # the alias reads the same
-    _same(_load(spark, emu, table, "airtable").toArrow(), want)
+    _same(_load(spark, emu, table, "airtable", **read).toArrow(), want)
 
 
 def _stream_to_parquet(spark: Any, options: dict[str, str], out: Path) -> None:
     """One Trigger.AvailableNow run of a stream into out/data (checkpoint in out)."""
-    query = (
-        spark.readStream.format("lakeflow_connect")
-        .options(**options)
-        .load()
-        .writeStream.format("parquet")
-        .option("path", str(out / "data"))
-        .option("checkpointLocation", str(out / "checkpoint"))
-        .trigger(availableNow=True)
-        .start()
-    )
-    query.awaitTermination(300)
+    query = stream_available_now(spark, options, out)
     assert query.exception() is None
 
 
-def _stream_once(spark: Any, emu: EmulatorProcess, table: str, out: Path) -> None:
-    _stream_to_parquet(spark, {**source_options(emu), "tableName": table}, out)
+def _stream_once(
+    spark: Any, emu: EmulatorProcess, table: str, out: Path, read: dict[str, str]
+) -> None:
+    _stream_to_parquet(spark, {**source_options(emu), **read, "tableName": table}, out)
 
 
-def test_stream_available_now_is_incremental(spark: Any, emu: EmulatorProcess, tmp_path: Path):
+@READS
+def test_stream_available_now_is_incremental(
+    spark: Any, emu: EmulatorProcess, tmp_path: Path, read: dict[str, str]
+):
     table = "Campaigns"
-    _stream_once(spark, emu, table, tmp_path)
+    _stream_once(spark, emu, table, tmp_path, read)
     first = spark.read.parquet(str(tmp_path / "data")).toArrow()
     _same(first, _engine_table(emu, table))
 
@@ -87,10 +99,12 @@ def test_stream_available_now_is_incremental(spark: Any, emu: EmulatorProcess, t
     )
     assert r.ok, r.text
     seq = emu.control("GET", "requests")["last_seq"]
-    _stream_once(spark, emu, table, tmp_path)
+    _stream_once(spark, emu, table, tmp_path, read)
     both = spark.read.parquet(str(tmp_path / "data")).toArrow()
     second = both.num_rows - first.num_rows
-    assert second == 3  # only the changed records (the demo data is older than the lookback)
+    # only the changed records: the webhook's payloads name them; a cdc read takes those
+    # modified since the last run (the demo data is older than the lookback)
+    assert second == 3
     latest = {
         row["id"]: row["campaign_name"]
         for row in both.to_pylist()
@@ -101,12 +115,14 @@ def test_stream_available_now_is_incremental(spark: Any, emu: EmulatorProcess, t
     assert len(lists) == 1  # one page of changes, not the table
 
 
+@READS
 def test_every_cdc_demo_table_streams_like_it_reads(
-    spark: Any, emu: EmulatorProcess, tmp_path: Path
+    spark: Any, emu: EmulatorProcess, tmp_path: Path, read: dict[str, str]
 ) -> None:
-    for table in ("Packaging Tasks", "Campaigns"):
+    # every table has offsets through the webhook; without it, the cdc tables
+    for table in DEMO_TABLES if not read else ("Packaging Tasks", "Campaigns"):
         out = tmp_path / table.replace(" ", "_")
-        _stream_once(spark, emu, table, out)
+        _stream_once(spark, emu, table, out, read)
         _same(spark.read.parquet(str(out / "data")).toArrow(), _engine_table(emu, table))
 
 
@@ -116,15 +132,21 @@ def test_virtual_tables(spark: Any, emu: EmulatorProcess) -> None:
         spark.read.format("lakeflow_connect")
         .options(**options)
         .option("tableName", "_community_table_metadata")
-        .option("tableNameList", '["Campaigns", "Creative Requests"]')
-        .option("tableConfigs", '{"Creative Requests": {"mode": "snapshot"}}')
+        .option("tableNameList", '["Campaigns", "Creative Requests", "Packaging Tasks"]')
+        .option(
+            "tableConfigs",
+            '{"Creative Requests": {"mode": "snapshot"}, "Packaging Tasks": {"webhook": "false"}}',
+        )
         .load()
         .collect()
     )
     by_name = {r["tableName"]: r for r in meta}
-    assert by_name["Campaigns"]["ingestion_type"] == "cdc"
+    assert by_name["Campaigns"]["ingestion_type"] == "cdc_with_deletes"  # the base's webhook
     assert by_name["Campaigns"]["primary_keys"] == ["id"]
-    assert by_name["Campaigns"]["cursor_field"]
+    assert by_name["Campaigns"]["cursor_field"] == SEEN
+    assert by_name["Packaging Tasks"]["ingestion_type"] == "cdc"
+    assert by_name["Packaging Tasks"]["primary_keys"] == ["id"]
+    assert by_name["Packaging Tasks"]["cursor_field"]
     assert by_name["Creative Requests"]["ingestion_type"] == "snapshot"
     tables = (
         spark.read.format("lakeflow_connect")
@@ -188,18 +210,21 @@ def test_bad_options_fail_at_planning(
 
 
 def test_delete_flow_streams_removed_records(spark: Any, emu: EmulatorProcess, tmp_path: Path):
-    options = {**source_options(emu), "tableName": "Campaigns", "with_deletes": "true"}
+    # a cdc table (not read through the webhook) whose deletes come from the base's webhook
+    no_hook = {"with_deletes": "true", "webhook": "false"}
+    options = {**source_options(emu), "tableName": "Campaigns", **no_hook}
     first = spark.read.format("lakeflow_connect").options(**options).load()
     meta = (
         spark.read.format("lakeflow_connect")
         .options(**source_options(emu))
         .option("tableName", "_community_table_metadata")
         .option("tableNameList", '["Campaigns"]')
-        .option("tableConfigs", '{"Campaigns": {"with_deletes": "true"}}')
+        .option("tableConfigs", json.dumps({"Campaigns": no_hook}))
         .load()
         .collect()
     )
     assert meta[0]["ingestion_type"] == "cdc_with_deletes"
+    assert meta[0]["cursor_field"] == "last_modified"
 
     def deletes_once() -> list[dict[str, Any]]:
         _stream_to_parquet(spark, {**options, "isDeleteFlow": "true"}, tmp_path)

@@ -17,6 +17,7 @@ from airtable_lakeflow.pipeline.ingest import connection_options
 from airtable_lakeflow.spec import parse_spec
 
 pytestmark = pytest.mark.slow
+SEEN = "_airtable_seen_at"  # a webhook table's sequence column
 
 
 class Recorder:
@@ -53,7 +54,10 @@ class Recorder:
         return [kw for name, kw in self.calls if name == api]
 
 
-def _spec(emu: EmulatorProcess) -> dict[str, Any]:
+def _spec(emu: EmulatorProcess, webhook: bool = False) -> dict[str, Any]:
+    """Every kind of flow: cdc with deletes, append and snapshot (webhook: false); with
+    ``webhook``, the default: tables read through the base's webhook (cdc with deletes)."""
+    pin = {} if webhook else {"webhook": False}
     return {
         "connection": {"base_id": emu.base_id, "base_url": emu.url},
         "objects": [
@@ -61,7 +65,11 @@ def _spec(emu: EmulatorProcess) -> dict[str, Any]:
                 "table": {
                     "source_table": "Campaigns",
                     "destination_schema": "airtable",
-                    "table_configuration": {"scd_type": "SCD_TYPE_2", "with_deletes": True},
+                    "table_configuration": {
+                        "scd_type": "SCD_TYPE_2",
+                        "with_deletes": True,
+                        **pin,
+                    },
                 }
             },
             {
@@ -71,7 +79,7 @@ def _spec(emu: EmulatorProcess) -> dict[str, Any]:
                     "table_configuration": {"scd_type": "APPEND_ONLY", "view": "Open tasks"},
                 }
             },
-            {"all_tables": {"destination_schema": "airtable"}},
+            {"all_tables": {"destination_schema": "airtable", "table_configuration": pin}},
         ],
     }
 
@@ -140,6 +148,43 @@ def test_databricks_form(spark: Any, emu: EmulatorProcess) -> None:
 
 
 @pytest.mark.usefixtures("token")
+def test_databricks_form_of_webhook_tables(spark: Any, emu: EmulatorProcess) -> None:
+    sdp = Recorder(databricks=True)
+    flows = ingest(spark, _spec(emu, webhook=True), sdp=sdp)
+    kinds = {
+        f.source_table: (f.ingestion_type, f.with_deletes, f.sequence_by, f.scd_type) for f in flows
+    }
+    assert kinds == {
+        "Campaigns": ("cdc", True, SEEN, "2"),
+        "Packaging Tasks": ("append", False, "created_time", "1"),
+        "Creative Requests": ("cdc", True, SEEN, "1"),
+    }
+    assert sdp.by("apply_changes_from_snapshot") == []
+    changes = sdp.by("apply_changes")
+    assert sorted((kw["target"], kw["source"]) for kw in changes) == [
+        ("airtable.campaigns", "source_airtable_campaigns_delete"),
+        ("airtable.campaigns", "source_airtable_campaigns_upsert"),
+        ("airtable.creative_requests", "source_airtable_creative_requests_delete"),
+        ("airtable.creative_requests", "source_airtable_creative_requests_upsert"),
+    ]
+    assert all(SEEN in str(kw["sequence_by"]) for kw in changes)
+    deletes = [kw for kw in changes if "apply_as_deletes" in kw]
+    assert sorted(kw["source"] for kw in deletes) == [
+        "source_airtable_campaigns_delete",
+        "source_airtable_creative_requests_delete",
+    ]
+    for name in (
+        "source_airtable_campaigns_upsert",
+        "source_airtable_campaigns_delete",
+        "source_airtable_creative_requests_upsert",
+        "source_airtable_creative_requests_delete",
+        "source_tasks_log_append",
+    ):
+        df = sdp.functions[name]()
+        assert df.isStreaming and "id" in df.columns, name
+
+
+@pytest.mark.usefixtures("token")
 def test_open_source_form(spark: Any, emu: EmulatorProcess) -> None:
     plain = Recorder(databricks=False)
     ingest(spark, _spec(emu), sdp=plain)
@@ -184,6 +229,7 @@ def test_one_source_several_destinations_bases_and_cluster_by(
                     "table_configuration": {
                         "scd_type": "SCD_TYPE_2",
                         "fields": '["Campaign Name", "Last Modified"]',
+                        "webhook": "false",  # a cdc read by its last-modified field
                     },
                 }
             },
@@ -192,7 +238,8 @@ def test_one_source_several_destinations_bases_and_cluster_by(
                     "source_schema": "Sample base",
                     "source_table": "Tasks",
                     "destination_schema": "sample",
-                    "table_configuration": {"cluster_by": "id"},
+                    # a snapshot (the table has no last-modified field)
+                    "table_configuration": {"cluster_by": "id", "webhook": "false"},
                 }
             },
         ],
@@ -205,8 +252,8 @@ def test_one_source_several_destinations_bases_and_cluster_by(
         ("Tasks", "sample.tasks", "snapshot", "1"),
     ]
     assert [f.with_deletes for f in flows] == [True, False, False]
-    assert flows[1].options == {"fields": '["Campaign Name", "Last Modified"]'}
-    assert flows[2].options == {"base_id": "Sample base"}
+    assert flows[1].options == {"fields": '["Campaign Name", "Last Modified"]', "webhook": "false"}
+    assert flows[2].options == {"base_id": "Sample base", "webhook": "false"}
     assert sdp.by("create_streaming_table") == [
         {"name": "airtable.campaigns", "cluster_by": ["channel"]},
         {"name": "history.`campaigns-scd2`"},

@@ -1,7 +1,9 @@
 """A real open-source `spark-pipelines run` of an Airtable pipeline over the emulator: the
 definitions file only calls `ingest(spark, spec)`; cdc and append tables become streaming
 tables (append flows), the snapshot table a materialized view. A second run after changes in
-Airtable reads only what changed for the streaming tables and recomputes the snapshot."""
+Airtable reads only what changed for the streaming tables and recomputes the snapshot. The same
+pipeline with the default (tables read through the base's webhook) reads the changed records
+by id and logs removed ones in a second change log."""
 
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ KNOWN_CLIENT_BUG = "UNKNOWN_RESPONSE"
 LOOKBACK = datetime.timedelta(seconds=1)  # the emulator stamps times to the millisecond
 
 
-def _project(root: Path, emu: EmulatorProcess) -> None:
+def _project(root: Path, emu: EmulatorProcess, webhook: bool = False) -> None:
     (root / "transformations").mkdir(parents=True)
+    pin = "true" if webhook else "false"
     (root / "spark-pipeline.yml").write_text(
         "name: airtable\n"
         f"storage: file://{root / 'storage'}\n"
@@ -37,8 +40,9 @@ def _project(root: Path, emu: EmulatorProcess) -> None:
     (root / "pipeline.yml").write_text(
         f"connection:\n  base_id: {emu.base_id}\n  base_url: {emu.url}\n"
         "objects:\n"
-        "  - table: {source_table: Campaigns}\n"
-        "  - table: {source_table: Creative Requests}\n"
+        # read by a last-modified field and in full, unless through the base's webhook
+        f"  - table: {{source_table: Campaigns, table_configuration: {{webhook: {pin}}}}}\n"
+        f"  - table: {{source_table: Creative Requests, table_configuration: {{webhook: {pin}}}}}\n"
         "  - table:\n"
         "      source_table: Packaging Tasks\n"
         "      destination_table: task_log\n"
@@ -88,6 +92,23 @@ def _table(root: Path, name: str) -> list[dict]:
     return ds.dataset(root / "spark-warehouse" / name, format="parquet").to_table().to_pylist()
 
 
+def _modified_campaigns(emu: EmulatorProcess, since: datetime.datetime) -> set[str]:
+    """The campaigns whose last-modified time is `since` or later (read as cdc)."""
+    source = AirtableLakeflowConnect(
+        {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url}
+    )
+    pinned = {"webhook": "false"}
+    cursor = source.read_table_metadata("Campaigns", pinned)["cursor_field"]
+    records, _ = source.read_table("Campaigns", None, pinned)
+    return {r["id"] for r in records if formulas.parse_iso(r[cursor]) >= since - LOOKBACK}
+
+
+def _rows(root: Path, name: str) -> list[dict]:
+    """A streaming table's rows; none when no micro-batch wrote any."""
+    folder = root / "spark-warehouse" / name
+    return _table(root, name) if any(folder.rglob("*.parquet")) else []
+
+
 def test_spark_pipelines_run(emu: EmulatorProcess, tmp_path: Path) -> None:
     root = tmp_path / "airtable_pipeline"
     _project(root, emu)
@@ -112,14 +133,7 @@ def test_spark_pipelines_run(emu: EmulatorProcess, tmp_path: Path) -> None:
 
     # Every campaign modified since (the edited one, and the one whose link to the deleted
     # request changed) is appended once to the change log; nothing else is read again.
-    source = AirtableLakeflowConnect(
-        {"bearer_token": emu.token, "base_id": emu.base_id, "base_url": emu.url}
-    )
-    cursor = source.read_table_metadata("Campaigns", {})["cursor_field"]
-    records, _ = source.read_table("Campaigns", None, {})
-    changed = {
-        r["id"] for r in records if formulas.parse_iso(r[cursor]) >= before_changes - LOOKBACK
-    }
+    changed = _modified_campaigns(emu, before_changes)
     assert edited in changed and len(changed) == 2
     campaigns = _table(root, "campaigns")
     appended = collections.Counter(r["id"] for r in campaigns) - collections.Counter(first)
@@ -127,6 +141,53 @@ def test_spark_pipelines_run(emu: EmulatorProcess, tmp_path: Path) -> None:
     assert [r["campaign_name"] for r in campaigns if r["id"] == edited].count("v2") == 1
     requests = _table(root, "creative_requests")
     assert len(requests) == 24 and gone not in {r["id"] for r in requests}
+    assert len(_table(root, "task_log")) == 41
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert emu.token.encode() not in path.read_bytes(), path
+
+
+def test_spark_pipelines_run_through_the_base_webhook(emu: EmulatorProcess, tmp_path: Path) -> None:
+    # The default: Campaigns and Creative Requests are read through the base's webhook, so
+    # both become change logs with a second one for their removed records.
+    root = tmp_path / "airtable_pipeline"
+    _project(root, emu, webhook=True)
+    _run(root, emu)
+    campaigns = _table(root, "campaigns")
+    first = [r["id"] for r in campaigns]
+    assert len(campaigns) == 20 and len(set(first)) == 20
+    assert all(r["_airtable_seen_at"] for r in campaigns)
+    requests = _table(root, "creative_requests")
+    assert len(requests) == 25
+    assert len(_table(root, "task_log")) == 40
+    assert _rows(root, "campaigns_deletes") == _rows(root, "creative_requests_deletes") == []
+
+    client = Client(emu)
+    base = f"/v0/{emu.base_id}"
+    before_changes = datetime.datetime.now(datetime.timezone.utc)
+    edited = sorted(first)[0]
+    assert client.request(
+        "PATCH", f"{base}/Campaigns/{edited}", json={"fields": {"Campaign Name": "v2"}}
+    ).ok
+    gone = sorted(r["id"] for r in requests)[0]
+    assert client.request("DELETE", f"{base}/Creative%20Requests/{gone}").ok
+    assert client.post(f"{base}/Packaging%20Tasks", {"fields": {}}).ok
+    _run(root, emu)
+
+    # The webhook's payloads name the campaigns changed since (the edited one, and the one
+    # whose link to the deleted request changed): each is appended once; nothing else is read.
+    changed = _modified_campaigns(emu, before_changes)
+    assert edited in changed and len(changed) == 2
+    campaigns = _table(root, "campaigns")
+    appended = collections.Counter(r["id"] for r in campaigns) - collections.Counter(first)
+    assert sorted(appended.elements()) == sorted(changed)
+    assert [r["campaign_name"] for r in campaigns if r["id"] == edited].count("v2") == 1
+    # The deleted request is not read again; its removal lands in the deletes change log.
+    assert len(_table(root, "creative_requests")) == 25
+    removed = _rows(root, "creative_requests_deletes")
+    assert [r["id"] for r in removed] == [gone] and removed[0]["_airtable_seen_at"]
+    assert all(v is None for k, v in removed[0].items() if k not in ("id", "_airtable_seen_at"))
+    assert _rows(root, "campaigns_deletes") == []
     assert len(_table(root, "task_log")) == 41
     for path in root.rglob("*"):
         if path.is_file():

@@ -21,7 +21,6 @@ from testing_http import Client
 
 TABLE = "Creative Requests"  # its last-modified field watches only some fields: no cdc
 DEST = "creative_requests"
-DAY = 86400
 
 
 def _spec(emu: EmulatorProcess, **configuration: Any) -> Any:
@@ -53,15 +52,7 @@ def _rows(lakehouse: Path) -> dict[str, dict[str, Any]]:
 
 
 def _source(client: Client, emu: EmulatorProcess, table_id: str) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    offset = None
-    while True:
-        params = {"pageSize": 100, **({"offset": offset} if offset else {})}
-        page = client.get(f"/v0/{emu.base_id}/{table_id}", **params).json()
-        out.update({r["id"]: r["fields"] for r in page["records"]})
-        offset = page.get("offset")
-        if not offset:
-            return out
+    return client.records(table_id)
 
 
 def _table(client: Client, emu: EmulatorProcess) -> dict[str, Any]:
@@ -70,7 +61,7 @@ def _table(client: Client, emu: EmulatorProcess) -> dict[str, Any]:
 
 
 def _hooks(client: Client, emu: EmulatorProcess) -> list[dict[str, Any]]:
-    return client.get(f"/v0/bases/{emu.base_id}/webhooks").json()["webhooks"]
+    return client.webhooks()
 
 
 def _converged(client: Client, emu: EmulatorProcess, lakehouse: Path, table_id: str) -> None:
@@ -141,16 +132,7 @@ def test_a_lost_cursor_costs_one_full_read(emu: EmulatorProcess, tmp_path: Path,
     _sync(emu, tmp_path)
     (hook,) = _hooks(client, emu)
     _edit(client, emu, table["id"])
-    if how == "deleted":  # someone removed our webhook
-        path = f"/v0/bases/{emu.base_id}/webhooks/{hook['id']}"
-        assert client.request("DELETE", path).ok
-    elif how == "expired":  # not refreshed for 7 days
-        emu.advance_clock(8 * DAY)
-    else:  # kept alive, but its payloads are older than Airtable's 7-day retention
-        for _ in range(8):
-            emu.advance_clock(DAY)
-            path = f"/v0/bases/{emu.base_id}/webhooks/{hook['id']}/refresh"
-            assert client.post(path).ok
+    client.lose_cursor(hook["id"], how)
 
     lost = _sync(emu, tmp_path)
     assert lost.mode == "webhook" and lost.note.startswith("read in full once"), lost.note
