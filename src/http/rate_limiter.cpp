@@ -1,67 +1,230 @@
 #include "airtable_lakeflow/http/rate_limiter.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+
+#include "host_rate_table.hpp"
 
 namespace airtable_lakeflow::http {
 
-TimePoint RateLimiter::earliest(const Window& window, size_t limit, TimePoint at) const {
-  const Duration span = limit_.window + limit_.margin;
-  at = std::max(at, window.paused_until);
-  // Move `at` forward until fewer than `limit` reservations fall in (at - span, at].
+namespace {
+
+using Window = RateLimiter::Window;
+
+// The first instant >= at where one more send keeps every window of `span` over `sent`
+// (sorted) within `limit`: the window ending at that instant, and the windows ending at later
+// sends that it would fall into too (a pause or another base's full window puts sends ahead of
+// now, and a slot can open before them).
+TimePoint earliest(const std::vector<TimePoint>& sent, size_t limit, Duration span, TimePoint at) {
   for (;;) {
-    const auto end = std::upper_bound(window.sent.begin(), window.sent.end(), at);
+    const auto end = std::upper_bound(sent.begin(), sent.end(), at);
     const auto in_window =
-        static_cast<size_t>(end - std::upper_bound(window.sent.begin(), end, at - span));
-    if (in_window < limit) {
+        static_cast<size_t>(end - std::upper_bound(sent.begin(), end, at - span));
+    if (in_window >= limit) {
+      at = *(end - static_cast<std::ptrdiff_t>(limit)) + span;
+      continue;
+    }
+    auto later = end;
+    for (; later != sent.end() && *later < at + span; ++later) {
+      const auto through = std::upper_bound(later, sent.end(), *later);
+      if (static_cast<size_t>(through - std::upper_bound(sent.begin(), later, *later - span)) >=
+          limit) {
+        break;
+      }
+    }
+    if (later == sent.end() || *later >= at + span) {
       return at;
     }
-    at = *(end - static_cast<std::ptrdiff_t>(limit)) + span;
+    at = *later;  // that window is full: the next turn moves past it
   }
 }
 
-TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& base,
-                               TimePoint now) {
+void insert_sorted(Window& window, TimePoint at) {
+  window.sent.insert(std::upper_bound(window.sent.begin(), window.sent.end(), at), at);
+}
+
+TimePoint from_ns(int64_t ns) { return TimePoint(Duration(ns)); }
+int64_t to_ns(TimePoint at) { return at.time_since_epoch().count(); }
+
+Window load(const detail::HostEntry& entry) {
+  Window window;
+  window.sent.reserve(entry.count + 1);
+  for (uint32_t i = 0; i < entry.count; ++i) {
+    window.sent.push_back(from_ns(entry.sent[i]));
+  }
+  if (!std::is_sorted(window.sent.begin(), window.sent.end())) {
+    std::sort(window.sent.begin(), window.sent.end());  // damaged: sorted again, never trusted
+  }
+  window.paused_until = from_ns(entry.paused_until);
+  window.not_before = from_ns(entry.not_before);
+  return window;
+}
+
+void store(const Window& window, detail::HostEntry& entry, Duration span) {
+  // A full entry forgets its oldest sends; no later send may then land in a window that held
+  // one of them, or that window could hold one too many.
+  const size_t dropped =
+      window.sent.size() > detail::kSends ? window.sent.size() - detail::kSends : 0;
+  TimePoint not_before = window.not_before;
+  if (dropped > 0) {
+    not_before = std::max(not_before, window.sent[dropped - 1] + span);
+  }
+  entry.count = static_cast<uint32_t>(window.sent.size() - dropped);
+  for (uint32_t i = 0; i < entry.count; ++i) {
+    entry.sent[i] = to_ns(window.sent[dropped + i]);
+  }
+  entry.paused_until = to_ns(window.paused_until);
+  entry.not_before = to_ns(not_before);
+}
+
+// Base ids and token keys never collide in the shared table.
+std::string base_log_key(const std::string& base) { return "base:" + base; }
+std::string token_log_key(const std::string& token) { return "token:" + token; }
+
+TimePoint steady_now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
+}
+
+bool turned_off(std::string_view setting) {
+  return setting == "0" || setting == "false" || setting == "off" || setting == "no";
+}
+
+}  // namespace
+
+RateLimiter::RateLimiter(RateLimit limit) : limit_(limit) {}
+
+RateLimiter::RateLimiter(RateLimit limit, const std::string& shared_file) : limit_(limit) {
+  if (!shared_file.empty() && std::max(limit.per_base, limit.per_token) <= detail::kSends) {
+    host_ = detail::HostRateTable::open(shared_file);
+  }
+}
+
+RateLimiter::~RateLimiter() = default;
+
+detail::HostRateTable* RateLimiter::host_table() {
+  if (host_ && !host_->opened_here()) {
+    host_ = detail::HostRateTable::open(host_->path());  // null: in-process from now on
+  }
+  return host_.get();
+}
+
+std::string RateLimiter::shared_file() {
   const std::lock_guard lock(mutex_);
-  Window& by_base = bases_[base];
-  Window& by_token = tokens_[token_key];
-  // Both windows must accept the same instant; each step only moves forward.
+  const detail::HostRateTable* table = host_table();
+  return table == nullptr ? std::string() : table->path();
+}
+
+TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint now) const {
   // Forget sends that can no longer matter to anyone asking from `now` on.
   const Duration span = limit_.window + limit_.margin;
   for (Window* window : {&by_base, &by_token}) {
-    while (!window->sent.empty() && window->sent.front() + span <= now) {
-      window->sent.pop_front();
-    }
+    window->sent.erase(window->sent.begin(),
+                       std::upper_bound(window->sent.begin(), window->sent.end(), now - span));
   }
-  TimePoint at = now;
+  TimePoint at = std::max(
+      {now, by_base.paused_until, by_base.not_before, by_token.paused_until, by_token.not_before});
+  // Both windows must accept the same instant; each step only moves forward.
   for (;;) {
-    const TimePoint next =
-        std::max(earliest(by_base, limit_.per_base, at), earliest(by_token, limit_.per_token, at));
+    const TimePoint next = std::max(earliest(by_base.sent, limit_.per_base, span, at),
+                                    earliest(by_token.sent, limit_.per_token, span, at));
     if (next == at) {
       break;
     }
     at = next;
   }
   // Requests for different bases can reserve out of order: keep each log sorted.
-  by_base.sent.insert(std::upper_bound(by_base.sent.begin(), by_base.sent.end(), at), at);
-  by_token.sent.insert(std::upper_bound(by_token.sent.begin(), by_token.sent.end(), at), at);
+  insert_sorted(by_base, at);
+  if (&by_token != &by_base) {
+    insert_sorted(by_token, at);
+  }
+  return at;
+}
+
+TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& base,
+                               TimePoint now) {
+  const std::lock_guard lock(mutex_);
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    return reserve_in(bases_[base], tokens_[token_key], now);
+  }
+  const Duration span = limit_.window + limit_.margin;
+  const auto file_lock = table->lock();
+  detail::HostEntry* base_entry = table->entry(base_log_key(base), now, span, true);
+  detail::HostEntry* token_entry =
+      table->entry(token_log_key(token_key), now, span, true, base_entry);
+  Window by_base = load(*base_entry);
+  if (token_entry == base_entry) {  // one shared slot: one log counts for both
+    const TimePoint at = reserve_in(by_base, by_base, now);
+    store(by_base, *base_entry, span);
+    return at;
+  }
+  Window by_token = load(*token_entry);
+  const TimePoint at = reserve_in(by_base, by_token, now);
+  store(by_base, *base_entry, span);
+  store(by_token, *token_entry, span);
   return at;
 }
 
 void RateLimiter::pause_base(const std::string& base, TimePoint until) {
   const std::lock_guard lock(mutex_);
-  Window& window = bases_[base];
-  window.paused_until = std::max(window.paused_until, until);
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    Window& window = bases_[base];
+    window.paused_until = std::max(window.paused_until, until);
+    return;
+  }
+  const auto file_lock = table->lock();
+  detail::HostEntry* entry =
+      table->entry(base_log_key(base), steady_now(), limit_.window + limit_.margin, true);
+  entry->paused_until = std::max(entry->paused_until, to_ns(until));
 }
 
 TimePoint RateLimiter::paused_until(const std::string& base) {
   const std::lock_guard lock(mutex_);
-  const auto window = bases_.find(base);
-  return window == bases_.end() ? TimePoint{} : window->second.paused_until;
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    const auto window = bases_.find(base);
+    return window == bases_.end() ? TimePoint{} : window->second.paused_until;
+  }
+  const auto file_lock = table->lock();
+  const detail::HostEntry* entry =
+      table->entry(base_log_key(base), steady_now(), limit_.window + limit_.margin, false);
+  return entry == nullptr ? TimePoint{} : from_ns(entry->paused_until);
+}
+
+std::string host_rate_file(const std::string& tmpdir) {
+  const std::string directory = (tmpdir.empty() ? std::string("/tmp") : tmpdir) +
+                                "/airtable-lakeflow-" + std::to_string(::getuid());
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    return {};
+  }
+  struct stat info {};
+  if (::lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+      info.st_uid != ::getuid()) {
+    return {};  // someone else's path: never share through it
+  }
+  return directory + "/rate-limits-v1";
 }
 
 RateLimiter& shared_rate_limiter() {
-  static RateLimiter limiter;
-  return limiter;
+  // Never destroyed: a reader thread still running while the process exits keeps its table.
+  static RateLimiter* limiter = []() {
+    const char* setting = std::getenv("AIRTABLE_LAKEFLOW_HOST_LIMITER");
+    if (setting != nullptr && turned_off(setting)) {
+      return new RateLimiter();
+    }
+    const char* tmpdir = std::getenv("TMPDIR");
+    const std::string file = host_rate_file(tmpdir == nullptr ? "" : tmpdir);
+    return file.empty() ? new RateLimiter() : new RateLimiter(RateLimit{}, file);
+  }();
+  return *limiter;
 }
+
+std::string host_limiter_path() { return shared_rate_limiter().shared_file(); }
 
 }  // namespace airtable_lakeflow::http

@@ -1,18 +1,26 @@
-// Proactive throttling to Airtable's published limits, shared by every read in the process:
-// at most 5 requests in any one-second window per base and 50 per token. A sliding-window log
-// (not a token bucket, whose burst can put 6 requests into one second) keeps the client inside
-// a server that counts over sliding windows. A 429 pauses the base for the penalty.
+// Proactive throttling to Airtable's published limits: at most 5 requests in any one-second
+// window per base and 50 per token. A sliding-window log (not a token bucket, whose burst can
+// put 6 requests into one second) keeps the client inside a server that counts over sliding
+// windows. A 429 pauses the base for the penalty.
+//
+// The logs live in this process, or in a file that every process of the user on the host maps
+// (host_rate_table.hpp): Airtable counts per base and per token across all of them.
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "airtable_lakeflow/http/clock.hpp"
 
 namespace airtable_lakeflow::http {
+
+namespace detail {
+class HostRateTable;
+}
 
 struct RateLimit {
   size_t per_base = 5;
@@ -24,7 +32,16 @@ struct RateLimit {
 
 class RateLimiter {
  public:
-  explicit RateLimiter(RateLimit limit = {}) : limit_(limit) {}
+  // Logs in this process only (tests drive it with a FakeClock).
+  explicit RateLimiter(RateLimit limit = {});
+  // Logs in the table at `shared_file` (created if missing), shared with every limiter of any
+  // process that opens the same file. Its times must be steady_clock times, which every process
+  // on the host compares directly. A file that cannot be used (another layout, not ours, limits
+  // above what an entry holds) leaves this limiter in-process: shared_file() is then empty.
+  RateLimiter(RateLimit limit, const std::string& shared_file);
+  ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Reserves the next slot for a request to `base` with `token_key` (a hash, never the token)
   // and returns when it may be sent; the caller sleeps until then.
@@ -34,23 +51,40 @@ class RateLimiter {
   // The end of `base`'s current pause (the epoch when it was never paused).
   [[nodiscard]] TimePoint paused_until(const std::string& base);
   [[nodiscard]] const RateLimit& limit() const { return limit_; }
+  // The shared file the logs are kept in; empty when they are in this process.
+  [[nodiscard]] std::string shared_file();
+
+  // One base's or one token's log: sends sorted by time.
+  struct Window {
+    std::vector<TimePoint> sent;
+    TimePoint paused_until{};
+    // No send before this: a shared log that was full forgot a send still inside a window.
+    TimePoint not_before{};
+  };
 
  private:
-  struct Window {
-    std::deque<TimePoint> sent;
-    TimePoint paused_until{};
-  };
-  // The first instant >= at when `window` has room for one more request.
-  TimePoint earliest(const Window& window, size_t limit, TimePoint at) const;
+  // The slot for one send counted in both windows (the same object when they share a log).
+  TimePoint reserve_in(Window& by_base, Window& by_token, TimePoint now) const;
+  // The host table, opened again in a forked child (a file lock belongs to the open file,
+  // which parent and child would otherwise share); null when the logs are in-process.
+  detail::HostRateTable* host_table();
 
   RateLimit limit_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // a file lock does not exclude threads sharing one open file
   std::map<std::string, Window> bases_;
   std::map<std::string, Window> tokens_;
+  std::unique_ptr<detail::HostRateTable> host_;
 };
 
-// The limiter every engine object in this process shares (Airtable counts per base and per
-// token across all our connections).
+// The file this user's processes share on this host: $TMPDIR (default /tmp)
+// /airtable-lakeflow-<uid>/rate-limits-v1, the directory the webhook locks use (created 0700).
+// Empty when that directory is not a directory of ours.
+std::string host_rate_file(const std::string& tmpdir);
+
+// The limiter every engine object in this process shares: host-wide (host_rate_file) unless
+// AIRTABLE_LAKEFLOW_HOST_LIMITER=0 or the file cannot be used, then this process's own.
 RateLimiter& shared_rate_limiter();
+// The file shared_rate_limiter() keeps its logs in; empty when they are in-process.
+std::string host_limiter_path();
 
 }  // namespace airtable_lakeflow::http

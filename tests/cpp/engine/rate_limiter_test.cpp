@@ -1,4 +1,5 @@
 #include "airtable_lakeflow/http/rate_limiter.hpp"
+#include "rate_windows.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,17 +9,6 @@ namespace airtable_lakeflow::http {
 namespace {
 
 using std::chrono::milliseconds;
-
-// True when no window of `span` holds more than `limit` of the times.
-bool within_limit(std::vector<TimePoint> times, size_t limit, Duration span) {
-  std::sort(times.begin(), times.end());
-  for (size_t i = limit; i < times.size(); ++i) {
-    if (times[i] - times[i - limit] < span) {
-      return false;
-    }
-  }
-  return true;
-}
 
 TEST(EngineRateLimiter, NeverMoreThanFivePerSecondPerBase) {
   RateLimiter limiter;
@@ -67,6 +57,27 @@ TEST(EngineRateLimiter, OutOfOrderReservationsStayWithinTheTokenLimit) {
     all.push_back(limiter.reserve("tok", i % 3 == 0 ? "appA" : "app" + std::to_string(i), t0));
   }
   EXPECT_TRUE(within_limit(all, 6, milliseconds(1000)));
+}
+
+// Regression: a slot was checked only against the window ending at it, so a send reserved ahead
+// of others already in the log (here after two paused bases) made their window hold three.
+TEST(EngineRateLimiter, ASlotBeforeLaterSendsNeverOverfillsTheirWindow) {
+  RateLimit limit;
+  limit.per_token = 2;
+  RateLimiter limiter(limit);
+  const TimePoint t0{};
+  limiter.pause_base("appA", t0 + milliseconds(1000));
+  limiter.pause_base("appB", t0 + milliseconds(1500));
+  std::vector<TimePoint> all;
+  all.push_back(limiter.reserve("tok", "appA", t0));
+  all.push_back(limiter.reserve("tok", "appB", t0));
+  all.push_back(limiter.reserve("tok", "appC", t0 + milliseconds(600)));
+  EXPECT_EQ(all[2], t0 + milliseconds(1000 + 1025));
+  EXPECT_TRUE(within_limit(all, 2, milliseconds(1025)));
+}
+
+TEST(EngineRateLimiter, AnInProcessLimiterUsesNoFile) {
+  EXPECT_EQ(RateLimiter().shared_file(), "");
 }
 
 }  // namespace
