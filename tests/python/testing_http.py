@@ -41,6 +41,21 @@ class Client:
         """The webhooks of the emulator's base."""
         return self.get(f"/v0/bases/{self.emu.base_id}/webhooks").json()["webhooks"]
 
+    def edit_delete_create(
+        self, table: str, field: str, edited_text: str, created_text: str
+    ) -> tuple[str, str, str]:
+        """Sets `field` of the first record (by id) to `edited_text`, deletes the second, and
+        creates one with `created_text`: (edited, deleted, created) ids."""
+        path = f"/v0/{self.emu.base_id}/{table}"
+        ids = sorted(self.records(table))
+        edited, deleted = ids[0], ids[1]
+        body = {"records": [{"id": edited, "fields": {field: edited_text}}]}
+        assert self.request("PATCH", path, json=body).ok
+        assert self.request("DELETE", f"{path}/{deleted}").ok
+        made = self.post(path, {"records": [{"fields": {field: created_text}}]})
+        assert made.ok, made.text
+        return edited, deleted, made.json()["records"][0]["id"]
+
     def lose_cursor(self, hook_id: str, how: str) -> None:
         """Makes a reader's webhook cursor unusable: the hook ``deleted`` by someone,
         ``expired`` (not refreshed for 7 days), or its payloads ``pruned`` (kept alive by

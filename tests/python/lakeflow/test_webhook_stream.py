@@ -90,15 +90,7 @@ def _converged(client: Client, emu: EmulatorProcess, dest: Destination, table_id
 
 def _edit(client: Client, emu: EmulatorProcess, table_id: str, text: str) -> tuple[str, str, str]:
     """Edits one record, deletes one, creates one: (edited, deleted, created)."""
-    path = f"/v0/{emu.base_id}/{table_id}"
-    ids = sorted(_source(client, emu, table_id))
-    edited, deleted = ids[0], ids[1]
-    fields = {"Request": text}
-    assert client.request("PATCH", path, json={"records": [{"id": edited, "fields": fields}]}).ok
-    assert client.request("DELETE", f"{path}/{deleted}").ok
-    made = client.post(path, {"records": [{"fields": {"Request": f"new: {text}"}}]})
-    assert made.ok, made.text
-    return edited, deleted, made.json()["records"][0]["id"]
+    return client.edit_delete_create(table_id, "Request", text, f"new: {text}")
 
 
 def test_metadata_schema_and_partitions(emu: EmulatorProcess) -> None:
