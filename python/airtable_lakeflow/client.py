@@ -47,8 +47,18 @@ class TableRead:
 class Airtable:
     """A connection to the Airtable Web API (or the emulator at ``base_url``).
 
-    Requests are throttled to 5/s per base and 50/s per token across the whole process, and
-    retried the way Airtable asks. The token is never logged or shown in errors.
+    Requests are throttled to 5/s per base and 50/s per token across every process of the user
+    on this host, and retried the way Airtable asks. The token is never logged or shown in
+    errors. When a request meets the token's monthly quota (``QuotaExceededError``), every other
+    reader of the token on this host stops before its next request with the same error, and
+    none sends with the token for the next two minutes.
+
+    ``requests_per_second`` (0 < r <= 5, default 5) is this reader's share of each base's
+    5 requests/s: its requests to a base are spaced at least 1/r s apart from every request to
+    that base on this host, so no window of n/r seconds holds more than n. Readers on other hosts
+    cannot see this host's requests: when k hosts read one base at once (Spark executors on
+    several machines), give every reader on each host 5/k. Readers on one host with different
+    shares each keep their own against the host's requests (the smaller share waits longer).
     """
 
     def __init__(
@@ -63,6 +73,7 @@ class Airtable:
         rate_limit_pause_s: float | None = None,
         throttle: bool = True,
         schema_cache_s: int | None = None,
+        requests_per_second: float | None = None,
     ):
         if not isinstance(token, str) or not token.strip():
             raise ConfigError(
@@ -83,6 +94,8 @@ class Airtable:
             # Reads opened within this many seconds (default 5) of a schema(), layout() or
             # another read of the base reuse that schema instead of asking again.
             "schema_cache_s": schema_cache_s,
+            # This reader's share of each base's 5 requests/s (the engine checks the range).
+            "requests_per_second": requests_per_second,
         }
         config.update({k: v for k, v in optional.items() if v is not None})
         self._config = config

@@ -69,10 +69,11 @@ Json parse_json(const char* text, const char* what) {
 }
 
 SessionConfig session_config(const Json& config) {
-  reject_unknown(config,
-                 {"token", "base_url", "ca_bundle", "connect_timeout_ms", "read_timeout_s",
-                  "max_attempts", "rate_limit_pause_s", "user_agent", "throttle", "schema_cache_s"},
-                 "connection");
+  reject_unknown(
+      config,
+      {"token", "base_url", "ca_bundle", "connect_timeout_ms", "read_timeout_s", "max_attempts",
+       "rate_limit_pause_s", "user_agent", "throttle", "schema_cache_s", "requests_per_second"},
+      "connection");
   SessionConfig out;
   out.client.token = get_string(config, "token");
   if (out.client.token.empty()) {
@@ -106,6 +107,19 @@ SessionConfig session_config(const Json& config) {
     }
     out.client.policy.rate_limit_pause = std::chrono::duration_cast<http::Duration>(
         std::chrono::duration<double>(pause.get<double>()));
+  }
+  if (config.contains("requests_per_second") && !config["requests_per_second"].is_null()) {
+    // This reader's share of each base's 5/s (5 / hosts when hosts cannot see each other).
+    const Json& rate = config["requests_per_second"];
+    if (!rate.is_number() || !(rate.get<double>() > 0) || rate.get<double>() > 5) {
+      throw config_error(
+          "Option 'requests_per_second' must be a number of requests per second per base above "
+          "0 and at most 5 (Airtable's limit), not " +
+          dump(rate) +
+          ". On a cluster whose hosts read one base at once, give each host 5 divided by the "
+          "number of hosts.");
+    }
+    out.client.requests_per_second = rate.get<double>();
   }
   return out;
 }

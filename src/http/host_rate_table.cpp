@@ -28,11 +28,11 @@ struct HostHeader {
 };
 
 constexpr uint64_t kMagic = 0x3145544152464c41;  // "ALFRATE1" read as a little-endian number
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kHeaderSize = 64;
 constexpr size_t kFileSize = kHeaderSize + size_t{kSlots} * sizeof(HostEntry);
 static_assert(sizeof(HostHeader) == kHeaderSize);
-static_assert(sizeof(HostEntry) == 32 + 8 * kSends);
+static_assert(sizeof(HostEntry) == 64 + 8 * kSends);
 static_assert(std::is_trivially_copyable_v<HostEntry> && std::is_standard_layout_v<HostEntry>);
 
 HostHeader expected_header() {
@@ -48,8 +48,23 @@ HostHeader expected_header() {
   return header;
 }
 
+int64_t ns(TimePoint at) { return at.time_since_epoch().count(); }
+
+bool stale(const HostEntry& entry, TimePoint now, Duration span) {
+  const uint32_t count = std::min(entry.count, kSends);  // a damaged count is never trusted
+  return entry.key == 0 || ((count == 0 || entry.sent[count - 1] + span.count() <= ns(now)) &&
+                            entry.paused_until <= ns(now) && entry.not_before <= ns(now) &&
+                            entry.hold_until <= ns(now) && entry.quota_until <= ns(now));
+}
+
+HostEntry* entries(void* map) {
+  return reinterpret_cast<HostEntry*>(static_cast<char*>(map) + kHeaderSize);
+}
+
+}  // namespace
+
 // FNV-1a, then a finaliser that spreads it over the slots; 0 is kept for unused slots.
-uint64_t key_hash(std::string_view key) {
+uint64_t host_key_hash(std::string_view key) {
   uint64_t hash = 0xcbf29ce484222325;
   for (const char c : key) {
     hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
@@ -59,20 +74,6 @@ uint64_t key_hash(std::string_view key) {
   hash ^= hash >> 33;
   return hash == 0 ? 1 : hash;
 }
-
-int64_t ns(TimePoint at) { return at.time_since_epoch().count(); }
-
-bool stale(const HostEntry& entry, TimePoint now, Duration span) {
-  const uint32_t count = std::min(entry.count, kSends);  // a damaged count is never trusted
-  return entry.key == 0 || ((count == 0 || entry.sent[count - 1] + span.count() <= ns(now)) &&
-                            entry.paused_until <= ns(now) && entry.not_before <= ns(now));
-}
-
-HostEntry* entries(void* map) {
-  return reinterpret_cast<HostEntry*>(static_cast<char*>(map) + kHeaderSize);
-}
-
-}  // namespace
 
 HostRateTable::Lock::Lock(int fd) : fd_(fd), held_(false) {
   // Waits for the other processes (each holds it for microseconds). If flock fails for any
@@ -145,7 +146,7 @@ std::unique_ptr<HostRateTable> HostRateTable::open(const std::string& path) {
 
 HostEntry* HostRateTable::entry(std::string_view key, TimePoint now, Duration span, bool claim,
                                 const HostEntry* keep) {
-  const uint64_t hash = key_hash(key);
+  const uint64_t hash = host_key_hash(key);
   HostEntry* slots = entries(map_);
   const uint64_t home = hash % kSlots;
   HostEntry* reusable = nullptr;

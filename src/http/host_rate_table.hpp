@@ -3,10 +3,11 @@
 // process killed while it holds the lock does not wedge the others: the kernel drops the lock
 // with the process (a mutex inside the mapping would stay locked).
 //
-// Layout (version 1): a 64-byte header, then kSlots entries of one key each (a base or a token
+// Layout (version 2): a 64-byte header, then kSlots entries of one key each (a base or a token
 // key, by a 64-bit hash), found by open addressing over at most kProbe slots from the key's
-// home slot. An entry holds its last kSends send instants, sorted, and the base's pause; times
-// are steady_clock nanoseconds (CLOCK_MONOTONIC, one clock for the whole host).
+// home slot. An entry holds its last kSends send instants, sorted, the base's pause and the
+// token's quota mark; times are steady_clock nanoseconds (CLOCK_MONOTONIC, one clock for the
+// whole host). Version 1 had no quota mark and no hold.
 #pragma once
 
 #include <sys/types.h>
@@ -28,10 +29,19 @@ struct HostEntry {
   uint64_t key;  // hash of the key; 0 for a slot never used
   int64_t paused_until;
   int64_t not_before;  // see RateLimiter::Window::not_before
-  uint32_t count;      // valid instants in sent
+  int64_t hold_until;  // see RateLimiter::Window::hold_until
+  // A token's monthly quota found used up (RateLimiter::mark_quota_exhausted): the hash of the
+  // token key it belongs to (an entry shared by two keys holds one key's mark), when, and until.
+  uint64_t quota_key;
+  int64_t quota_found;
+  int64_t quota_until;
+  uint32_t count;  // valid instants in sent
   uint32_t unused;
   int64_t sent[kSends];
 };
+
+// The 64-bit hash a key is stored under (never 0).
+uint64_t host_key_hash(std::string_view key);
 
 class HostRateTable {
  public:
@@ -63,8 +73,8 @@ class HostRateTable {
 
   // The entry of `key` (held under lock()). With `claim`, a key not in the table takes the
   // first slot of its probe range that is unused or stale (no send within `span` of `now`, no
-  // pause), other than `keep`; null without `claim`. A key whose whole probe range is live
-  // shares its home slot's entry: stricter for both keys, never looser.
+  // pause, hold or quota mark running), other than `keep`; null without `claim`. A key whose whole
+  // probe range is live shares its home slot's entry: stricter for both keys, never looser.
   HostEntry* entry(std::string_view key, TimePoint now, Duration span, bool claim,
                    const HostEntry* keep = nullptr);
 

@@ -37,6 +37,13 @@ std::string token_key(const std::string& token) {
   return "tok" + std::to_string(std::hash<std::string>{}(token));
 }
 
+// "12 s": whole seconds, rounded up (a time left) or down (a time past).
+std::string seconds_text(Duration duration, bool round_up = true) {
+  const auto seconds = round_up ? std::chrono::ceil<std::chrono::seconds>(duration).count()
+                                : std::chrono::floor<std::chrono::seconds>(duration).count();
+  return std::to_string(std::max<int64_t>(seconds, 0)) + " s";
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> parse_error_body(const std::string& body) {
@@ -79,6 +86,7 @@ HttpClient::HttpClient(ClientConfig config, std::shared_ptr<Transport> transport
     : config_(std::move(config)),
       base_url_(normalise_base_url(config_.base_url)),
       token_key_(token_key(config_.token)),
+      quota_key_(token_key(base_url_ + "\n" + config_.token)),
       transport_(std::move(transport)),
       clock_(clock),
       limiter_(limiter),
@@ -146,8 +154,11 @@ Error HttpClient::to_error(ErrorKind kind, const Response& response, const std::
                 "). Check the id or name; `airtable-lakeflow discover` lists what the token sees.";
       break;
     case ErrorKind::kQuota:
-      message = "The workspace's monthly Airtable API quota is used up (" + detail +
-                "). Waiting will not help before the month resets; upgrade the plan or wait.";
+      message = "The monthly API quota of this token's workspace is used up (" + detail +
+                "). Wait for the month to reset, or raise the plan's quota; retrying sooner "
+                "will not help. Every other reader of this token " +
+                limiter_scope() + " stops too, and none sends with it for the next " +
+                seconds_text(limiter_.limit().quota_stop) + ".";
       break;
     case ErrorKind::kRateLimit:
       message = "Airtable kept answering 429 RATE_LIMIT_REACHED for " + what +
@@ -180,10 +191,11 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
   for (;;) {
     ++attempt;
     // Every attempt, retries included, waits for its own slot (the transport never re-sends).
-    wait_for_slot(base_id);
+    wait_for_slot(base_id, what);
     if (cancelled_.load()) {
       throw Cancelled("cancelled");
     }
+    stop_if_quota_exhausted(what);
     ++stats_.requests;
     const Response response = transport_->send(request);
     Answer answer;
@@ -200,7 +212,7 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
       case Decision::Action::kSuccess: return response.body;
       case Decision::Action::kRetry:
         ++stats_.retries;
-        sleep_until(clock_.now() + decision.wait);
+        sleep_until(clock_.now() + decision.wait, what);
         break;
       case Decision::Action::kPauseBase:
         ++stats_.rate_limited;
@@ -211,23 +223,27 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
       case Decision::Action::kRestartListing:
         throw ListingExpired("the listing of " + what + " expired (" + answer.error_type + ")");
       case Decision::Action::kFail:
+        if (decision.error_kind == ErrorKind::kQuota) {
+          limiter_.mark_quota_exhausted(quota_key_, clock_.now());
+        }
         throw to_error(decision.error_kind, response, answer.error_type, airtable_message, what,
                        scope, attempt);
     }
   }
 }
 
-void HttpClient::wait_for_slot(const std::string& base_id) {
+void HttpClient::wait_for_slot(const std::string& base_id, const std::string& what) {
   if (!config_.throttle) {
     return;
   }
   for (;;) {
+    stop_if_quota_exhausted(what);  // no slot taken for a request that will not be sent
     const TimePoint now = clock_.now();
-    const TimePoint slot = limiter_.reserve(token_key_, base_id, now);
+    const TimePoint slot = limiter_.reserve(token_key_, base_id, now, config_.requests_per_second);
     if (slot > now) {
       stats_.throttle_wait_ms +=
           std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count();
-      sleep_until(slot);
+      sleep_until(slot, what);
     }
     // Another request's 429 may have paused the base while this one slept: wait it out too
     // (the slot taken meanwhile lies inside the pause and costs nothing).
@@ -237,15 +253,40 @@ void HttpClient::wait_for_slot(const std::string& base_id) {
   }
 }
 
-void HttpClient::sleep_until(TimePoint until) {
-  // In slices, so cancel() stops a long rate-limit pause or backoff promptly.
+void HttpClient::sleep_until(TimePoint until, const std::string& what) {
+  // In slices, so cancel() or another reader's quota answer stops a long rate-limit pause or
+  // backoff promptly.
   constexpr Duration kSlice = std::chrono::milliseconds(50);
   for (TimePoint now = clock_.now(); now < until; now = clock_.now()) {
     if (cancelled_.load()) {
       throw Cancelled("cancelled");
     }
+    stop_if_quota_exhausted(what);
     clock_.sleep_until(std::min(until, now + kSlice));
   }
+}
+
+std::string HttpClient::limiter_scope() const {
+  return limiter_.shared_file().empty() ? "in this process" : "on this host";
+}
+
+void HttpClient::stop_if_quota_exhausted(const std::string& what) {
+  const TimePoint now = clock_.now();
+  const std::optional<QuotaMark> mark = limiter_.quota_exhausted(quota_key_, now);
+  if (!mark) {
+    return;
+  }
+  const std::string where = limiter_scope();
+  const std::string message =
+      "Stopped before sending a request for " + what + ": a request with this token " + where +
+      " was answered 429 PUBLIC_API_BILLING_LIMIT_EXCEEDED " +
+      seconds_text(now - mark->found, false) +
+      " ago, so the monthly API quota of the token's workspace is used up. Wait for the month to "
+      "reset, or raise the plan's quota. No reader " +
+      where + " sends with this token for another " + seconds_text(mark->until - now) +
+      "; after that the next request asks Airtable again.";
+  throw Error(ErrorKind::kQuota, redact(message, config_.token), 429,
+              "PUBLIC_API_BILLING_LIMIT_EXCEEDED");
 }
 
 }  // namespace airtable_lakeflow::http

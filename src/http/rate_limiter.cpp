@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
 
@@ -62,6 +63,7 @@ Window load(const detail::HostEntry& entry) {
   }
   window.paused_until = from_ns(entry.paused_until);
   window.not_before = from_ns(entry.not_before);
+  window.hold_until = from_ns(entry.hold_until);
   return window;
 }
 
@@ -80,11 +82,13 @@ void store(const Window& window, detail::HostEntry& entry, Duration span) {
   }
   entry.paused_until = to_ns(window.paused_until);
   entry.not_before = to_ns(not_before);
+  entry.hold_until = to_ns(window.hold_until);
 }
 
-// Base ids and token keys never collide in the shared table.
+// Base ids, token keys and quota keys never collide in the shared table.
 std::string base_log_key(const std::string& base) { return "base:" + base; }
 std::string token_log_key(const std::string& token) { return "token:" + token; }
+std::string quota_log_key(const std::string& quota) { return "quota:" + quota; }
 
 TimePoint steady_now() {
   return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
@@ -119,19 +123,36 @@ std::string RateLimiter::shared_file() {
   return table == nullptr ? std::string() : table->path();
 }
 
-TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint now) const {
-  // Forget sends that can no longer matter to anyone asking from `now` on.
+Duration RateLimiter::share_spacing(double base_rate) const {
+  if (!(base_rate > 0) || base_rate >= static_cast<double>(limit_.per_base)) {
+    return Duration::zero();  // the base's own limit (a rate <= 0 never passes the config)
+  }
+  // With the margin, as the base's limit has it: a share of 5 would space sends as 5 per window.
+  const double span_ns = static_cast<double>((limit_.window + limit_.margin).count());
+  return Duration(static_cast<Duration::rep>(std::ceil(span_ns / base_rate)));
+}
+
+TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint now,
+                                  Duration spacing) const {
+  // Forget sends that can no longer matter to anyone asking from `now` on, but the last one
+  // before the window: a share's spacing may reach further back.
   const Duration span = limit_.window + limit_.margin;
   for (Window* window : {&by_base, &by_token}) {
-    window->sent.erase(window->sent.begin(),
-                       std::upper_bound(window->sent.begin(), window->sent.end(), now - span));
+    const auto old = std::upper_bound(window->sent.begin(), window->sent.end(), now - span);
+    if (old != window->sent.begin()) {
+      window->sent.erase(window->sent.begin(), old - 1);
+    }
   }
   TimePoint at = std::max(
       {now, by_base.paused_until, by_base.not_before, by_token.paused_until, by_token.not_before});
-  // Both windows must accept the same instant; each step only moves forward.
+  // Every rule must accept the same instant; each step only moves forward. A share is one send
+  // per `spacing` window of the base's log.
   for (;;) {
-    const TimePoint next = std::max(earliest(by_base.sent, limit_.per_base, span, at),
-                                    earliest(by_token.sent, limit_.per_token, span, at));
+    TimePoint next = std::max(earliest(by_base.sent, limit_.per_base, span, at),
+                              earliest(by_token.sent, limit_.per_token, span, at));
+    if (spacing > Duration::zero()) {
+      next = std::max(next, earliest(by_base.sent, 1, spacing, next));
+    }
     if (next == at) {
       break;
     }
@@ -142,15 +163,19 @@ TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint n
   if (&by_token != &by_base) {
     insert_sorted(by_token, at);
   }
+  if (spacing > span) {
+    by_base.hold_until = std::max(by_base.hold_until, at + spacing);
+  }
   return at;
 }
 
-TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& base,
-                               TimePoint now) {
+TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& base, TimePoint now,
+                               double base_rate) {
+  const Duration spacing = share_spacing(base_rate);
   const std::lock_guard lock(mutex_);
   detail::HostRateTable* table = host_table();
   if (table == nullptr) {
-    return reserve_in(bases_[base], tokens_[token_key], now);
+    return reserve_in(bases_[base], tokens_[token_key], now, spacing);
   }
   const Duration span = limit_.window + limit_.margin;
   const auto file_lock = table->lock();
@@ -159,15 +184,53 @@ TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& 
       table->entry(token_log_key(token_key), now, span, true, base_entry);
   Window by_base = load(*base_entry);
   if (token_entry == base_entry) {  // one shared slot: one log counts for both
-    const TimePoint at = reserve_in(by_base, by_base, now);
+    const TimePoint at = reserve_in(by_base, by_base, now, spacing);
     store(by_base, *base_entry, span);
     return at;
   }
   Window by_token = load(*token_entry);
-  const TimePoint at = reserve_in(by_base, by_token, now);
+  const TimePoint at = reserve_in(by_base, by_token, now, spacing);
   store(by_base, *base_entry, span);
   store(by_token, *token_entry, span);
   return at;
+}
+
+void RateLimiter::mark_quota_exhausted(const std::string& quota_key, TimePoint now) {
+  const QuotaMark mark{now, now + limit_.quota_stop};
+  const std::lock_guard lock(mutex_);
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    quotas_[quota_key] = mark;
+    return;
+  }
+  const std::string key = quota_log_key(quota_key);
+  const auto file_lock = table->lock();
+  detail::HostEntry* entry = table->entry(key, steady_now(), limit_.window + limit_.margin, true);
+  // A slot shared with another key holds this key's mark: the other key's checks skip it.
+  entry->quota_key = detail::host_key_hash(key);
+  entry->quota_found = to_ns(mark.found);
+  entry->quota_until = to_ns(mark.until);
+}
+
+std::optional<QuotaMark> RateLimiter::quota_exhausted(const std::string& quota_key, TimePoint now) {
+  const std::lock_guard lock(mutex_);
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    const auto mark = quotas_.find(quota_key);
+    if (mark == quotas_.end() || mark->second.until <= now) {
+      return std::nullopt;
+    }
+    return mark->second;
+  }
+  const std::string key = quota_log_key(quota_key);
+  const auto file_lock = table->lock();
+  const detail::HostEntry* entry =
+      table->entry(key, steady_now(), limit_.window + limit_.margin, false);
+  if (entry == nullptr || entry->quota_key != detail::host_key_hash(key) ||
+      entry->quota_until <= to_ns(now)) {
+    return std::nullopt;
+  }
+  return QuotaMark{from_ns(entry->quota_found), from_ns(entry->quota_until)};
 }
 
 void RateLimiter::pause_base(const std::string& base, TimePoint until) {
@@ -208,7 +271,7 @@ std::string host_rate_file(const std::string& tmpdir) {
       info.st_uid != ::getuid()) {
     return {};  // someone else's path: never share through it
   }
-  return directory + "/rate-limits-v1";
+  return directory + "/rate-limits-v2";
 }
 
 RateLimiter& shared_rate_limiter() {

@@ -24,7 +24,9 @@ ALF_EXPORT void alf_free(char* text);
 
 /* config: {"token", "base_url"?, "ca_bundle"?, "connect_timeout_ms"?, "read_timeout_s"?,
  *          "max_attempts"?, "rate_limit_pause_s"?, "user_agent"?, "throttle"?,
- *          "schema_cache_s"? (default 5: reads of one base opened within 5 s share the schema)} */
+ *          "schema_cache_s"? (default 5: reads of one base opened within 5 s share the schema),
+ *          "requests_per_second"? (0 < r <= 5, default 5: this reader's share of each base's
+ *          5 requests/s, e.g. 5/3 on each host of a three-host cluster)} */
 ALF_EXPORT alf_session* alf_session_open(const char* config_json, char** error_json);
 ALF_EXPORT void alf_session_close(alf_session* session);
 /* op: "whoami" | "bases" | "schema" {"base_id"} | "layout" {"base_id", "table", "fields"?} |

@@ -2,7 +2,8 @@
 // (shared limiter), retry 5xx / timeouts / resets with backoff and refused connections
 // briefly, pause a base after a 429, fail at once on a quota 429, a 4xx, a host that does not
 // resolve or a certificate that does not verify, with a typed error whose message says what
-// to do. The token never appears in a message.
+// to do. A quota 429 also stops every other reader of the token through the limiter: none
+// sends, and each fails with the same kind of error. The token never appears in a message.
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,9 @@ struct ClientConfig {
   // Off only against a local emulator with its limits off (benchmarks): Airtable itself
   // answers 429 and a 30 s penalty to clients that do not throttle.
   bool throttle = true;
+  // This reader's share of each base's 5 requests/s, in (0, 5]: on a cluster whose hosts
+  // cannot see each other's sends, each host's readers take 5 / hosts (RateLimiter::reserve).
+  double requests_per_second = 5;
 };
 
 struct ClientStats {
@@ -77,6 +81,8 @@ class HttpClient {
   ClientConfig config_;
   std::string base_url_;
   std::string token_key_;
+  // The token at this API server: an emulator or proxy at another URL has quotas of its own.
+  std::string quota_key_;
   std::shared_ptr<Transport> transport_;
   Clock& clock_;
   RateLimiter& limiter_;
@@ -86,8 +92,14 @@ class HttpClient {
 
   // Reserves this attempt's slot from the limiter (per base and per token) and sleeps until
   // it, and past any pause of the base.
-  void wait_for_slot(const std::string& base_id);
-  void sleep_until(TimePoint until);
+  void wait_for_slot(const std::string& base_id, const std::string& what);
+  // Sleeps in slices, throwing Cancelled or the quota error as soon as either appears.
+  void sleep_until(TimePoint until, const std::string& what);
+  // Throws kQuota when a reader of this token (this one or another, in any process of the
+  // host) met its monthly quota within RateLimit::quota_stop: nothing more is sent.
+  void stop_if_quota_exhausted(const std::string& what);
+  // Who shares this client's limiter: "on this host" (the host table) or "in this process".
+  [[nodiscard]] std::string limiter_scope() const;
 };
 
 // Airtable's error body: {"error": {"type", "message"}} or {"error": "TYPE"}; tolerant of

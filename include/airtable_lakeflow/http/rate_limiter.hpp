@@ -1,16 +1,20 @@
 // Proactive throttling to Airtable's published limits: at most 5 requests in any one-second
 // window per base and 50 per token. A sliding-window log (not a token bucket, whose burst can
 // put 6 requests into one second) keeps the client inside a server that counts over sliding
-// windows. A 429 pauses the base for the penalty.
+// windows. A 429 pauses the base for the penalty; a token's monthly-quota 429 stops every
+// reader of the token for a while. A reader may also ask for less than a base's 5/s (its share
+// of a budget split between hosts that cannot see each other).
 //
 // The logs live in this process, or in a file that every process of the user on the host maps
 // (host_rate_table.hpp): Airtable counts per base and per token across all of them.
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +32,19 @@ struct RateLimit {
   Duration window = std::chrono::milliseconds(1000);
   // Added to the window so clock skew between us and the server never costs a 429.
   Duration margin = std::chrono::milliseconds(25);
+  // How long a token's monthly-quota mark stops its readers (mark_quota_exhausted). Longer than
+  // any running reader goes without looking (an answer takes at most the read timeout, 60 s;
+  // waits look every 50 ms), so each of them stops; long enough that restarts of the same work
+  // (Spark's task retries, a re-run) fail without asking again; short, because a user who has
+  // just raised the plan's quota is kept waiting that long. Airtable resets it monthly.
+  Duration quota_stop = std::chrono::minutes(2);
+};
+
+// A token's monthly quota, found used up by one of its readers: when, and until when no
+// reader of the token sends.
+struct QuotaMark {
+  TimePoint found;
+  TimePoint until;
 };
 
 class RateLimiter {
@@ -45,7 +62,21 @@ class RateLimiter {
 
   // Reserves the next slot for a request to `base` with `token_key` (a hash, never the token)
   // and returns when it may be sent; the caller sleeps until then.
-  TimePoint reserve(const std::string& token_key, const std::string& base, TimePoint now);
+  //
+  // `base_rate` is this reader's share of the base in requests per second (below per_base;
+  // larger values leave only the base's limit). It is a spacing: the slot is at least
+  // (window + margin) / base_rate from every other send in the base's log, so any n + 1 sends
+  // span n / base_rate or more (5 / 3 on each of three hosts: 5/s together on average). It is
+  // checked against the whole log, every reader's sends on the host, so the readers of one
+  // host share one share, and a reader with a smaller share than others is held to its own.
+  TimePoint reserve(const std::string& token_key, const std::string& base, TimePoint now,
+                    double base_rate = std::numeric_limits<double>::infinity());
+  // After a 429 PUBLIC_API_BILLING_LIMIT_EXCEEDED for `quota_key` (a token at one API server):
+  // quota_exhausted() reports it to every reader until now + quota_stop.
+  void mark_quota_exhausted(const std::string& quota_key, TimePoint now);
+  // The mark of `quota_key` when one is running at `now`.
+  [[nodiscard]] std::optional<QuotaMark> quota_exhausted(const std::string& quota_key,
+                                                         TimePoint now);
   // After a 429 RATE_LIMIT_REACHED: nothing goes to `base` before `until`.
   void pause_base(const std::string& base, TimePoint until);
   // The end of `base`'s current pause (the epoch when it was never paused).
@@ -60,11 +91,17 @@ class RateLimiter {
     TimePoint paused_until{};
     // No send before this: a shared log that was full forgot a send still inside a window.
     TimePoint not_before{};
+    // The log is kept until then: a reader's share spaces its sends further apart than the
+    // window, and the newest send must outlive the window for that.
+    TimePoint hold_until{};
   };
 
  private:
-  // The slot for one send counted in both windows (the same object when they share a log).
-  TimePoint reserve_in(Window& by_base, Window& by_token, TimePoint now) const;
+  // The slot for one send counted in both windows (the same object when they share a log), at
+  // least `spacing` from every other send of the base (zero: no share).
+  TimePoint reserve_in(Window& by_base, Window& by_token, TimePoint now, Duration spacing) const;
+  // The spacing of a share of `base_rate` requests per second; zero when it is no share.
+  [[nodiscard]] Duration share_spacing(double base_rate) const;
   // The host table, opened again in a forked child (a file lock belongs to the open file,
   // which parent and child would otherwise share); null when the logs are in-process.
   detail::HostRateTable* host_table();
@@ -73,11 +110,12 @@ class RateLimiter {
   std::mutex mutex_;  // a file lock does not exclude threads sharing one open file
   std::map<std::string, Window> bases_;
   std::map<std::string, Window> tokens_;
+  std::map<std::string, QuotaMark> quotas_;
   std::unique_ptr<detail::HostRateTable> host_;
 };
 
 // The file this user's processes share on this host: $TMPDIR (default /tmp)
-// /airtable-lakeflow-<uid>/rate-limits-v1, the directory the webhook locks use (created 0700).
+// /airtable-lakeflow-<uid>/rate-limits-v2, the directory the webhook locks use (created 0700).
 // Empty when that directory is not a directory of ours.
 std::string host_rate_file(const std::string& tmpdir);
 

@@ -130,7 +130,7 @@ TEST_F(HostRateLimiter, TheFileIsPrivateToItsUser) {
 TEST_F(HostRateLimiter, TheDirectoryIsOursOrNotUsed) {
   const std::string name = "airtable-lakeflow-" + std::to_string(::getuid());
   const std::string file = host_rate_file(dir_.string());
-  EXPECT_EQ(file, (dir_ / name / "rate-limits-v1").string());
+  EXPECT_EQ(file, (dir_ / name / "rate-limits-v2").string());
   EXPECT_EQ(fs::status(dir_ / name).permissions() & fs::perms::all, fs::perms::owner_all);
 
   const fs::path as_file = dir_ / "a";
@@ -170,6 +170,76 @@ TEST_F(HostRateLimiter, StaleEntriesAreReusedWhenTheTableIsFull) {
           << b << " " << i;
     }
   }
+}
+
+TEST_F(HostRateLimiter, AQuotaMarkSetThroughOneIsSeenByTheOther) {
+  RateLimiter first(RateLimit{}, file_);
+  RateLimiter second(RateLimit{}, file_);
+  const TimePoint t0 = steady_now();
+  EXPECT_FALSE(second.quota_exhausted("tokQ@server", t0));
+  first.mark_quota_exhausted("tokQ@server", t0);
+  const auto mark = second.quota_exhausted("tokQ@server", t0 + seconds(1));
+  ASSERT_TRUE(mark);
+  EXPECT_EQ(mark->found, t0);
+  EXPECT_EQ(mark->until, t0 + RateLimit{}.quota_stop);
+  EXPECT_FALSE(second.quota_exhausted("tokR@server", t0));
+  EXPECT_FALSE(second.quota_exhausted("tokQ@server", t0 + RateLimit{}.quota_stop));
+  // A limiter opened later (another process starting) sees it too.
+  EXPECT_TRUE(RateLimiter(RateLimit{}, file_).quota_exhausted("tokQ@server", t0 + seconds(2)));
+}
+
+TEST_F(HostRateLimiter, AQuotaMarkKeepsItsEntryAndNeverStopsAnotherToken) {
+  const TimePoint t0 = steady_now();
+  RateLimiter limiter(RateLimit{}, file_);
+  limiter.mark_quota_exhausted("tokMarked", t0);
+  {
+    // Every slot taken by live keys: the marked entry is not stale, so it is not reused, and
+    // new keys share their home slots (some of them the marked key's).
+    RateLimiter filler(RateLimit{64, 64}, file_);
+    for (int i = 0; i < 4096; ++i) {
+      filler.reserve("tok" + std::to_string(i), "fill" + std::to_string(i), t0);
+    }
+  }
+  EXPECT_TRUE(limiter.quota_exhausted("tokMarked", t0 + seconds(1)));
+  // Marks made in shared slots belong to their own key only.
+  for (int i = 0; i < 2000; ++i) {
+    limiter.mark_quota_exhausted("tokShared" + std::to_string(i), t0);
+  }
+  for (int i = 0; i < 4000; ++i) {
+    ASSERT_FALSE(limiter.quota_exhausted("tokOther" + std::to_string(i), t0)) << i;
+  }
+}
+
+TEST_F(HostRateLimiter, ReadersOfTwoProcessesWithOneShareShareIt) {
+  RateLimiter first(RateLimit{}, file_);
+  RateLimiter second(RateLimit{}, file_);
+  std::vector<TimePoint> all;
+  TimePoint at_first = steady_now();
+  TimePoint at_second = at_first;
+  for (int i = 0; i < 10; ++i) {
+    at_first = first.reserve("tok", "appS", at_first, 2.5);
+    at_second = second.reserve("tok", "appS", at_second, 2.5);
+    all.push_back(at_first);
+    all.push_back(at_second);
+  }
+  EXPECT_TRUE(within_rate(all, 2.5, milliseconds(1000)));
+}
+
+TEST_F(HostRateLimiter, AShareBelowOnePerWindowHoldsItsEntry) {
+  const TimePoint t0 = steady_now();
+  RateLimiter limiter(RateLimit{}, file_);
+  ASSERT_EQ(limiter.reserve("tok", "appSlow", t0, 0.2), t0);  // one per 5.125 s
+  {
+    RateLimiter filler(RateLimit{64, 64}, file_);  // new keys, 3 s later, wanting slots
+    for (int i = 0; i < 4096; ++i) {
+      filler.reserve("tok" + std::to_string(i), "fill" + std::to_string(i), t0 + seconds(3));
+    }
+  }
+  // Its entry, idle for longer than a window but held, still knows the send at t0 (without the
+  // hold a new key takes it, and the next send goes at once). Asked when the new keys' sends
+  // are out of their window too, so no entry of theirs counts against it.
+  EXPECT_GE(limiter.reserve("tok", "appSlow", t0 + milliseconds(4100), 0.2),
+            t0 + milliseconds(5125));
 }
 
 // Each child reserves `count` slots for one base, and with `wait` sleeps until each as a reader

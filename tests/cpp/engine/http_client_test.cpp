@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "rate_windows.hpp"
+
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -62,9 +64,10 @@ struct Harness {
   std::shared_ptr<ScriptedTransport> transport = std::make_shared<ScriptedTransport>();
   HttpClient client;
   explicit Harness(RetryPolicy policy = {},
-                   const std::string& base_url = "http://airtable.test/v0/")
-      : client(ClientConfig{base_url, kToken, policy}, transport, clock, limiter,
-               [] { return 0.5; }) {
+                   const std::string& base_url = "http://airtable.test/v0/",
+                   double requests_per_second = 5)
+      : client(ClientConfig{base_url, kToken, policy, true, requests_per_second}, transport, clock,
+               limiter, [] { return 0.5; }) {
     transport->clock = &clock;
   }
   std::string get(const std::string& path = "/v0/appA/tblT") {
@@ -250,10 +253,6 @@ Error expect_error(Harness& h, Response r) {
 
 TEST(HttpClient, TypedErrorsSayWhatToDoAndNeverShowTheToken) {
   Harness h;
-  const Error quota = expect_error(
-      h, reply(429, R"({"error":{"type":"PUBLIC_API_BILLING_LIMIT_EXCEEDED","message":"over"}})"));
-  EXPECT_EQ(quota.kind(), ErrorKind::kQuota);
-  EXPECT_EQ(h.transport->sent.size(), 1U);  // no retry
   const Error auth = expect_error(
       h,
       reply(401,
@@ -305,6 +304,142 @@ TEST(HttpClient, ParsesErrorBodies) {
             (std::pair<std::string, std::string>{"X", "m"}));
   EXPECT_EQ(parse_error_body("not json").first, "");
   EXPECT_EQ(redact("a SECRET b SECRET", "SECRET"), "a [REDACTED] b [REDACTED]");
+}
+
+const char* const kQuotaBody =
+    R"({"error":{"type":"PUBLIC_API_BILLING_LIMIT_EXCEEDED","message":"over"}})";
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Another reader of the harness's limiter (another thread, or through the host table another
+// process) with a transport of its own.
+struct OtherReader {
+  std::shared_ptr<ScriptedTransport> transport = std::make_shared<ScriptedTransport>();
+  HttpClient client;
+  OtherReader(Harness& h, const std::string& token,
+              const std::string& base_url = "http://airtable.test")
+      : client(ClientConfig{base_url, token, {}}, transport, h.clock, h.limiter,
+               [] { return 0.5; }) {
+    transport->clock = &h.clock;
+  }
+  std::string get(const std::string& base = "appA") {
+    return client.call("GET", "/v0/" + base + "/tblU", base, "", "table tblU of base " + base,
+                       "data.records:read");
+  }
+};
+
+TEST(HttpClient, AQuotaAnswerFailsAtOnceAndSaysEveryOtherReaderStops) {
+  Harness h;
+  const Error quota = expect_error(h, reply(429, kQuotaBody));
+  EXPECT_EQ(quota.kind(), ErrorKind::kQuota);
+  EXPECT_EQ(quota.http_status(), 429);
+  EXPECT_EQ(h.transport->sent.size(), 1U);  // no retry
+  const std::string message = quota.what();
+  EXPECT_TRUE(contains(message, "monthly API quota")) << message;
+  EXPECT_TRUE(contains(message, "raise the plan's quota")) << message;
+  // The harness's limiter is this process's own (a host table's says "on this host").
+  EXPECT_TRUE(contains(message, "Every other reader of this token in this process stops"))
+      << message;
+  EXPECT_TRUE(contains(message, "for the next 120 s")) << message;
+}
+
+TEST(HttpClient, AQuotaAnswerStopsEveryOtherReaderOfTheTokenBeforeItsNextSend) {
+  Harness h;
+  OtherReader same_token(h, kToken);
+  EXPECT_EQ(same_token.get(), "{}");  // before: it sends
+  expect_error(h, reply(429, kQuotaBody));
+  h.clock.sleep_until(h.clock.now() + seconds(7));
+  try {
+    same_token.get("appB");  // another base, the same token: stopped too
+    FAIL() << "expected the quota error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::kQuota);
+    EXPECT_EQ(e.http_status(), 429);
+    EXPECT_EQ(e.airtable_type(), "PUBLIC_API_BILLING_LIMIT_EXCEEDED");
+    EXPECT_TRUE(contains(message, "Stopped before sending a request for table tblU of base appB"))
+        << message;
+    EXPECT_TRUE(contains(message, "7 s ago")) << message;
+    EXPECT_TRUE(contains(message, "monthly API quota")) << message;
+    EXPECT_TRUE(contains(message, "Wait for the month to reset, or raise the plan's quota"))
+        << message;
+    EXPECT_TRUE(contains(message, "for another 113 s")) << message;
+    EXPECT_FALSE(contains(message, kToken)) << message;
+  }
+  EXPECT_EQ(same_token.transport->sent.size(), 1U);  // nothing after the mark
+  // The harness's own reader stops too; other tokens, and this token at another server, don't.
+  EXPECT_THROW(h.get(), Error);
+  EXPECT_EQ(h.transport->sent.size(), 1U);
+  OtherReader other_token(h, kToken + "x");
+  EXPECT_EQ(other_token.get(), "{}");
+  OtherReader other_server(h, kToken, "http://127.0.0.1:8080");
+  EXPECT_EQ(other_server.get(), "{}");
+}
+
+TEST(HttpClient, AReaderWaitingForItsSlotWakesAndFailsWhenTheQuotaIsFound) {
+  Harness h;
+  for (int i = 0; i < 5; ++i) {
+    h.limiter.reserve("another reader", "appA", h.clock.now());  // the base's second is full
+  }
+  // While this request sleeps until its slot (~1 s), a reader of its token meets the quota.
+  OtherReader finder(h, kToken);
+  finder.transport->script = {reply(429, kQuotaBody)};
+  h.clock.on_sleep = [&finder] { EXPECT_THROW(finder.get("appB"), Error); };
+  EXPECT_THROW(
+      {
+        try {
+          h.get();
+        } catch (const Error& e) {
+          EXPECT_EQ(e.kind(), ErrorKind::kQuota);
+          throw;
+        }
+      },
+      Error);
+  EXPECT_TRUE(h.transport->sent.empty());
+  // It woke within one slice (50 ms) of the mark instead of sleeping to its slot.
+  EXPECT_LE(h.clock.now() - TimePoint{}, milliseconds(50));
+}
+
+TEST(HttpClient, AReaderInARateLimitPauseWakesAndFailsWhenTheQuotaIsFound) {
+  Harness h;
+  OtherReader finder(h, kToken);
+  finder.transport->script = {reply(429, kQuotaBody)};
+  h.transport->script = {reply(429, R"({"error":{"type":"RATE_LIMIT_REACHED"}})")};
+  h.clock.on_sleep = [&finder] { EXPECT_THROW(finder.get("appB"), Error); };
+  try {
+    h.get();
+    FAIL() << "expected the quota error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kQuota);
+  }
+  EXPECT_EQ(h.transport->sent.size(), 1U);  // the 429 only; nothing after the 30 s pause
+  EXPECT_LE(h.clock.now() - TimePoint{}, milliseconds(50));
+}
+
+TEST(HttpClient, TheQuotaMarkExpiresSoARaisedQuotaIsUsedAgain) {
+  Harness h;
+  expect_error(h, reply(429, kQuotaBody));
+  const Duration stop = h.limiter.limit().quota_stop;
+  h.clock.sleep_until(TimePoint{} + stop - milliseconds(1));
+  EXPECT_THROW(h.get(), Error);
+  EXPECT_EQ(h.transport->sent.size(), 1U);
+  h.clock.sleep_until(TimePoint{} + stop);
+  h.transport->script = {reply(200, "raised")};
+  EXPECT_EQ(h.get(), "raised");
+  EXPECT_EQ(h.transport->sent.size(), 2U);
+}
+
+TEST(HttpClient, AReaderWithAShareOfTwoSendsAtMostTwoPerSecond) {
+  Harness h(RetryPolicy{}, "http://airtable.test", 2);
+  for (int i = 0; i < 30; ++i) {
+    h.get();
+  }
+  const auto& at = h.transport->sent_at;
+  EXPECT_TRUE(within_rate(at, 2, seconds(1)));
+  // And close to it: 2 per (1 s + the 25 ms margin).
+  EXPECT_LE(at.back() - at.front(), 29 * milliseconds(1025) / 2 + milliseconds(1));
 }
 
 }  // namespace

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
+from own_token import unique_token
+
+
+@pytest.fixture
+def quota_emu() -> Iterator[EmulatorProcess]:
+    """The demo base on an emulator and with a token of the test's own (see own_token)."""
+    args = ["--demo", "--no-rate-limit", "--seed", "7", "--token", unique_token()]
+    with EmulatorProcess(args) as emu:
+        yield emu
 
 
 @pytest.fixture

@@ -183,8 +183,10 @@ def test_exit_codes_are_what_help_says(
     )  # the code is one --help lists
 
 
-def test_quota_exit_code_and_no_partial_file(emu: EmulatorProcess, tmp_path: Path) -> None:
-    # A failed read to a file leaves no file behind (quota: fails at once, exit code 5).
+def test_quota_exit_code_and_no_partial_file(quota_emu: EmulatorProcess, tmp_path: Path) -> None:
+    # A failed read to a file leaves no file behind (quota: fails at once, exit code 5). An
+    # emulator and token of its own: the quota mark stops the token at that server.
+    emu = quota_emu
     emu.configure(monthly_quota=1)
     assert run(emu, "read", "Campaigns", "--max-records", "1").returncode == 0
     out = tmp_path / "never.parquet"

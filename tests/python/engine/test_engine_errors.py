@@ -80,13 +80,20 @@ def test_unknown_base_table_and_bad_formula(emu: EmulatorProcess) -> None:
         at.read(emu.base_id, "Campaigns", view="No such view").read_all()
 
 
-def test_quota(emu: EmulatorProcess) -> None:
+def test_quota(quota_emu: EmulatorProcess) -> None:
+    emu = quota_emu  # the quota mark stops this token at this server for two minutes
     emu.configure(monthly_quota=2)
     at = Airtable(emu.token, base_url=emu.url)
     with pytest.raises(QuotaExceededError) as caught:
         at.read(emu.base_id, "Packaging Tasks", page_size=5).read_all()
     assert caught.value.http_status == 429
     assert caught.value.airtable_type == "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
+    # Every later reader of the token stops before sending, with the same error.
+    sent = len(emu.requests())
+    with pytest.raises(QuotaExceededError, match="Stopped before sending") as caught:
+        Airtable(emu.token, base_url=emu.url).read(emu.base_id, "Campaigns").read_all()
+    assert caught.value.airtable_type == "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
+    assert emu.requests()[sent:] == []  # not even the schema was asked for
 
 
 def test_bad_options_name_the_key(emu: EmulatorProcess) -> None:

@@ -5,7 +5,7 @@ did not share a limiter sent up to 15/s to one base. Measured on this base befor
 with its limits on: three reads at once met 36 answers 429 (each a 30 s pause) and took 432 s;
 three reads back to back met a 429 where one process ended and the next began. Now the engine
 keeps its send logs and pauses in a table every process maps
-($TMPDIR/airtable-lakeflow-<uid>/rate-limits-v1).
+($TMPDIR/airtable-lakeflow-<uid>/rate-limits-v2).
 
 The combined request rate is printed (`-s`), not asserted: the suite has no timed assertions.
 """
@@ -81,7 +81,7 @@ def test_three_processes_share_one_bases_budget(limited: EmulatorProcess, tmp_pa
     wall = time.perf_counter() - start
     assert all(code == 0 for code, _ in results), results
     _check(limited, since, outputs, "three reads at once", wall)
-    assert (tmpdir / f"airtable-lakeflow-{os.getuid()}" / "rate-limits-v1").is_file()
+    assert (tmpdir / f"airtable-lakeflow-{os.getuid()}" / "rate-limits-v2").is_file()
 
     # Straight after, one after the other: each process starts with what the last one sent.
     since = int(limited.control("GET", "requests?limit=0")["last_seq"])
