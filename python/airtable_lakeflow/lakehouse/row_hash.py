@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 HASH_LENGTH = 32  # hex characters of a current hash
-SLICE_ROWS = 10_000  # rows turned into text at a time (bounds the memory the texts take)
+SLICE_ROWS = 2_000  # rows turned into text at a time (bounds the memory the texts take)
 
 
 def is_current(value: str | None) -> bool:

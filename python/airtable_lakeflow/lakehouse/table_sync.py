@@ -19,7 +19,8 @@ after their chunk was committed are found by the id sweep on its schedule, as de
 other run are (a sweep lists every id, as many requests as a full read: sweeping at once would
 make the resumed run cost more than starting again). Snapshot and append tables commit once
 per run: a snapshot's full read has no order to resume by, and Airtable sorts only by fields
-(an append table's createdTime is not one).
+(an append table's createdTime is not one). A new table's read that commits once is staged on
+disk as it arrives and streamed into that commit (`staging`), so its size does not bound memory.
 
 A stopped run (`interrupts.StopSignal`) is seen between pages and before each commit: a table
 whose read was cut off commits nothing more (its chunks already committed stay, and the next
@@ -43,7 +44,7 @@ import pyarrow.compute as pc
 
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.lakehouse import writers
+from airtable_lakeflow.lakehouse import staging, writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.interrupts import StopSignal
@@ -353,8 +354,17 @@ def sync_table(
         # leaves it as a complete read in this run would have (deletes since: the sweep's).
         first_read = target is None
         seen: list[pa.Array] = []  # ids committed by the earlier chunks of a full read
-        for batch, last in _chunks(read, stop, chunk_rows if chunked else None):
-            data = _prepare(batch, read.layout, mapping, run, started)
+        # A new table's read that lands in one commit is staged on disk as it arrives
+        # (`staging`): memory stays flat however big the table.
+        staged = first_read and full_read and not chunked
+        pieces: Iterator[tuple[Any, bool]]
+        if staged:
+            staging.clear_stale(path)
+            pieces = _staged(read, stop, path, read.layout, mapping, run, started, cursor_column)
+        else:
+            pieces = _chunks(read, stop, chunk_rows if chunked else None)
+        for piece, last in pieces:
+            data = piece if staged else _prepare(piece, read.layout, mapping, run, started)
             result.records_read += data.num_rows
             if not result.commits:  # before this run's first commit
                 _check_cluster_by(plan, _columns(data, target, moves, writer))
@@ -363,7 +373,11 @@ def sync_table(
                         renamed = TableState(**{**state.__dict__, "columns": mapping})
                         _rename_columns(path, moves, renamed)
                     target = _target_schema(path)
-            cursor = window.checkpoint(cursor, data, cursor_column, started, complete=last)
+            cursor = (
+                data.cursor
+                if staged
+                else window.checkpoint(cursor, data, cursor_column, started, complete=last)
+            )
             # A full read's last commit deletes what the read did not return: a sweep as of
             # this run. A resumed read ends a full read as of the run that began it.
             ends_full_read = last and full_read
@@ -383,7 +397,7 @@ def sync_table(
             )
 
             crash_point("before_commit")
-            if target is not None:
+            if target is not None:  # (never for a staged read: its table is new)
                 data = _align(data, target)
             sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
             progress.phase = "writing"
@@ -394,7 +408,7 @@ def sync_table(
                     seen=pa.concat_arrays(seen) if seen else None,
                     # One read fills a new table: its later chunks hold other records.
                     all_new=first_read and full_read and result.commits > 0,
-                    deleted=reading.gone(data["id"]) if last else None,
+                    deleted=reading.gone(data["id"]) if last and not staged else None,
                 )
                 result.committed = True
             result.add(counts)
@@ -427,6 +441,8 @@ def sync_table(
     except Exception:
         with contextlib.suppress(Exception):  # a chunk's commit failed mid-read: stop reading
             read.close()
+        if staged:
+            staging.clear_stale(path)
         if version_before is not None and _version(path) == version_before:
             for orphan in _data_files(path) - files_before:
                 with contextlib.suppress(OSError):
@@ -486,6 +502,49 @@ def _chunks(read: Any, stop: StopSignal, rows: int | None) -> Iterator[tuple[pa.
         if stop.stopped:
             read.close()
     yield full if full is not None else pa.Table.from_batches(batches, schema=reader.schema), True
+
+
+class _StagedRead(staging.StagedRows):
+    """A staged read, with the cursor its rows reach (`window.checkpoint` of a complete read)."""
+
+    cursor: str | None = None
+
+
+def _staged(
+    read: Any,
+    stop: StopSignal,
+    path: Path,
+    layout: dict[str, Any],
+    mapping: dict[str, str],
+    run: int,
+    started: datetime.datetime,
+    cursor_column: str | None,
+) -> Iterator[tuple[_StagedRead, bool]]:
+    """The read's batches, as the Delta table stores them, staged on disk; one piece, the
+    last. A stop between two batches closes the read and raises `RunStoppedError` (the staged
+    file is removed)."""
+    reader = read.batches()
+    rows = _StagedRead(
+        path, _prepare(reader.schema.empty_table(), layout, mapping, run, started).schema
+    )
+    try:
+        for batch in reader:
+            data = _prepare(pa.Table.from_batches([batch]), layout, mapping, run, started)
+            rows.add(data)
+            rows.cursor = window.checkpoint(
+                rows.cursor, data, cursor_column, started, complete=True
+            )
+            crash_point("batch_read")
+            stop.check()
+    except BaseException:
+        if stop.stopped:
+            read.close()
+        rows.discard()
+        raise
+    try:
+        yield rows, True
+    finally:
+        rows.discard()
 
 
 def _read_ids(

@@ -13,9 +13,10 @@ unchanged and not rewritten.
   one (`__START_AT` = its sequence value); a deleted record's current row is closed.
 - `Append` (APPEND_ONLY): new records are inserted once; nothing is updated or deleted.
 
-A full read may arrive in several commits (`table_sync` commits a long first read of a cdc
-table in chunks): the last one passes the ids the earlier ones wrote as `seen`, and what is in
-neither is deleted.
+A new table's first read may come staged on disk (`staging.StagedRows`): it is streamed into
+the table's first commit (`Writer.load`). A full read may arrive in several commits
+(`table_sync` commits a long first read of a cdc table in chunks): the last one passes the ids
+the earlier ones wrote as `seen`, and what is in neither is deleted.
 
 `z_order` clusters a table's files by its `cluster_by` columns in a commit of its own.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 import abc
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ import pyarrow.compute as pc
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.row_hash import is_current, row_hashes
+from airtable_lakeflow.lakehouse.staging import StagedRows
 from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
 from airtable_lakeflow.readplan.plan import TablePlan
 
@@ -51,6 +54,9 @@ HISTORY_COLUMNS = (START_AT, END_AT, ROW_HASH)  # added by `History` to every ro
 # OPTIMIZE's operationParameters (Spark writes zOrderBy there), so they travel here.
 Z_ORDER_KEY = "airtable_lakeflow.z_order_by"
 LOCAL_EXTRA = "pip install 'airtable-lakeflow[local]'"
+# Rows per Parquet row group of a streamed write: delta-rs holds a row group in memory until
+# it is full (its default, 1,048,576 rows, would be most of a big table).
+STREAM_ROW_GROUP_ROWS = 10_000
 
 
 def require_deltalake() -> None:
@@ -160,6 +166,24 @@ class Writer(abc.ABC):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_deltalake(str(self.path), data, mode="append", commit_properties=self.commit)
 
+    def load(self, rows: StagedRows, change: Callable[[pa.Table], pa.Table]) -> Counts:
+        """Lands a new table's whole first read, staged on disk, in one commit, streamed
+        (`change`: what `write` does to a table's rows before they land). A table that exists
+        after all gets the rows as `write` would, in memory."""
+        if self.exists():
+            return self.write(rows.read_all(), full_read=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from deltalake import WriterProperties, write_deltalake
+
+        write_deltalake(
+            str(self.path),
+            rows.mapped(change),
+            mode="append",
+            commit_properties=self.commit,
+            writer_properties=WriterProperties(max_row_group_size=STREAM_ROW_GROUP_ROWS),
+        )
+        return Counts(inserted=rows.num_rows)
+
     def append(self, data: pa.Table) -> None:
         """Adds rows (new columns too) in one commit with the new state."""
         from deltalake import write_deltalake
@@ -263,7 +287,7 @@ class Writer(abc.ABC):
     @abc.abstractmethod
     def write(
         self,
-        data: pa.Table,
+        data: pa.Table | StagedRows,
         *,
         full_read: bool,
         seen: pa.Array | None = None,
@@ -285,13 +309,15 @@ class Writer(abc.ABC):
 class Upsert(Writer):
     def write(
         self,
-        data: pa.Table,
+        data: pa.Table | StagedRows,
         *,
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
         deleted: list[str] | None = None,
     ) -> Counts:
+        if isinstance(data, StagedRows):
+            return self.load(data, hashed)
         data = hashed(data)
         if not self.exists():
             self.create(data)
@@ -343,13 +369,15 @@ class Upsert(Writer):
 class Append(Writer):
     def write(
         self,
-        data: pa.Table,
+        data: pa.Table | StagedRows,
         *,
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
         deleted: list[str] | None = None,  # append only: nothing is ever deleted
     ) -> Counts:
+        if isinstance(data, StagedRows):
+            return self.load(data, lambda rows: rows)
         if not self.exists():
             self.create(data)
             return Counts(inserted=data.num_rows)
@@ -405,13 +433,15 @@ class History(Writer):
 
     def write(
         self,
-        data: pa.Table,
+        data: pa.Table | StagedRows,
         *,
         full_read: bool,
         seen: pa.Array | None = None,
         all_new: bool = False,
         deleted: list[str] | None = None,
     ) -> Counts:
+        if isinstance(data, StagedRows):
+            return self.load(data, self._versioned)
         data = self._versioned(data)
         if not self.exists():
             self.create(data)

@@ -120,6 +120,9 @@ def test_a_signal_stops_the_sync_within_a_second(
     assert _synced(lakehouse, "table_1") == _truth(slow, "Table 1")
     assert _synced(lakehouse, "table_3") == _truth(slow, "Table 3")
     assert _synced(lakehouse, "table_2") == {}
+    # The first reads were staged on disk (`staging`); the process that died left its files,
+    # which the next run removed.
+    assert not list(lakehouse.rglob("*.staging-*"))
 
 
 @pytest.mark.slow
@@ -161,6 +164,8 @@ def test_a_stop_set_by_the_caller_ends_run_sync_and_commits_nothing_partial(
         time.sleep(0.05)
     for name in ("table_1", "table_2", "table_3"):
         assert _synced(tmp_path / "lh", name) is None
+    # Each stopped first read removed the file it was staged in.
+    assert not list((tmp_path / "lh").rglob("*.staging-*"))
 
 
 def test_a_second_signal_ends_the_process_at_once() -> None:
