@@ -117,6 +117,7 @@ class AirtableLakeflowConnect:
                 base_url=self._connection.base_url,
                 ca_bundle=self._connection.ca_bundle,
                 throttle=self._connection.throttle,
+                requests_per_second=self._connection.requests_per_second,
                 schema_cache_s=60,
             )
         return self._client

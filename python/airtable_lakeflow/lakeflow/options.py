@@ -4,8 +4,10 @@ Spark passes every option as a string (Unity Catalog injects the connection's op
 same way). Connection options: ``bearer_token`` (alias ``token``), ``base_id`` (optional: the
 base a table names none; without it the connector reaches every base the token sees),
 ``base_url``, ``ca_bundle``, ``throttle`` (``false`` only against a local emulator with its
-limits off). Table options — the ``external_options_allowlist`` of connector_spec.yaml, which a
-test keeps equal to ``TABLE_OPTIONS``: ``base_id`` (the table's base, id or name), ``view``,
+limits off), ``requests_per_second`` (0 < r <= 5, default 5: each host's share of a base's
+5 requests/s when executors on k hosts read one base at once — give 5/k; see docs/scaling.md).
+Table options — the ``external_options_allowlist`` of connector_spec.yaml, which a test keeps
+equal to ``TABLE_OPTIONS``: ``base_id`` (the table's base, id or name), ``view``,
 ``fields``, ``filter_formula``, ``cursor_field``, ``mode``, ``lookback_seconds``,
 ``with_deletes`` (``true``: a cdc table also reports deletes, through the base's webhook —
 ingestion type ``cdc_with_deletes``), ``webhook`` (``false``: never read the table through the
@@ -27,7 +29,15 @@ from airtable_lakeflow.client import DEFAULT_BASE_URL
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, MODES, TableConfiguration
 
-CONNECTION_OPTIONS = ("bearer_token", "token", "base_id", "base_url", "ca_bundle", "throttle")
+CONNECTION_OPTIONS = (
+    "bearer_token",
+    "token",
+    "base_id",
+    "base_url",
+    "ca_bundle",
+    "throttle",
+    "requests_per_second",
+)
 TABLE_OPTIONS = (
     "base_id",
     "view",
@@ -97,6 +107,7 @@ class ConnectionOptions:
     base_url: str = DEFAULT_BASE_URL
     ca_bundle: str | None = None
     throttle: bool = True  # "false" only for a local emulator whose limits are off
+    requests_per_second: float | None = None  # a host's share of each base's 5/s; None: 5
 
     def __repr__(self) -> str:  # never shows the token
         return f"ConnectionOptions(base_id={self.base_id!r}, base_url={self.base_url!r})"
@@ -115,7 +126,25 @@ class ConnectionOptions:
             base_url=normalize_base_url(option(options, "base_url") or DEFAULT_BASE_URL),
             ca_bundle=option(options, "ca_bundle") or None,
             throttle=flag(options, "throttle", default=True),
+            requests_per_second=_rate(option(options, "requests_per_second")),
         )
+
+
+def _rate(text: str | None) -> float | None:
+    """requests_per_second as a number in (0, 5]; None when not given."""
+    if text is None or not text.strip():
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not 0 < rate <= 5:  # (NaN fails too)
+        raise ConfigError(
+            f"option 'requests_per_second': {text!r} is not a number above 0 and at most 5 "
+            "(Airtable's limit per base). On a cluster whose executors on k hosts read one base "
+            "at once, give 5/k."
+        )
+    return rate
 
 
 def flag(options: Mapping[str, str], key: str, *, default: bool) -> bool:

@@ -4,7 +4,9 @@ partitions), plus values: records converted by the schema equal what the engine 
 
 from __future__ import annotations
 
+import itertools
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -199,6 +201,9 @@ def test_pickles_without_its_session(connector: AirtableLakeflowConnect) -> None
         ({"fields": ["Name"]}, "option 'fields' must be a string"),
         ({"view": 3}, "option 'view' must be a string, got int"),
         ({"lookback_secs": "5"}, "did you mean 'lookback_seconds'"),
+        ({"requests_per_second": "6"}, "option 'requests_per_second': '6' is not a number"),
+        ({"requests_per_second": "0"}, "above 0 and at most 5 .* give 5/k"),
+        ({"requests_per_second": "fast"}, "option 'requests_per_second': 'fast'"),
     ],
 )
 def test_bad_options(emu: EmulatorProcess, options: dict[str, Any], message: str) -> None:
@@ -206,6 +211,21 @@ def test_bad_options(emu: EmulatorProcess, options: dict[str, Any], message: str
         connector = AirtableLakeflowConnect({**_options(emu), **options})
         connector.read_table_metadata("Campaigns", {})
     assert emu.token not in str(error.value)
+
+
+def test_requests_per_second_is_each_readers_share_of_a_base(emu: EmulatorProcess) -> None:
+    """A host's share of a base (executors on k hosts: 5/k): the engine spaces the reader's
+    requests to the base 1/r s apart (measured from the emulator's log of arrivals)."""
+    connector = AirtableLakeflowConnect({**_options(emu), "requests_per_second": "2.5"})
+    pickled = pickle.loads(pickle.dumps(connector))  # as Spark sends it to executors
+    since = emu.requests()[-1]["seq"] if emu.requests() else 0
+    for reader in (connector, pickled, connector):
+        rows, _ = reader.read_table("Campaigns", {}, {"webhook": "false"})
+        assert len(list(rows)) == 20
+    times = [r["time_ms"] for r in emu.requests(since) if f"/v0/{emu.base_id}/" in r["path"]]
+    assert len(times) == 3
+    # 400 ms apart at least (a request may leave late, never early)
+    assert all(b - a >= 400 for a, b in itertools.pairwise(times)), times
 
 
 def test_token_alias_and_v0_url(emu: EmulatorProcess) -> None:
