@@ -34,7 +34,7 @@ import contextlib
 import datetime
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -347,6 +347,7 @@ def sync_table(
     # A write that fails (a full disk) leaves its Parquet files behind; they are removed
     # unless one of this run's commits landed (then they may be referenced).
     files_before, version_before = _data_files(path), _version(path)
+    staging.clear_stale(path)  # a staged read of a run that died (this run holds the lock)
     try:
         target = _target_schema(path)
         new_state = state
@@ -354,13 +355,17 @@ def sync_table(
         # leaves it as a complete read in this run would have (deletes since: the sweep's).
         first_read = target is None
         seen: list[pa.Array] = []  # ids committed by the earlier chunks of a full read
-        # A new table's read that lands in one commit is staged on disk as it arrives
-        # (`staging`): memory stays flat however big the table.
-        staged = first_read and full_read and not chunked
+        # A full read that lands in one commit is staged on disk as it arrives (`staging`):
+        # memory stays flat however big the table (a rename first rewrites the table: not then).
+        staged = full_read and not chunked and not moves
         pieces: Iterator[tuple[Any, bool]]
         if staged:
-            staging.clear_stale(path)
-            pieces = _staged(read, stop, path, read.layout, mapping, run, started, cursor_column)
+
+            def stored(batch: pa.Table) -> pa.Table:
+                data = _prepare(batch, read.layout, mapping, run, started)
+                return _align(data, target) if target is not None else data
+
+            pieces = _staged(read, stop, path, stored, cursor_column, started)
         else:
             pieces = _chunks(read, stop, chunk_rows if chunked else None)
         for piece, last in pieces:
@@ -397,7 +402,7 @@ def sync_table(
             )
 
             crash_point("before_commit")
-            if target is not None:  # (never for a staged read: its table is new)
+            if target is not None and not staged:  # (a staged read was aligned as it came)
                 data = _align(data, target)
             sequence = _sequence_column(plan, mapping, data) if writer is writers.History else None
             progress.phase = "writing"
@@ -514,22 +519,18 @@ def _staged(
     read: Any,
     stop: StopSignal,
     path: Path,
-    layout: dict[str, Any],
-    mapping: dict[str, str],
-    run: int,
-    started: datetime.datetime,
+    stored: Callable[[pa.Table], pa.Table],
     cursor_column: str | None,
+    started: datetime.datetime,
 ) -> Iterator[tuple[_StagedRead, bool]]:
-    """The read's batches, as the Delta table stores them, staged on disk; one piece, the
-    last. A stop between two batches closes the read and raises `RunStoppedError` (the staged
-    file is removed)."""
+    """The read's batches, as the Delta table stores them (`stored`), staged on disk; one
+    piece, the last. A stop between two batches closes the read and raises `RunStoppedError`
+    (the staged file is removed)."""
     reader = read.batches()
-    rows = _StagedRead(
-        path, _prepare(reader.schema.empty_table(), layout, mapping, run, started).schema
-    )
+    rows = _StagedRead(path, stored(reader.schema.empty_table()).schema)
     try:
         for batch in reader:
-            data = _prepare(pa.Table.from_batches([batch]), layout, mapping, run, started)
+            data = stored(pa.Table.from_batches([batch]))
             rows.add(data)
             rows.cursor = window.checkpoint(
                 rows.cursor, data, cursor_column, started, complete=True

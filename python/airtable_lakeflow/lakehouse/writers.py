@@ -26,7 +26,7 @@ from __future__ import annotations
 import abc
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.lakehouse.delta_read import read_delta
-from airtable_lakeflow.lakehouse.row_hash import is_current, row_hashes
+from airtable_lakeflow.lakehouse.row_hash import HASH_LENGTH, is_current, row_hashes
 from airtable_lakeflow.lakehouse.staging import StagedRows
 from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
 from airtable_lakeflow.readplan.plan import TablePlan
@@ -57,6 +57,8 @@ LOCAL_EXTRA = "pip install 'airtable-lakeflow[local]'"
 # Rows per Parquet row group of a streamed write: delta-rs holds a row group in memory until
 # it is full (its default, 1,048,576 rows, would be most of a big table).
 STREAM_ROW_GROUP_ROWS = 10_000
+# Rows of a staged re-read compared with the stored hashes at a time (`Upsert._merge_staged`).
+COMPARE_ROWS = 50_000
 
 
 def require_deltalake() -> None:
@@ -114,6 +116,20 @@ def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _groups(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """The batches as tables of at least `rows` rows (the last may have fewer)."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(held, batches.schema)
+            held, count = [], 0
+    if held:
+        yield pa.Table.from_batches(held, batches.schema)
+
+
 def _indices(rows: list[int]) -> pa.Array:
     return pa.array(rows, pa.int64())
 
@@ -168,21 +184,23 @@ class Writer(abc.ABC):
 
     def load(self, rows: StagedRows, change: Callable[[pa.Table], pa.Table]) -> Counts:
         """Lands a new table's whole first read, staged on disk, in one commit, streamed
-        (`change`: what `write` does to a table's rows before they land). A table that exists
-        after all gets the rows as `write` would, in memory."""
-        if self.exists():
-            return self.write(rows.read_all(), full_read=True)
+        (`change`: what `write` does to a table's rows before they land)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._stream(rows.mapped(change), "append")
+        return Counts(inserted=rows.num_rows)
+
+    def _stream(self, rows: pa.RecordBatchReader, mode: str, *, schema_mode: str | None = None):
+        """One commit of `rows`, written as they come (row groups of STREAM_ROW_GROUP_ROWS)."""
         from deltalake import WriterProperties, write_deltalake
 
         write_deltalake(
             str(self.path),
-            rows.mapped(change),
-            mode="append",
+            rows,
+            mode=mode,  # type: ignore[arg-type]
+            schema_mode=schema_mode,  # type: ignore[arg-type]
             commit_properties=self.commit,
             writer_properties=WriterProperties(max_row_group_size=STREAM_ROW_GROUP_ROWS),
         )
-        return Counts(inserted=rows.num_rows)
 
     def append(self, data: pa.Table) -> None:
         """Adds rows (new columns too) in one commit with the new state."""
@@ -317,7 +335,11 @@ class Upsert(Writer):
         deleted: list[str] | None = None,
     ) -> Counts:
         if isinstance(data, StagedRows):
-            return self.load(data, hashed)
+            if not self.exists():
+                return self.load(data, hashed)
+            if full_read and seen is None and not deleted:
+                return self._merge_staged(data)
+            data = data.read_all()
         data = hashed(data)
         if not self.exists():
             self.create(data)
@@ -354,6 +376,78 @@ class Upsert(Writer):
         )
         return counts
 
+    def _merge_staged(self, rows: StagedRows) -> Counts:
+        """A full re-read of the table, staged on disk, landed in one commit without holding
+        it: each group of rows is hashed and compared with the stored hashes (kept as Arrow
+        arrays, ≈ 50 bytes per record), the new and changed rows go to a second staged file,
+        and the MERGE streams that file plus a delete mark per stored id the read did not
+        return. A table with rows hashed by an earlier version is written in memory once
+        (`write`), which stores the current hashes."""
+        if ROW_HASH not in self.schema().names:
+            return self.write(rows.read_all(), full_read=True)
+        stored = self._current(["id", ROW_HASH], None)
+        hashes = stored[ROW_HASH].combine_chunks().cast(pa.string())
+        lengths = pc.utf8_length(hashes)
+        if hashes.null_count or not pc.all(pc.equal(lengths, HASH_LENGTH)).as_py():
+            return self.write(rows.read_all(), full_read=True)  # (see `is_current`)
+        stored_ids = stored["id"].combine_chunks().cast(pa.string())
+        del stored
+        counts = Counts()
+        seen: list[pa.Array] = []
+        source = rows.mapped(hashed)
+        changes = StagedRows(self.path, source.schema)
+        try:
+            # Compared a group at a time: each lookup builds a hash set of the stored ids.
+            for group in _groups(source, COMPARE_ROWS):
+                ids = group["id"].combine_chunks().cast(pa.string())
+                at = pc.index_in(ids, value_set=stored_ids)
+                new = pc.is_null(at)
+                old = pc.take(hashes, at)
+                changed = pc.fill_null(pc.not_equal(old, group[ROW_HASH].combine_chunks()), False)
+                counts.inserted += pc.sum(new).as_py() or 0
+                counts.updated += pc.sum(changed).as_py() or 0
+                counts.unchanged += group.num_rows
+                keep = pc.or_(new, changed)
+                if pc.any(keep).as_py():
+                    changes.add(group.filter(keep))
+                seen.append(ids)
+            counts.unchanged -= counts.inserted + counts.updated
+            present = pa.concat_arrays(seen) if seen else pa.array([], pa.string())
+            gone = _missing(stored_ids, present)
+            counts.deleted = len(gone)
+            if not len(gone) and not counts.updated:
+                if counts.inserted:
+                    self._stream(changes.mapped(lambda t: t), "append", schema_mode="merge")
+                else:
+                    self.touch(source.schema)
+                return counts
+            self._merge_changes(changes, gone)
+            return counts
+        finally:
+            changes.discard()
+
+    def _merge_changes(self, changes: StagedRows, gone: pa.Array) -> None:
+        """The MERGE of staged new and changed rows and of delete marks for `gone`, streamed."""
+        schema = changes.schema.append(pa.field(_DELETE, pa.bool_()))
+
+        def marked() -> Iterator[pa.RecordBatch]:
+            for batch in changes.batches():
+                yield pa.RecordBatch.from_arrays(
+                    [*batch.columns, pa.nulls(batch.num_rows, pa.bool_())], schema=schema
+                )
+            for start in range(0, len(gone), 10_000):
+                ids = gone.slice(start, 10_000)
+                marks = pa.table({"id": ids, _DELETE: pa.array([True] * len(ids))})
+                yield from _conform(marks, schema).to_batches()
+
+        (
+            self.merge_by_id(pa.RecordBatchReader.from_batches(schema, marked()))
+            .when_matched_update_all(predicate=f"s.{_DELETE} IS NULL", except_cols=[_DELETE])
+            .when_matched_delete(predicate=f"s.{_DELETE} IS NOT NULL")
+            .when_not_matched_insert_all(predicate=f"s.{_DELETE} IS NULL", except_cols=[_DELETE])
+            .execute()
+        )
+
     def sweep(self, ids: pa.Array) -> int:
         before = self.version()
         source = pa.table({"id": ids})
@@ -377,7 +471,9 @@ class Append(Writer):
         deleted: list[str] | None = None,  # append only: nothing is ever deleted
     ) -> Counts:
         if isinstance(data, StagedRows):
-            return self.load(data, lambda rows: rows)
+            if not self.exists():
+                return self.load(data, lambda rows: rows)
+            data = data.read_all()  # (an append table's full read holds its new records)
         if not self.exists():
             self.create(data)
             return Counts(inserted=data.num_rows)
@@ -441,7 +537,9 @@ class History(Writer):
         deleted: list[str] | None = None,
     ) -> Counts:
         if isinstance(data, StagedRows):
-            return self.load(data, self._versioned)
+            if not self.exists():
+                return self.load(data, self._versioned)
+            data = data.read_all()  # (a re-read of an SCD 2 table is held in memory)
         data = self._versioned(data)
         if not self.exists():
             self.create(data)

@@ -124,3 +124,62 @@ def test_a_first_read_lands_in_one_streamed_commit(
     assert again.ok, again.as_dict()
     (second,) = again.tables
     assert (second.inserted, second.unchanged, second.records_read) == (1, 300, 301)
+
+
+def test_a_re_read_is_merged_from_the_stage_without_holding_it(
+    gen: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot table's later runs (SCD 1): edits, deletes and new records land in one MERGE
+    streamed from the staged read; nothing reads the stage back whole."""
+    monkeypatch.setenv("AIRTABLE_TOKEN", gen.token)
+    spec = parse_spec(
+        {
+            "connection": {"base_id": gen.base_id, "base_url": gen.url},
+            "objects": [
+                {"table": {"source_table": "Table 2", "table_configuration": {"mode": "snapshot"}}}
+            ],
+        }
+    )
+    lakehouse = tmp_path / "lh"
+    first = run_sync(spec, lakehouse)
+    assert first.ok, first.as_dict()
+    table_id = first.tables[0].table_id
+
+    def whole(self: staging.StagedRows) -> pa.Table:
+        raise AssertionError("a staged re-read was read back whole")
+
+    monkeypatch.setattr(staging.StagedRows, "read_all", whole)
+    client = Client(gen)
+    path = f"/v0/{gen.base_id}/{table_id}"
+    ids = sorted(r["id"] for r in read_delta(lakehouse / "table_2", ["id"]).to_pylist())
+    client.request(
+        "PATCH",
+        path,
+        json={"records": [{"id": rid, "fields": {"Name": f"edit {rid}"}} for rid in ids[:3]]},
+    )
+    for rid in ids[-2:]:
+        client.request("DELETE", f"{path}/{rid}")
+    client.post(path, {"records": [{"fields": {"Name": "new one"}}, {"fields": {"Name": "two"}}]})
+
+    for run in (2, 3):  # the second finds nothing changed: a commit with the state only
+        summary = run_sync(spec, lakehouse)
+        assert summary.ok, summary.as_dict()
+        (result,) = summary.tables
+        expected = (2, 3, 295, 2) if run == 2 else (0, 0, 300, 0)
+        assert (result.inserted, result.updated, result.unchanged, result.deleted) == expected
+        stored = read_delta(lakehouse / "table_2", ["id", "name"]).to_pylist()
+        truth = _listed(client, path)
+        assert {r["id"]: r["name"] for r in stored} == truth
+        assert len(stored) == 300
+    assert not list(lakehouse.rglob("*.staging-*"))
+
+
+def _listed(client: Client, path: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    params: dict[str, str] = {}
+    while True:
+        page = client.get(path, **params).json()
+        out |= {r["id"]: r["fields"].get("Name") for r in page["records"]}
+        if "offset" not in page:
+            return out
+        params["offset"] = page["offset"]
