@@ -51,7 +51,7 @@ exit codes:
   {EXIT_ACCESS}  token invalid, or without the scope / base access needed (Airtable answers a
      base that does not exist the same way: 403)
   {EXIT_NOT_FOUND}  the table, field or view given on the command line not found
-  {EXIT_LIMITED}  rate limit or monthly API quota exhausted
+  {EXIT_LIMITED}  rate limit or monthly API quota exhausted (for sync: the run stopped at once)
 
 The token is read from ${TOKEN_ENV} or --token-file, never from the command line.
 """
@@ -254,22 +254,27 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         )
         native.release(drop_panics=not summary.ok)
     printer.clear()
+    several = len(summary.bases) > 1  # then every table row names its base
+    labels = {b.base_id: b.label for b in summary.bases}
     if args.json:
         out.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.dry_run:
-        rows = [["table", "destination", "mode", "why"]]
+        rows = [["base"] * several + ["table", "destination", "mode", "why"]]
         for p in summary.plans:
             why = p["reason"]
             if p.get("cluster_by"):
                 why += f"; files Z-ordered by {', '.join(p['cluster_by'])} when they change"
-            rows.append([p["table"], p["destination"], p["mode"], why])
+            base = [labels.get(p.get("base_id", ""), p.get("base_id") or "-")] * several
+            rows.append([*base, p["table"], p["destination"], p["mode"], why])
         _print_table(rows, out)
     elif not summary.refused:  # else nothing ran: the errors below say why
         header = "table destination mode read inserted updated unchanged deleted requests status"
-        rows = [header.split()]
+        rows = [["base"] * several + header.split()]
         for t in summary.tables:
+            base_id = getattr(t, "base_id", "")
             rows.append(
-                [
+                [labels.get(base_id, base_id)] * several
+                + [
                     t.table,
                     t.destination,
                     t.mode,
@@ -283,12 +288,19 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 ]
             )
         _print_table(rows, out)
-        if summary.webhook:
-            hook = summary.webhook
-            out.write(
-                f"webhook {hook['id']}{' (created)' if hook['created'] else ''}: "
-                f"{hook['payloads']:,} payloads read, {hook['requests']} requests\n"
-            )
+        for base in summary.bases:
+            hook = base.webhook
+            if several:
+                out.write(
+                    f"base {base.label} ({base.base_id}): {base.tables} tables, "
+                    f"{base.requests:,} requests, {base.seconds:.1f} s\n"
+                )
+            if hook:
+                out.write(
+                    f"webhook {hook['id']}{' (created)' if hook['created'] else ''}"
+                    + (f" of {base.label}" if several else "")
+                    + f": {hook['payloads']:,} payloads read, {hook['requests']} requests\n"
+                )
     code = EXIT_OK if summary.ok else EXIT_FAILED
     if summary.refused:  # nothing was read: the spec needs fixing first
         code = EXIT_USAGE
@@ -300,12 +312,24 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                 + ("entry cannot" if len(summary.refused) == 1 else "entries cannot")
                 + " be synced (fix the spec, or remove the entry; --dry-run checks a spec)\n"
             )
+    committed = ", ".join(f"{t.table} ({t.destination})" for t in summary.committed)
+    left = ", ".join(  # with several bases, tables of one name are told apart
+        f"{t.table} ({t.destination})" if several else t.table
+        for t in summary.tables
+        if not t.committed
+    )
     if stop.signum and summary.stopped:
         code = stop.exit_code or code
-        committed = ", ".join(f"{t.table} ({t.destination})" for t in summary.committed)
-        left = ", ".join(t.table for t in summary.tables if not t.committed)
         sys.stderr.write(
             f"interrupted by {summary.stopped}: "
+            + (f"committed {committed}" if committed else "nothing was committed")
+            + (f"; not committed: {left} (the next run resumes them)" if left else "")
+            + "\n"
+        )
+    elif summary.quota:  # the token's quota: one message for the whole run
+        code = EXIT_LIMITED
+        sys.stderr.write(
+            f"error: {summary.quota} The sync stopped at once: "
             + (f"committed {committed}" if committed else "nothing was committed")
             + (f"; not committed: {left} (the next run resumes them)" if left else "")
             + "\n"

@@ -4,16 +4,21 @@
 run's `on_progress` callback receives `report()` of each table about twice a second).
 `ProgressPrinter` turns those reports into lines: on a terminal one line redrawn in place; in a
 log (cron, CI) a plain line every `PROGRESS_LINE_S` seconds, and a line per table as it ends.
-Lines carry table names and counts only, never a token or a URL.
+When a run reads several bases, a line shows each base's requests/s over the last
+`RATE_WINDOW_S` seconds (each report names its table's base), so a base held below its
+5 requests/s stands out. Lines carry table and base names and counts only, never a token or a
+URL.
 """
 
 from __future__ import annotations
 
+import collections
 import shutil
 import time
 from typing import Any, TextIO
 
 PROGRESS_LINE_S = 10.0  # between two plain lines (stderr not a terminal)
+RATE_WINDOW_S = 5.0  # a base's requests/s is measured over this much recent time
 _CLEAR = "\r\033[K"
 
 
@@ -94,19 +99,45 @@ class ProgressPrinter:
         self.next_line = self.start + every_s
         self.last_requests, self.last_at = 0, self.start
         self.drawn = False  # a redrawn line is on screen
+        # (when, requests per base) at each report of the last RATE_WINDOW_S seconds
+        self.samples: collections.deque[tuple[float, dict[str, int]]] = collections.deque(
+            [(self.start, {})]
+        )
 
     def _stamp(self) -> str:
         return f"+{_duration(time.monotonic() - self.start)}"
 
+    def base_rates(self, reads: dict[str, dict[str, Any]], now: float) -> str:
+        """`Base A 4.9 req/s · Base B 5.0 req/s` over the last RATE_WINDOW_S seconds, from the
+        tables' request counters (finished tables keep theirs); "" for one base."""
+        totals: dict[str, int] = {}
+        for p in reads.values():
+            base = p.get("base") or ""
+            totals[base] = totals.get(base, 0) + p.get("requests", 0)
+        self.samples.append((now, totals))
+        while len(self.samples) > 2 and self.samples[1][0] <= now - RATE_WINDOW_S:
+            self.samples.popleft()
+        if len(totals) < 2:
+            return ""
+        then, before = self.samples[0]
+        span = max(now - then, 1e-3)
+        return " · ".join(
+            f"{base} {(n - before.get(base, 0)) / span:.1f} req/s" for base, n in totals.items()
+        )
+
     def update(self, reads: dict[str, dict[str, Any]]) -> None:
         now = time.monotonic()
-        if not reads or (not self.redraw and now < self.next_line):
+        if not reads:
+            return
+        per_base = self.base_rates(reads, now)
+        if not self.redraw and now < self.next_line:
             return
         requests = sum(p.get("requests", 0) for p in reads.values())
         under_way = [describe(n, p) for n, p in reads.items() if p.get("phase") != "done"]
         if self.redraw:  # the rate since the run started; a line every half second
             rate = requests / max(now - self.start, 1e-3)
-            line = " | ".join([*under_way, f"{rate:.1f} req/s"])
+            # the bases' rates first: a line too wide for the terminal is cut at its end
+            line = " | ".join([*([per_base] if per_base else []), *under_way, f"{rate:.1f} req/s"])
             width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
             self.stream.write(_CLEAR + (line if len(line) <= width else line[: width - 1] + "…"))
             self.drawn = True
@@ -114,7 +145,7 @@ class ProgressPrinter:
             rate = (requests - self.last_requests) / max(now - self.last_at, 1e-3)
             self.last_requests, self.last_at = requests, now
             self.next_line = now + self.every_s
-            parts = under_way or ["between tables"]
+            parts = (under_way or ["between tables"]) + ([per_base] if per_base else [])
             self.stream.write(
                 " | ".join([f"progress {self._stamp()}", *parts, f"{rate:.1f} req/s"])
             )
@@ -122,8 +153,10 @@ class ProgressPrinter:
         self.stream.flush()
 
     def table_done(self, result: Any) -> None:
+        base = getattr(result, "base", "")  # set when the run reads several bases
         line = (
-            f"{result.table} ({result.destination}): {result.status}, {result.records_read:,} "
+            (f"{base} / " if base else "")
+            + f"{result.table} ({result.destination}): {result.status}, {result.records_read:,} "
             f"read, {result.inserted:,} inserted, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
             + (", files Z-ordered" if result.clustered else "")

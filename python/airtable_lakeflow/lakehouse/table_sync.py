@@ -92,6 +92,9 @@ class TableResult:
     status: str = "ok"
     error: str = ""
     note: str = ""  # why a webhook table was read in full (its changes could not be used)
+    base_id: str = ""  # the table's base (a run may read several)
+    # The base's name when the run reads several bases (lines that name the table name it too)
+    base: str = ""
 
     def add(self, counts: writers.Counts) -> None:
         self.inserted += counts.inserted

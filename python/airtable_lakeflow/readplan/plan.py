@@ -12,10 +12,19 @@
 Computed fields (formula, rollup, lookup, count) never move lastModifiedTime, and their
 recomputations are not known to reach webhook payloads, so cdc and webhook tables list them for
 a scheduled refresh. This module only decides; it reads nothing from Airtable itself.
+
+A spec may name tables of any base the token sees (`source_schema`: absent or ``default`` for
+the connection's base, a base id, or a base name matched as the connector matches it: exactly,
+else ignoring case). `plan_each` plans each entry from its own base's schema and refuses, per
+entry and naming its key, what cannot be synced: an unknown or ambiguous base, two all_tables
+entries of one base, all_tables entries of several bases that share a destination schema, and
+two entries (of any bases) that write one destination.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +50,11 @@ class TablePlan:
     # where the table's configuration is in the spec, for errors found later
     # (objects[0].table.table_configuration)
     configuration_key: str = ""
+    base_id: str = ""  # the base the table lives in
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "base_id": self.base_id,
             "table_id": self.table_id,
             "table": self.table_name,
             "destination": self.destination,
@@ -150,10 +161,11 @@ def plan_table(
     destination: str,
     where: str,
     webhook: WebhookAccess = NO_WEBHOOKS,
+    base_id: str = "",
 ) -> TablePlan:
     """The plan for one table of a base schema (``Airtable.schema()`` form). The fields and
     the view a configuration names must exist in the table (a dry run says so, not the read).
-    `webhook`: whether the base's changes may be read from a webhook."""
+    `webhook`: whether the base's changes may be read from a webhook; `base_id`: the base."""
     _check_selection(table, config, where)
     computed = tuple(f["id"] for f in table["fields"] if f["type"] in COMPUTED_TYPES)
     base = {
@@ -163,6 +175,7 @@ def plan_table(
         "configuration": config,
         "primary_field_id": table.get("primary_field_id") or None,
         "configuration_key": where,
+        "base_id": base_id,
     }
     wants = config.mode
     if wants == "auto" and config.scd_type == "APPEND_ONLY":
@@ -245,15 +258,17 @@ def plan_table(
 
 @dataclass(frozen=True)
 class Unplannable:
-    """A spec entry that cannot be synced (unknown table, bad option). A sync stops before reading
-    anything when it has one; a dry run lists them all."""
+    """A spec entry that cannot be synced (unknown table or base, bad option). A sync stops
+    before reading anything when it has one; a dry run lists them all."""
 
     source_table: str
     destination: str
     error: ConfigError
+    base_id: str = ""  # "" when the entry's base is what cannot be resolved
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "base_id": self.base_id,
             "table": self.source_table,
             "destination": self.destination,
             "mode": "-",
@@ -263,119 +278,242 @@ class Unplannable:
 
 
 def needs_bases(spec: PipelineSpec) -> bool:
-    """True when an entry names its base by name: resolving it takes ``Airtable.bases()``."""
+    """True when an entry names a base other than the connection's (by id or by name):
+    resolving it, and checking that the token sees it, take ``Airtable.bases()``."""
     local = spec.require_local_connection().base_id
     named = [e.source_schema for e in (*spec.tables, *spec.all_tables)]
-    return any(base is not None and base != local and not is_base_id(base) for base in named)
+    return any(base is not None and base != local for base in named)
 
 
-def _base_error(
-    base: str | None, key: str, local: str, bases: list[dict[str, Any]] | None, what: str
-) -> ConfigError | None:
-    """Why an entry whose source_schema is `base` cannot be synced locally, or None when
-    `base` is the connection's base (by id or by name)."""
+def _seen(bases: list[dict[str, Any]]) -> str:
+    shown = [f"{b['name']!r} ({b['id']})" for b in bases[:20]]
+    more = len(bases) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "") or "none"
+
+
+def resolve_base(
+    base: str | None, key: str, local: str, bases: list[dict[str, Any]] | None
+) -> str | ConfigError:
+    """The id of the base an entry's source_schema names (None: the connection's), or why it
+    cannot be read: a base the token does not see (the error lists those it does see), or a
+    name two bases share. Names are matched as the connector matches them: exactly, else
+    ignoring case. `bases` (``Airtable.bases()``) is needed for any base but the connection's
+    (`needs_bases`)."""
     if base is None or base == local:
-        return None
-    other = (
-        f"the local sync reads one base per spec (connection.base_id: {local}), so {what} "
-        "a spec of its own for now."
-    )
-    if is_base_id(base):
-        return ConfigError(f"{key}: {base!r} is another base; {other}")
+        return local
     if bases is None:
         return ConfigError(
             f"{key}: names the base {base!r}, but the token's bases were not read "
             "(plan_each needs bases=Airtable.bases())."
         )
-    # As the connector resolves base names: exactly, else ignoring case.
+    if is_base_id(base):
+        if any(b["id"] == base for b in bases):
+            return base
+        return ConfigError(
+            f"{key}: the token sees no base {base!r}. Bases it sees: {_seen(bases)}. Give one "
+            "of these, or grant the token access to the base."
+        )
     named = [b for b in bases if b["name"] == base] or [
         b for b in bases if b["name"].casefold() == base.casefold()
     ]
-    if not named:
-        seen = ", ".join(f"{b['name']!r} ({b['id']})" for b in bases) or "none"
-        return ConfigError(
-            f"{key}: the token sees no base named {base!r}. Bases it sees: {seen}. Give a base "
-            "id (app…) or one of these names, or grant the token access to the base."
-        )
     if len(named) > 1:
         ids = ", ".join(b["id"] for b in named)
         return ConfigError(f"{key}: {len(named)} bases are named {base!r} ({ids}); use an id.")
-    if named[0]["id"] == local:
-        return None
-    return ConfigError(f"{key}: {base!r} is another base ({named[0]['id']}); {other}")
+    if named:
+        return str(named[0]["id"])
+    close = difflib.get_close_matches(base, [b["name"] for b in bases], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ConfigError(
+        f"{key}: the token sees no base named {base!r}.{hint} Bases it sees: {_seen(bases)}. "
+        "Give a base id (app…) or one of these names, or grant the token access to the base."
+    )
+
+
+def bases_read(spec: PipelineSpec, bases: list[dict[str, Any]] | None = None) -> list[str]:
+    """The ids of the bases the spec's entries read, each once: the connection's first when an
+    entry reads it, then the others in the spec's order. Entries whose base cannot be resolved
+    are left out (`plan_each` refuses them)."""
+    local = spec.require_local_connection().base_id
+    found: list[str] = []
+    for entry in sorted((*spec.tables, *spec.all_tables), key=lambda e: _key_order(e.spec_path)):
+        base = resolve_base(entry.source_schema, "", local, bases)
+        if isinstance(base, str) and base not in found:
+            found.append(base)
+    return sorted(found, key=lambda b: b != local)
 
 
 def plan_each(
     spec: PipelineSpec,
-    tables: list[dict[str, Any]],
+    tables: list[dict[str, Any]] | Mapping[str, list[dict[str, Any]]],
     bases: list[dict[str, Any]] | None = None,
-    webhook: WebhookAccess = NO_WEBHOOKS,
+    webhook: WebhookAccess | Mapping[str, WebhookAccess] = NO_WEBHOOKS,
 ) -> list[TablePlan | Unplannable]:
-    """A plan per spec entry (and, with all_tables, per other table); an entry that cannot be
-    planned becomes an `Unplannable` carrying an error that names the key and the table.
+    """A plan per spec entry (and, with all_tables, per other table of its base); an entry that
+    cannot be planned becomes an `Unplannable` carrying an error that names the key and the
+    table.
 
-    `tables` is the schema of the connection's base; `bases` (``Airtable.bases()``) resolves
-    entries that name their base by name (see `needs_bases`). Entries of other bases cannot be
-    synced here."""
+    `tables`: the base schema of every base read, by base id (`bases_read`; a list: the
+    connection's base's alone). `bases` (``Airtable.bases()``) resolves entries that name
+    another base (`needs_bases`). `webhook`: whether each base's changes may be read from a
+    webhook (one access for every base, or one per base id)."""
     local = spec.require_local_connection().base_id
-    by_key = {t["id"]: t for t in tables} | {t["name"]: t for t in tables}
+    schemas = {local: tables} if isinstance(tables, list) else dict(tables)
+    access = webhook if isinstance(webhook, Mapping) else {b: webhook for b in schemas}
+    by_key = {
+        base: {t["id"]: t for t in schema} | {t["name"]: t for t in schema}
+        for base, schema in schemas.items()
+    }
     plans: list[TablePlan | Unplannable] = []
+    wheres: list[str] = []  # the spec key of each plan, for destination conflicts
     listed: set[str] = set()
     for i, entry in enumerate(spec.tables):
         where = entry.spec_path or f"objects[{i}].table"
         key = entry.source_schema_path or f"{where}.source_schema"
-        error = _base_error(entry.source_schema, key, local, bases, "this table needs")
-        table = by_key.get(entry.source_table) if error is None else None
+        base = _known(resolve_base(entry.source_schema, key, local, bases), key, schemas)
+        table = by_key[base].get(entry.source_table) if isinstance(base, str) else None
         destination = _destination(
             entry.destination_schema,
             entry.destination_table
             or (_destination_name(table) if table else table_name(entry.source_table)),
         )
-        if table is not None:
+        wheres.append(where)
+        if table is not None and isinstance(base, str):
             listed.add(table["id"])
-            plans.append(
-                _planned(
-                    table, entry.configuration, destination, f"{where}.table_configuration", webhook
-                )
-            )
+            config_key = f"{where}.table_configuration"
+            hooks = access.get(base, NO_WEBHOOKS)
+            plans.append(_planned(table, entry.configuration, destination, config_key, hooks, base))
             continue
-        if error is None:
-            names = ", ".join(repr(t["name"]) for t in tables)
+        if isinstance(base, str):
+            names = ", ".join(repr(t["name"]) for t in schemas[base])
+            base_name = "the base" if base == local else f"the base {base}"
             error = ConfigError(
-                f"{where}.source_table: no table {entry.source_table!r} in the base (deleted or "
-                f"renamed in Airtable?). Its tables: {names}."
+                f"{where}.source_table: no table {entry.source_table!r} in {base_name} (deleted "
+                f"or renamed in Airtable?). Its tables: {names}."
             )
-        plans.append(Unplannable(entry.source_table, destination, error))
-    reading: str | None = None  # the all_tables entry that reads the connection's base
+            plans.append(Unplannable(entry.source_table, destination, error, base))
+        else:
+            plans.append(Unplannable(entry.source_table, destination, base))
+    every_base = {  # the all_tables entries that read a base, by base
+        i: _known(
+            resolve_base(
+                every.source_schema,
+                every.source_schema_path or f"{every.spec_path}.source_schema",
+                local,
+                bases,
+            ),
+            every.source_schema_path or f"{every.spec_path}.source_schema",
+            schemas,
+        )
+        for i, every in enumerate(spec.all_tables)
+    }
+    several = len({b for b in every_base.values() if isinstance(b, str)}) > 1
+    reading: dict[str, str] = {}  # base → the all_tables entry that reads it
+    schemas_of: dict[str, str] = {}  # destination_schema (lower case) → its all_tables entry
     for i, every in enumerate(spec.all_tables):
         where = every.spec_path or f"all_tables[{i}]"
         key = every.source_schema_path or f"{where}.source_schema"
-        error = _base_error(every.source_schema, key, local, bases, "these tables need")
-        if error is None and reading is not None:
-            error = ConfigError(f"{key}: reads the same base as {reading}; keep one.")
-        if error is not None:
+        base = every_base[i]
+        error = base if isinstance(base, ConfigError) else None
+        if error is None and base in reading:
+            error = ConfigError(f"{key}: reads the same base as {reading[base]}; keep one.")
+        if error is None and several:
+            error = _shared_schema(every.destination_schema, where, schemas_of)
+        if error is not None or not isinstance(base, str):
             whose = f"all tables of {every.source_schema or 'the connection base'}"
-            plans.append(Unplannable(whose, _destination(every.destination_schema, "*"), error))
+            wheres.append(where)
+            plans.append(
+                Unplannable(
+                    whose,
+                    _destination(every.destination_schema, "*"),
+                    error or ConfigError(f"{key}: unknown base"),
+                    base if isinstance(base, str) else "",
+                )
+            )
             continue
-        reading = where
+        reading[base] = where
+        if several and every.destination_schema:
+            schemas_of[every.destination_schema.lower()] = where
         excluded = set(every.exclude)
-        for table in tables:
+        for table in schemas[base]:
             if table["id"] in listed or table["id"] in excluded or table["name"] in excluded:
                 continue
             destination = _destination(every.destination_schema, _destination_name(table))
+            wheres.append(f"{where} (table '{table['name']}' of base {base})")
             plans.append(
                 _planned(
-                    table, every.configuration, destination, f"{where}.table_configuration", webhook
+                    table,
+                    every.configuration,
+                    destination,
+                    f"{where}.table_configuration",
+                    access.get(base, NO_WEBHOOKS),
+                    base,
                 )
             )
-    return plans
+    return _one_destination_each(plans, wheres)
+
+
+def _known(base: str | ConfigError, key: str, schemas: Mapping[str, Any]) -> str | ConfigError:
+    """`base`, or an error when its schema was not given to `plan_each` (a caller's mistake)."""
+    if isinstance(base, str) and base not in schemas:
+        return ConfigError(f"{key}: the schema of base {base} was not read (pass it to plan_each).")
+    return base
+
+
+def _shared_schema(
+    schema: str | None, where: str, schemas_of: dict[str, str]
+) -> ConfigError | None:
+    """With all_tables entries of several bases, each needs a destination_schema of its own:
+    tables of different bases often share a name (a new base's first table is 'Table 1'), and
+    a table added to one base later must not start writing another base's Delta table."""
+    if not schema:
+        return ConfigError(
+            f"{where}.destination_schema: the spec reads every table of several bases "
+            "(all_tables entries of different bases), and their tables may share names; give "
+            "each all_tables entry a destination_schema of its own (say the base's name)."
+        )
+    other = schemas_of.get(schema.lower())
+    if other is not None:
+        return ConfigError(
+            f"{where}.destination_schema: {schema!r} is also the destination_schema of "
+            f"{other}, which reads another base, and their tables may share names; give each "
+            "all_tables entry a destination_schema of its own (say the base's name)."
+        )
+    return None
+
+
+def _one_destination_each(
+    plans: list[TablePlan | Unplannable], wheres: list[str]
+) -> list[TablePlan | Unplannable]:
+    """Refuses a plan whose destination an entry earlier in the spec writes already (Delta
+    table names are compared ignoring case, as Unity Catalog's are), naming both keys."""
+    seen: dict[str, str] = {}
+    out = list(plans)
+    order = sorted(range(len(plans)), key=lambda i: _key_order(wheres[i]))
+    for i in order:
+        plan, where = plans[i], wheres[i]
+        if isinstance(plan, Unplannable):
+            continue
+        other = seen.setdefault(plan.destination.lower(), where)
+        if other != where:
+            error = ConfigError(
+                f"{where}: writes the same destination {plan.destination!r} as {other}; give "
+                "one of them another destination_table or destination_schema."
+            )
+            out[i] = Unplannable(plan.table_name, plan.destination, error, plan.base_id)
+    return out
+
+
+def _key_order(key: str) -> tuple[int, ...]:
+    """objects[3].table → (3,): keys in the order the spec lists their entries."""
+    digits = "".join(c if c.isdigit() else " " for c in key.partition(" (")[0])
+    return tuple(int(n) for n in digits.split()[-1:])
 
 
 def plan_spec(
     spec: PipelineSpec,
-    tables: list[dict[str, Any]],
+    tables: list[dict[str, Any]] | Mapping[str, list[dict[str, Any]]],
     bases: list[dict[str, Any]] | None = None,
-    webhook: WebhookAccess = NO_WEBHOOKS,
+    webhook: WebhookAccess | Mapping[str, WebhookAccess] = NO_WEBHOOKS,
 ) -> list[TablePlan]:
     """Plans every table the spec names (and, with all_tables, every other one); raises the
     first `ConfigError` if any entry cannot be planned."""
@@ -392,11 +530,12 @@ def _planned(
     destination: str,
     where: str,
     webhook: WebhookAccess,
+    base_id: str = "",
 ) -> TablePlan | Unplannable:
     try:
-        return plan_table(table, config, destination, where, webhook)
+        return plan_table(table, config, destination, where, webhook, base_id)
     except ConfigError as error:
-        return Unplannable(table["name"], destination, error)
+        return Unplannable(table["name"], destination, error, base_id)
 
 
 def _destination(schema: str | None, table: str) -> str:

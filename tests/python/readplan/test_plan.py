@@ -15,6 +15,7 @@ from airtable_lakeflow.readplan.names import table_name
 from airtable_lakeflow.readplan.plan import (
     TablePlan,
     Unplannable,
+    bases_read,
     needs_bases,
     plan_each,
     plan_spec,
@@ -179,22 +180,35 @@ def test_the_connection_base_named_by_id_or_by_name(emu: EmulatorProcess) -> Non
     }
 
 
-def test_entries_of_other_bases_cannot_be_planned(emu: EmulatorProcess) -> None:
+def _other_schema(tables: list[dict]) -> list[dict]:
+    """Base OTHER ('Sales'): the demo's Campaigns and Packaging Tasks under other ids, as
+    Leads and Deals, and a Campaigns table of its own."""
+    by_name = {t["name"]: t for t in tables}
+    return [
+        {**by_name["Campaigns"], "id": "tblLeads000000001", "name": "Leads"},
+        {**by_name["Packaging Tasks"], "id": "tblDeals000000001", "name": "Deals"},
+        {**by_name["Campaigns"], "id": "tblCampaigns00002"},
+    ]
+
+
+def test_entries_of_several_bases_are_planned_from_their_own_schemas(
+    emu: EmulatorProcess,
+) -> None:
     tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    schemas = {emu.base_id: tables, OTHER: _other_schema(tables)}
     spec = _spec(
         emu,
         [
             {"all_tables": {"exclude": ["Creative Requests", "Packaging Tasks"]}},
             {"table": {"source_table": "Campaigns", "destination_table": "mine"}},
-            {"table": {"source_table": "Campaigns", "source_schema": OTHER}},
+            {"table": {"source_table": "Leads", "source_schema": OTHER}},
             {
                 "table": {
-                    "source_table": "Leads",
-                    "source_schema": "Sales",
+                    "source_table": "Campaigns",
+                    "source_schema": "sales",  # a name, ignoring case
                     "destination_schema": "s",
                 }
             },
-            {"table": {"source_table": "Leads", "source_schema": "Nope", "destination_table": "n"}},
             {
                 "table": {
                     "source_table": "Deals",
@@ -203,57 +217,137 @@ def test_entries_of_other_bases_cannot_be_planned(emu: EmulatorProcess) -> None:
                     },
                 }
             },
-            {"all_tables": {"source_schema": OTHER, "destination_schema": "sales"}},
+        ],
+    )
+    assert needs_bases(spec)
+    assert bases_read(spec, _bases(emu)) == [emu.base_id, OTHER]
+    plans = plan_spec(spec, schemas, _bases(emu))
+    assert [(p.base_id, p.table_id, p.destination, p.mode) for p in plans] == [
+        (emu.base_id, schemas[emu.base_id][1]["id"], "mine", "cdc"),
+        (OTHER, "tblLeads000000001", "leads", "cdc"),
+        (OTHER, "tblCampaigns00002", "s.campaigns", "cdc"),
+        (OTHER, "tblDeals000000001", "deals", "cdc"),
+    ]
+    assert plans[1].as_dict()["base_id"] == OTHER
+    # A spec with no entry for the connection's base reads only the others.
+    only_other = _spec(emu, [{"all_tables": {"source_schema": "Sales"}}])
+    assert bases_read(only_other, _bases(emu)) == [OTHER]
+    assert {p.destination for p in plan_spec(only_other, {OTHER: schemas[OTHER]}, _bases(emu))} == {
+        "leads",
+        "deals",
+        "campaigns",
+    }
+
+
+def test_entries_of_bases_that_cannot_be_read_or_collide_are_refused(
+    emu: EmulatorProcess,
+) -> None:
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    schemas = {emu.base_id: tables, OTHER: _other_schema(tables)}
+    spec = _spec(
+        emu,
+        [
+            {"all_tables": {"exclude": ["Creative Requests", "Packaging Tasks"]}},
+            {"table": {"source_table": "Leads", "source_schema": "Nope", "destination_table": "n"}},
+            {"table": {"source_table": "Leads", "source_schema": "appNNNNNNNNNNNNNN"}},
+            # Campaigns of the other base would write the connection base's `campaigns`
+            {"table": {"source_table": "Campaigns", "source_schema": "Sales"}},
+            {"table": {"source_table": "Leads", "source_schema": OTHER, "destination_schema": "s"}},
             {"all_tables": {"source_schema": "Marketing Ops 🚀"}},
         ],
     )
-    plans = plan_each(spec, tables, _bases(emu))
+    plans = plan_each(spec, schemas, _bases(emu))
     planned = [p for p in plans if isinstance(p, TablePlan)]
-    assert [(p.table_name, p.destination) for p in planned] == [("Campaigns", "mine")]
+    assert [(p.base_id, p.destination) for p in planned] == [
+        (OTHER, "s.leads"),
+        (emu.base_id, "campaigns"),
+    ]
     failed = [p for p in plans if isinstance(p, Unplannable)]
-    one_base = f"the local sync reads one base per spec (connection.base_id: {emu.base_id})"
-    assert [(p.source_table, p.destination, str(p.error)) for p in failed] == [
+    seen = f"'Marketing Ops 🚀' ({emu.base_id}), 'Sales' ({OTHER})"
+    assert [(p.base_id, p.source_table, p.destination, str(p.error)) for p in failed] == [
         (
-            "Campaigns",
-            "campaigns",
-            f"objects[2].table.source_schema: '{OTHER}' is another base; {one_base}, so this "
-            "table needs a spec of its own for now.",
-        ),
-        (
-            "Leads",
-            "s.leads",
-            f"objects[3].table.source_schema: 'Sales' is another base ({OTHER}); {one_base}, so "
-            "this table needs a spec of its own for now.",
-        ),
-        (
+            "",
             "Leads",
             "n",
-            "objects[4].table.source_schema: the token sees no base named 'Nope'. Bases it "
-            f"sees: 'Marketing Ops 🚀' ({emu.base_id}), 'Sales' ({OTHER}). Give a base id "
-            "(app…) or one of these names, or grant the token access to the base.",
+            "objects[1].table.source_schema: the token sees no base named 'Nope'. Bases it "
+            f"sees: {seen}. Give a base id (app…) or one of these names, or grant the token "
+            "access to the base.",
         ),
         (
-            "Deals",
-            "deals",
-            "objects[5].table.connector_options.community_connector_options.options.base_id: "
-            f"'{OTHER}' is another base; {one_base}, so this table needs a spec of its own for "
-            "now.",
+            "",
+            "Leads",
+            "leads",
+            "objects[2].table.source_schema: the token sees no base 'appNNNNNNNNNNNNNN'. Bases "
+            f"it sees: {seen}. Give one of these, or grant the token access to the base.",
         ),
         (
-            f"all tables of {OTHER}",
-            "sales.*",
-            f"objects[6].all_tables.source_schema: '{OTHER}' is another base; {one_base}, so "
-            "these tables need a spec of its own for now.",
+            OTHER,
+            "Campaigns",
+            "campaigns",
+            "objects[3].table: writes the same destination 'campaigns' as objects[0].all_tables "
+            f"(table 'Campaigns' of base {emu.base_id}); give one of them another "
+            "destination_table or destination_schema.",
         ),
         (
+            emu.base_id,
             "all tables of Marketing Ops 🚀",
             "*",
-            "objects[7].all_tables.source_schema: reads the same base as objects[0].all_tables; "
+            "objects[5].all_tables.source_schema: reads the same base as objects[0].all_tables; "
             "keep one.",
         ),
     ]
-    with pytest.raises(ConfigError, match=r"^objects\[2\]\.table\.source_schema: "):
-        plan_spec(spec, tables, _bases(emu))
+    with pytest.raises(ConfigError, match=r"^objects\[1\]\.table\.source_schema: "):
+        plan_spec(spec, schemas, _bases(emu))
+    assert "Did you mean 'Sales'?" in str(
+        plan_each(_spec(emu, [{"all_tables": {"source_schema": "Sale"}}]), schemas, _bases(emu))[
+            0
+        ].error
+    )
+
+
+def test_all_tables_of_several_bases_need_a_destination_schema_each(
+    emu: EmulatorProcess,
+) -> None:
+    """Tables of different bases often share a name (a new base's first table is 'Table 1'):
+    all_tables entries of several bases must not write one schema, even when their tables do
+    not collide today."""
+    tables = Airtable(emu.token, base_url=emu.url).schema(emu.base_id)
+    schemas = {emu.base_id: tables, OTHER: _other_schema(tables)[:2]}  # no Campaigns in OTHER
+
+    def refused(objects: list) -> list[str]:
+        plans = plan_each(_spec(emu, objects), schemas, _bases(emu))
+        return [str(p.error) for p in plans if isinstance(p, Unplannable)]
+
+    assert refused([{"all_tables": {}}, {"all_tables": {"source_schema": "Sales"}}]) == [
+        f"{key}.destination_schema: the spec reads every table of several bases (all_tables "
+        "entries of different bases), and their tables may share names; give each all_tables "
+        "entry a destination_schema of its own (say the base's name)."
+        for key in ("objects[0].all_tables", "objects[1].all_tables")
+    ]
+    assert refused(
+        [
+            {"all_tables": {"destination_schema": "Raw"}},
+            {"all_tables": {"source_schema": "Sales", "destination_schema": "raw"}},
+        ]
+    ) == [
+        "objects[1].all_tables.destination_schema: 'raw' is also the destination_schema of "
+        "objects[0].all_tables, which reads another base, and their tables may share names; "
+        "give each all_tables entry a destination_schema of its own (say the base's name)."
+    ]
+    assert (
+        refused(
+            [
+                {"all_tables": {"destination_schema": "marketing"}},
+                {"all_tables": {"source_schema": "Sales", "destination_schema": "sales"}},
+            ]
+        )
+        == []
+    )
+    # One all_tables entry next to table entries of other bases keeps its destinations.
+    assert (
+        refused([{"all_tables": {}}, {"table": {"source_table": "Leads", "source_schema": OTHER}}])
+        == []
+    )
 
 
 def test_two_bases_sharing_a_name_need_an_id(emu: EmulatorProcess) -> None:
@@ -271,11 +365,11 @@ def test_two_bases_sharing_a_name_need_an_id(emu: EmulatorProcess) -> None:
         plan_spec(spec, tables, bases)
 
 
-def test_sync_reads_the_connection_base_and_refuses_the_others(
+def test_sync_finds_a_base_by_name_and_refuses_one_the_token_does_not_see(
     emu: EmulatorProcess, tmp_path: Path
 ) -> None:
     """End to end: a base named by name is looked up, quoted names become directories, and an
-    entry of another base stops the run before anything is read."""
+    entry of a base the token does not see stops the run before anything is read."""
     spec = parse_spec(
         {
             "name": "airtable_ingest",
@@ -308,7 +402,7 @@ def test_sync_reads_the_connection_base_and_refuses_the_others(
         "ingestion_definition.objects[1].table.source_schema"
     ]
     assert not (tmp_path / "raw-data").exists()
-    spec = dataclasses.replace(spec, tables=spec.tables[:1])  # the other base: a spec of its own
+    spec = dataclasses.replace(spec, tables=spec.tables[:1])  # without the unknown base
     summary = run_sync(spec, tmp_path, client=client)
     assert [(t.table, t.destination, t.status) for t in summary.tables] == [
         ("Campaigns", "raw-data.campaigns-v2", "ok")
