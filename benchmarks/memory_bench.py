@@ -82,10 +82,10 @@ def rerun(emu: EmulatorProcess, n: int, command: list[str], lakehouse: Path) -> 
     table = next(p for p in lakehouse.iterdir() if not p.name.startswith(("_", ".")))
     ids = sorted(read_delta(table, ["id"])["id"].to_pylist())
     edited, deleted = ids[: max(10, n // 100)], ids[-max(1, n // 1000) :]
-    table_id = emu.control("GET", "export")["bases"][0]["tables"][0]["id"]
-    url = f"{emu.url}/v0/{emu.base_id}/{table_id}"
     headers = {"Authorization": f"Bearer {emu.token}"}
     with requests.Session() as http:
+        meta = http.get(f"{emu.url}/v0/meta/bases/{emu.base_id}/tables", headers=headers)
+        url = f"{emu.url}/v0/{emu.base_id}/{meta.json()['tables'][0]['id']}"
         for start in range(0, len(edited), 10):
             records = [{"id": r, "fields": {"Name": "edited"}} for r in edited[start : start + 10]]
             http.patch(url, json={"records": records}, headers=headers).raise_for_status()

@@ -126,10 +126,10 @@ def test_a_first_read_lands_in_one_streamed_commit(
     assert (second.inserted, second.unchanged, second.records_read) == (1, 300, 301)
 
 
-def test_a_re_read_is_merged_from_the_stage_without_holding_it(
+def test_a_re_read_lands_from_the_stage_without_holding_it(
     gen: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A snapshot table's later runs (SCD 1): edits, deletes and new records land in one MERGE
+    """A snapshot table's later runs (SCD 1): edits, deletes and new records land in one commit
     streamed from the staged read; nothing reads the stage back whole."""
     monkeypatch.setenv("AIRTABLE_TOKEN", gen.token)
     spec = parse_spec(
@@ -167,10 +167,15 @@ def test_a_re_read_is_merged_from_the_stage_without_holding_it(
         (result,) = summary.tables
         expected = (2, 3, 295, 2) if run == 2 else (0, 0, 300, 0)
         assert (result.inserted, result.updated, result.unchanged, result.deleted) == expected
-        stored = read_delta(lakehouse / "table_2", ["id", "name"]).to_pylist()
+        stored = read_delta(lakehouse / "table_2", ["id", "name", "_airtable_run"]).to_pylist()
         truth = _listed(client, path)
         assert {r["id"]: r["name"] for r in stored} == truth
         assert len(stored) == 300
+        # A row read again unchanged keeps the run that wrote it; edited and new rows are run 2's.
+        written = {r["id"]: r["_airtable_run"] for r in stored}
+        fresh = {rid for rid, name in truth.items() if name in ("new one", "two")}
+        assert {rid for rid, n in written.items() if n == 2} == set(ids[:3]) | fresh
+        assert {n for rid, n in written.items() if rid not in set(ids[:3]) | fresh} == {1}
     assert not list(lakehouse.rglob("*.staging-*"))
 
 
