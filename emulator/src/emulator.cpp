@@ -95,8 +95,8 @@ Workspace initial_workspace(const Options& options, IdGenerator& ids, int64_t no
     return load_data_dir(options.data_dir, ids, now_ms);
   }
   if (!options.generate.empty()) {
-    const auto [tables, records] = parse_generate_spec(options.generate);
-    return generate_workspace(ids, tables, records, now_ms);
+    const GenerateSpec spec = parse_generate_option(options.generate);
+    return generate_workspace(ids, spec.bases, spec.tables, spec.records, now_ms);
   }
   return make_demo_workspace(ids, now_ms);
 }

@@ -104,48 +104,69 @@ Ids add_fields(detail::BaseBuilder& b, Table& t) {
   return f;
 }
 
+int64_t positive(const std::string& spec, const std::string& text, const char* what) {
+  try {
+    size_t used = 0;
+    const int64_t value = std::stoll(text, &used);
+    if (used == text.size() && value > 0) {
+      return value;
+    }
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument("--generate " + spec + ": the number of " + what +
+                              " must be a positive integer (e.g. --generate 3x1000)");
+}
+
+void check_tables(const std::string& spec, int64_t tables) {
+  if (tables > static_cast<int64_t>(detail::BaseBuilder::kMaxTables)) {
+    throw std::invalid_argument("--generate " + spec + ": at most 1000 tables per base");
+  }
+}
+
 }  // namespace
 
 std::pair<int, int64_t> parse_generate_spec(const std::string& spec) {
   const size_t x = spec.find('x');
-  auto number = [&](const std::string& text, const char* what) -> int64_t {
-    try {
-      size_t used = 0;
-      const int64_t value = std::stoll(text, &used);
-      if (used == text.size() && value > 0) {
-        return value;
-      }
-    } catch (const std::exception&) {
-    }
-    throw std::invalid_argument("--generate " + spec + ": the number of " + what +
-                                " must be a positive integer (e.g. --generate 3x1000)");
-  };
   if (x == std::string::npos) {
     throw std::invalid_argument("--generate needs TABLESxRECORDS, e.g. 3x1000, got '" + spec + "'");
   }
-  const int64_t tables = number(spec.substr(0, x), "tables");
-  const int64_t records = number(spec.substr(x + 1), "records");
-  if (tables > static_cast<int64_t>(detail::BaseBuilder::kMaxTables)) {
-    throw std::invalid_argument("--generate " + spec + ": at most 1000 tables per base");
-  }
+  const int64_t tables = positive(spec, spec.substr(0, x), "tables");
+  const int64_t records = positive(spec, spec.substr(x + 1), "records");
+  check_tables(spec, tables);
   return {static_cast<int>(tables), records};
 }
 
-Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int64_t /*now_ms*/) {
-  Workspace workspace;
-  for (int i = 0; i < 5; ++i) {
-    workspace.users.push_back({ids.next("usr"), "user" + std::to_string(i) + "@example.com",
-                               i == 4 ? "" : "User " + std::to_string(i)});
+GenerateSpec parse_generate_option(const std::string& spec) {
+  const size_t first = spec.find('x');
+  const size_t second = first == std::string::npos ? first : spec.find('x', first + 1);
+  if (second == std::string::npos) {
+    const auto [tables, records] = parse_generate_spec(spec);
+    return {1, tables, records};
   }
+  const int64_t bases = positive(spec, spec.substr(0, first), "bases");
+  if (bases > kMaxGeneratedBases) {
+    throw std::invalid_argument("--generate " + spec + ": at most " +
+                                std::to_string(kMaxGeneratedBases) + " bases");
+  }
+  const int64_t tables = positive(spec, spec.substr(first + 1, second - first - 1), "tables");
+  const int64_t records = positive(spec, spec.substr(second + 1), "records");
+  check_tables(spec, tables);
+  return {static_cast<int>(bases), static_cast<int>(tables), records};
+}
+
+namespace {
+
+Base generate_base(IdGenerator& ids, const std::string& name,
+                   const std::vector<Collaborator>& users, int tables, int64_t records) {
   std::vector<Json> people;
-  for (const Collaborator& u : workspace.users) {
+  for (const Collaborator& u : users) {
     Json c{{"id", u.id}, {"email", u.email}};
     if (!u.name.empty()) {
       c["name"] = u.name;
     }
     people.push_back(c);
   }
-  detail::BaseBuilder b(ids, "Generated base");
+  detail::BaseBuilder b(ids, name);
   std::vector<Table*> all;
   std::vector<Ids> fields;
   for (int t = 0; t < tables; ++t) {
@@ -185,7 +206,7 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
     const std::string prefix = "T" + std::to_string(t + 1) + "-";
     for (int64_t j = 0; j < records; ++j) {
       const int64_t created = kEpoch + j * 1000 + static_cast<int64_t>(t) * 7;
-      Record& r = b.add_record(table, created, workspace.users[rng.below(5)].id);
+      Record& r = b.add_record(table, created, users[rng.below(5)].id);
       if (rng.percent(1)) {
         continue;  // an all-blank record
       }
@@ -302,8 +323,29 @@ Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int6
       b.link(table, rec, fields[static_cast<size_t>(t)].related, chosen);
     }
   }
-  workspace.bases.push_back(b.take());
+  return b.take();
+}
+
+}  // namespace
+
+Workspace generate_workspace(IdGenerator& ids, int bases, int tables, int64_t records,
+                             int64_t /*now_ms*/) {
+  Workspace workspace;
+  for (int i = 0; i < 5; ++i) {
+    workspace.users.push_back({ids.next("usr"), "user" + std::to_string(i) + "@example.com",
+                               i == 4 ? "" : "User " + std::to_string(i)});
+  }
+  // One base keeps its historical name (and ids: the same draws in the same order).
+  for (int i = 0; i < bases; ++i) {
+    const std::string name =
+        bases == 1 ? "Generated base" : "Generated base " + std::to_string(i + 1);
+    workspace.bases.push_back(generate_base(ids, name, workspace.users, tables, records));
+  }
   return workspace;
+}
+
+Workspace generate_workspace(IdGenerator& ids, int tables, int64_t records, int64_t now_ms) {
+  return generate_workspace(ids, 1, tables, records, now_ms);
 }
 
 }  // namespace emu

@@ -16,6 +16,7 @@ Usage: airtable-emulator [options]
 Data (choose one; default --demo):
   --demo                     serve the demo base (Packaging Tasks, Campaigns, Creative Requests)
   --generate TxR             generate a base of T tables x R records covering every field type
+  --generate BxTxR           generate B such bases (one token sees them all)
   --data DIR                 serve the bases in DIR (one JSON file per base, see docs/emulator.md)
   --seed S                   seed for generated data, ids and faults (default 42)
 

@@ -13,7 +13,7 @@ struct Options {
   std::string port_file;
   std::string data_dir;
   bool demo = false;
-  std::string generate;  // "TABLESxRECORDS"
+  std::string generate;  // "TABLESxRECORDS" or "BASESxTABLESxRECORDS"
   uint64_t seed = 42;
   std::string token;  // default: kDefaultToken
   bool rate_limit = true;
