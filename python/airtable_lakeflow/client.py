@@ -104,6 +104,15 @@ class Airtable:
     def __repr__(self) -> str:  # never shows the token
         return f"Airtable(base_url={self._config['base_url']!r})"
 
+    def twin(self) -> Airtable:
+        """Another client with this one's settings and an engine session of its own. A session
+        makes one call at a time on its connection (reads open connections of their own), so
+        threads that ask about several bases at once each use a twin."""
+        other = object.__new__(Airtable)
+        other._config = dict(self._config)
+        other._session = _engine.Session(other._config)
+        return other
+
     def whoami(self) -> dict[str, Any]:
         return self._session.call("whoami")
 

@@ -230,7 +230,10 @@ def run_sync(
             read = bases_read(spec, bases)
             names = {b["id"]: b["name"] for b in bases or ()}
             summary.bases = [BaseRun(b, names.get(b)) for b in read]
-            schemas = _each_base(stop, read, at.schema)  # one schema request per base
+            # A client per base: an engine session makes one call at a time, and the bases'
+            # schemas, formula checks and webhooks are asked for at once (`_each_base`).
+            clients = {b: at if i == 0 else at.twin() for i, b in enumerate(read)}
+            schemas = _each_base(stop, read, lambda b: clients[b].schema(b))  # one per base
             for run in summary.bases:
                 run.requests += 1
             if dry_run:  # what a run would find, without creating the webhooks
@@ -240,13 +243,13 @@ def run_sync(
             else:  # a run finds out by finding or creating each base's webhook
                 access = {b: WebhookAccess(True) for b in read}
             planned = plan_each(spec, schemas, bases, access)
-            planned = _check_formulas(at, planned, stop, summary)
+            planned = _check_formulas(clients, planned, stop, summary)
             summary.plans = [p.as_dict() for p in planned]
             # A spec entry that cannot be synced stops the run before anything is read: a
             # misspelled table must not leave all_tables to sync the real one its own way.
             if dry_run or summary.refused:
                 return summary
-            hooks, refused = _webhooks(at, planned, lakehouse, stop, summary)
+            hooks, refused = _webhooks(clients, planned, lakehouse, stop, summary)
             if refused:  # read those bases' tables another way
                 access |= refused
                 planned = plan_each(spec, schemas, bases, access)  # (formulas checked)
@@ -254,7 +257,7 @@ def run_sync(
                 if summary.refused:  # mode: webhook insisted on
                     return summary
             _sync_tables(
-                at,
+                clients,
                 planned,
                 lakehouse,
                 started,
@@ -320,7 +323,7 @@ def _webhook_plans(planned: list[TablePlan | Unplannable], base_id: str) -> list
 
 
 def _webhooks(
-    at: Airtable,
+    clients: dict[str, Airtable],
     planned: list[TablePlan | Unplannable],
     lakehouse: Path,
     stop: StopSignal,
@@ -333,7 +336,7 @@ def _webhooks(
 
     def one(base_id: str) -> BaseChanges | WebhookUnavailableError:
         try:
-            return _base_changes(at, base_id, planned, lakehouse)
+            return _base_changes(clients[base_id], base_id, planned, lakehouse)
         except WebhookUnavailableError as error:
             return error
 
@@ -375,7 +378,7 @@ def _base_changes(
 
 
 def _check_formulas(
-    at: Airtable,
+    clients: dict[str, Airtable],
     planned: list[TablePlan | Unplannable],
     stop: StopSignal,
     summary: SyncSummary,
@@ -396,7 +399,7 @@ def _check_formulas(
         for i, plan in probes.items():
             if plan.base_id == base_id:
                 runs[base_id].requests += 1
-                error = _refused_formula(at, plan)
+                error = _refused_formula(clients[base_id], plan)
                 if error is not None:
                     refused[i] = Unplannable(plan.table_name, plan.destination, error, base_id)
         return refused
@@ -432,7 +435,7 @@ def _refused_formula(at: Airtable, plan: TablePlan) -> ConfigError | None:
 
 
 def _sync_tables(
-    at: Airtable,
+    clients: dict[str, Airtable],
     planned: list[TablePlan | Unplannable],
     lakehouse: Path,
     started: datetime.datetime,
@@ -478,7 +481,7 @@ def _sync_tables(
             path = lakehouse.joinpath(*plan.destination.split("."))
             try:
                 sync_table(
-                    at,
+                    clients[plan.base_id],
                     plan.base_id,
                     plan,
                     lakehouse,

@@ -21,7 +21,7 @@ A, B, C = "appManyBasesAAAA1", "appManyBasesBBBB1", "appManyBasesCCCC1"  # conft
 TOKEN = "patQuotaStopTest.0000000000000000000000000000000000000000000000000000000000000001"
 AGAIN = "patQuotaStopTest.0000000000000000000000000000000000000000000000000000000000000002"
 RECORDS = 500  # per table: 5 pages; 6 tables, 30 pages in all
-QUOTA = 14  # data calls: the quota runs out about half-way
+QUOTA = 20  # data calls: the quota runs out about half-way (3 schemas, 17 of 30 pages)
 
 
 @pytest.fixture(scope="module")
