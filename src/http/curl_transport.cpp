@@ -58,13 +58,30 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 // ("Connection died, retrying a fresh connect"). That second send skips the rate limiter: it
 // went out as the 6th request in a second and cost a 429 and a 30 s penalty. So only the
 // first send of each send() goes out; the client retries the rest through the limiter.
+// The first one asks the caller's hook: a new connection can come up well after the slot the
+// request was given, and the server counts the request when it arrives.
 struct Sends {
+  const BeforeSend* before_send = nullptr;
   int count = 0;
+  bool refused = false;  // by the hook: nothing was sent
 };
 
 int on_prereq(void* user, char* /*primary_ip*/, char* /*local_ip*/, int /*primary_port*/,
               int /*local_port*/) {
-  return ++static_cast<Sends*>(user)->count == 1 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+  auto& sends = *static_cast<Sends*>(user);
+  if (++sends.count > 1) {
+    return CURL_PREREQFUNC_ABORT;
+  }
+  bool send = true;
+  if (*sends.before_send) {
+    try {
+      send = (*sends.before_send)();
+    } catch (...) {  // never through libcurl's C frames (the hook should not throw)
+      send = false;
+    }
+  }
+  sends.refused = !send;
+  return send ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
 TransportFailure classify(CURLcode code) {
@@ -121,7 +138,7 @@ CurlTransport::~CurlTransport() {
   }
 }
 
-Response CurlTransport::send(const Request& request) {
+Response CurlTransport::send(const Request& request, const BeforeSend& before_send) {
   CURL* curl = impl_->handle;
   // Reset options but keep the connection cache, so keep-alive connections are reused.
   curl_easy_reset(curl);
@@ -163,6 +180,7 @@ Response CurlTransport::send(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   Sends sends;
+  sends.before_send = &before_send;
   curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(curl, CURLOPT_PREREQDATA, &sends);
   const CURLcode code = curl_easy_perform(curl);
@@ -170,7 +188,10 @@ Response CurlTransport::send(const Request& request) {
   if (code != CURLE_OK) {
     response.status = 0;
     response.body.clear();
-    if (sends.count > 1) {
+    if (sends.refused) {
+      response.transport_error = "not sent: held back by the caller once the connection was up";
+      response.failure = TransportFailure::kNotSent;
+    } else if (sends.count > 1) {
       response.transport_error = "the reused connection closed before any answer";
       response.failure = TransportFailure::kDropped;
     } else {

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <exception>
 #include <random>
 
 namespace airtable_lakeflow::http {
@@ -123,7 +124,8 @@ std::string HttpClient::transport_message(const Response& response, const std::s
       return "The base URL is not an http(s) URL that can be used" + cause + ". " + check + ".";
     case TransportFailure::kNone:
     case TransportFailure::kTransient:
-    case TransportFailure::kDropped: break;
+    case TransportFailure::kDropped:
+    case TransportFailure::kNotSent: break;
   }
   return "Could not reach " + host + " for " + what + cause + " after " + std::to_string(attempts) +
          " attempts; check the network, the proxy settings and the base URL (--base-url, "
@@ -191,13 +193,33 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
   for (;;) {
     ++attempt;
     // Every attempt, retries included, waits for its own slot (the transport never re-sends).
-    wait_for_slot(base_id, what);
+    TimePoint slot = wait_for_slot(base_id, what);
     if (cancelled_.load()) {
       throw Cancelled("cancelled");
     }
     stop_if_quota_exhausted(what);
+    // Checked again once the connection is up: the server counts the request when it arrives.
+    // An exception must not cross the transport (libcurl's C frames): kept, thrown after it.
+    std::exception_ptr stopped;
+    bool refused = false;
+    const BeforeSend before_send = [&]() {
+      try {
+        refused = !still_in_slot(slot, base_id, what);
+      } catch (...) {
+        stopped = std::current_exception();
+        refused = true;
+      }
+      return !refused;
+    };
+    const Response response = transport_->send(request, before_send);
+    if (stopped) {
+      std::rethrow_exception(stopped);
+    }
+    if (refused) {  // nothing was sent: not an attempt; it waits for a slot again
+      --attempt;
+      continue;
+    }
     ++stats_.requests;
-    const Response response = transport_->send(request);
     Answer answer;
     answer.status = response.status;
     answer.transport_error = response.transport_error;
@@ -232,9 +254,9 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
   }
 }
 
-void HttpClient::wait_for_slot(const std::string& base_id, const std::string& what) {
+TimePoint HttpClient::wait_for_slot(const std::string& base_id, const std::string& what) {
   if (!config_.throttle) {
-    return;
+    return clock_.now();
   }
   for (;;) {
     stop_if_quota_exhausted(what);  // no slot taken for a request that will not be sent
@@ -248,7 +270,42 @@ void HttpClient::wait_for_slot(const std::string& base_id, const std::string& wh
     // Another request's 429 may have paused the base while this one slept: wait it out too
     // (the slot taken meanwhile lies inside the pause and costs nothing).
     if (limiter_.paused_until(base_id) <= clock_.now()) {
-      return;
+      return slot;
+    }
+  }
+}
+
+bool HttpClient::still_in_slot(TimePoint& slot, const std::string& base_id,
+                               const std::string& what) {
+  if (!config_.throttle) {
+    return true;
+  }
+  // How long the connection may hold a request that came up late before it lets it go and
+  // takes its turn again: a new slot this near is slept for here, a later one (a pause of the
+  // base began meanwhile) is not worth an idle connection.
+  constexpr Duration kLateWait = std::chrono::seconds(2);
+  for (;;) {
+    const TimePoint now = clock_.now();
+    if (now - slot <= limiter_.limit().margin) {
+      return true;
+    }
+    // Late: the server counts this send now, out of the window its slot was checked in. It
+    // takes a slot for now too (the old one stays logged: one send counted twice, stricter).
+    ++stats_.late_sends;
+    slot = limiter_.reserve(token_key_, base_id, now, config_.requests_per_second);
+    if (slot - now > kLateWait) {
+      return false;
+    }
+    if (slot > now) {
+      stats_.throttle_wait_ms +=
+          std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count();
+      sleep_until(slot, what);
+    }
+    if (limiter_.paused_until(base_id) > clock_.now()) {
+      return false;
+    }
+    if (cancelled_.load()) {
+      throw Cancelled("cancelled");
     }
   }
 }

@@ -133,7 +133,7 @@ Duration RateLimiter::share_spacing(double base_rate) const {
 }
 
 TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint now,
-                                  Duration spacing) const {
+                                  Duration spacing, bool count_base) const {
   // Forget sends that can no longer matter to anyone asking from `now` on, but the last one
   // before the window: a share's spacing may reach further back.
   const Duration span = limit_.window + limit_.margin;
@@ -148,9 +148,11 @@ TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint n
   // Every rule must accept the same instant; each step only moves forward. A share is one send
   // per `spacing` window of the base's log.
   for (;;) {
-    TimePoint next = std::max(earliest(by_base.sent, limit_.per_base, span, at),
-                              earliest(by_token.sent, limit_.per_token, span, at));
-    if (spacing > Duration::zero()) {
+    TimePoint next = earliest(by_token.sent, limit_.per_token, span, at);
+    if (count_base) {
+      next = std::max(next, earliest(by_base.sent, limit_.per_base, span, at));
+    }
+    if (count_base && spacing > Duration::zero()) {
       next = std::max(next, earliest(by_base.sent, 1, spacing, next));
     }
     if (next == at) {
@@ -159,9 +161,12 @@ TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint n
     at = next;
   }
   // Requests for different bases can reserve out of order: keep each log sorted.
-  insert_sorted(by_base, at);
+  insert_sorted(by_token, at);
+  if (!count_base) {
+    return at;
+  }
   if (&by_token != &by_base) {
-    insert_sorted(by_token, at);
+    insert_sorted(by_base, at);
   }
   if (spacing > span) {
     by_base.hold_until = std::max(by_base.hold_until, at + spacing);
@@ -171,26 +176,39 @@ TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint n
 
 TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& base, TimePoint now,
                                double base_rate) {
-  const Duration spacing = share_spacing(base_rate);
+  // A request of no base (whoami, the base list) counts only against the token's limit, as
+  // Airtable counts it; a pause after its 429 still holds it.
+  const bool count_base = !base.empty();
+  const Duration spacing = count_base ? share_spacing(base_rate) : Duration::zero();
   const std::lock_guard lock(mutex_);
   detail::HostRateTable* table = host_table();
   if (table == nullptr) {
-    return reserve_in(bases_[base], tokens_[token_key], now, spacing);
+    if (!count_base) {
+      const auto paused = bases_.find(base);
+      Window none;
+      return reserve_in(paused == bases_.end() ? none : paused->second, tokens_[token_key], now,
+                        spacing, false);
+    }
+    return reserve_in(bases_[base], tokens_[token_key], now, spacing, true);
   }
   const Duration span = limit_.window + limit_.margin;
   const auto file_lock = table->lock();
-  detail::HostEntry* base_entry = table->entry(base_log_key(base), now, span, true);
+  // No entry claimed for the sends of no base: only a pause of it is looked at.
+  detail::HostEntry* base_entry = table->entry(base_log_key(base), now, span, count_base);
   detail::HostEntry* token_entry =
       table->entry(token_log_key(token_key), now, span, true, base_entry);
-  Window by_base = load(*base_entry);
   if (token_entry == base_entry) {  // one shared slot: one log counts for both
-    const TimePoint at = reserve_in(by_base, by_base, now, spacing);
-    store(by_base, *base_entry, span);
+    Window shared = load(*token_entry);
+    const TimePoint at = reserve_in(shared, shared, now, spacing, count_base);
+    store(shared, *token_entry, span);
     return at;
   }
+  Window by_base = base_entry == nullptr ? Window{} : load(*base_entry);
   Window by_token = load(*token_entry);
-  const TimePoint at = reserve_in(by_base, by_token, now, spacing);
-  store(by_base, *base_entry, span);
+  const TimePoint at = reserve_in(by_base, by_token, now, spacing, count_base);
+  if (count_base) {
+    store(by_base, *base_entry, span);
+  }
   store(by_token, *token_entry, span);
   return at;
 }

@@ -42,7 +42,8 @@ Decision decide(const RetryPolicy& policy, const Answer& answer, int attempt, in
         break;
       case TransportFailure::kNone:
       case TransportFailure::kTransient:
-      case TransportFailure::kDropped: break;
+      case TransportFailure::kDropped:
+      case TransportFailure::kNotSent: break;
     }
   }
   const bool retriable =

@@ -23,7 +23,7 @@ class CurlTransport final : public Transport {
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
-  Response send(const Request& request) override;
+  Response send(const Request& request, const BeforeSend& before_send) override;
 
  private:
   struct Impl;

@@ -49,6 +49,9 @@ struct ClientStats {
   std::atomic<int64_t> retries{0};
   std::atomic<int64_t> rate_limited{0};  // 429 RATE_LIMIT_REACHED answers seen
   std::atomic<int64_t> throttle_wait_ms{0};
+  // Sends that found their slot passed by more than RateLimit::margin once the connection was
+  // up (a new connection's handshake, a loaded machine) and took a new one.
+  std::atomic<int64_t> late_sends{0};
 };
 
 class HttpClient {
@@ -91,8 +94,11 @@ class HttpClient {
   std::atomic<bool> cancelled_{false};
 
   // Reserves this attempt's slot from the limiter (per base and per token) and sleeps until
-  // it, and past any pause of the base.
-  void wait_for_slot(const std::string& base_id, const std::string& what);
+  // it, and past any pause of the base. Returns the slot.
+  TimePoint wait_for_slot(const std::string& base_id, const std::string& what);
+  // The transport's BeforeSend check, once the connection is up: whether the request may go now
+  // for the slot it was given. Throws Cancelled or the quota error (the caller's hook catches).
+  bool still_in_slot(TimePoint& slot, const std::string& base_id, const std::string& what);
   // Sleeps in slices, throwing Cancelled or the quota error as soon as either appears.
   void sleep_until(TimePoint until, const std::string& what);
   // Throws kQuota when a reader of this token (this one or another, in any process of the

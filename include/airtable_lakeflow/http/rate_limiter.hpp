@@ -69,6 +69,7 @@ class RateLimiter {
   // span n / base_rate or more (5 / 3 on each of three hosts: 5/s together on average). It is
   // checked against the whole log, every reader's sends on the host, so the readers of one
   // host share one share, and a reader with a smaller share than others is held to its own.
+  // An empty `base` (whoami, the base list) counts against the token's limit only.
   TimePoint reserve(const std::string& token_key, const std::string& base, TimePoint now,
                     double base_rate = std::numeric_limits<double>::infinity());
   // After a 429 PUBLIC_API_BILLING_LIMIT_EXCEEDED for `quota_key` (a token at one API server):
@@ -98,8 +99,10 @@ class RateLimiter {
 
  private:
   // The slot for one send counted in both windows (the same object when they share a log), at
-  // least `spacing` from every other send of the base (zero: no share).
-  TimePoint reserve_in(Window& by_base, Window& by_token, TimePoint now, Duration spacing) const;
+  // least `spacing` from every other send of the base (zero: no share). Without `count_base`
+  // only the token's window counts it; the base's pause still holds it.
+  TimePoint reserve_in(Window& by_base, Window& by_token, TimePoint now, Duration spacing,
+                       bool count_base) const;
   // The spacing of a share of `base_rate` requests per second; zero when it is no share.
   [[nodiscard]] Duration share_spacing(double base_rate) const;
   // The host table, opened again in a forked child (a file lock belongs to the open file,

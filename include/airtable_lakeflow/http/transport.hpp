@@ -1,6 +1,7 @@
 // One HTTP exchange, behind an interface so the client can be tested with a scripted fake.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@ enum class TransportFailure {
   kResolve,     // the host name does not resolve: not retried
   kTls,         // the server's certificate did not verify, or the CA file is unusable
   kInvalidUrl,  // not an http(s) URL libcurl can use
+  kNotSent,     // the BeforeSend hook refused the send: nothing went on the wire
 };
 
 struct Request {
@@ -36,13 +38,20 @@ struct Response {
   TransportFailure failure = TransportFailure::kNone;
 };
 
+// Called once the request's connection is up (a new one may take a TLS handshake and more),
+// right before the request goes on the wire: the moment the server starts counting it.
+// Returns whether to send; false leaves the request unsent (TransportFailure::kNotSent). It
+// may sleep; it must not throw (libcurl calls it from C). Empty: always send.
+using BeforeSend = std::function<bool()>;
+
 class Transport {
  public:
   virtual ~Transport() = default;
   // Puts the request on the wire at most once: a transport never re-sends on its own, so
-  // every attempt the client makes has taken its slot from the rate limiter first. Never
+  // every attempt the client makes has taken its slot from the rate limiter first. Calls
+  // `before_send` once, just before the send (a fake calls it before it "sends"). Never
   // throws for network trouble: reports it in Response::transport_error and ::failure.
-  virtual Response send(const Request& request) = 0;
+  virtual Response send(const Request& request, const BeforeSend& before_send) = 0;
 };
 
 }  // namespace airtable_lakeflow::http

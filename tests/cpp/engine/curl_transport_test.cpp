@@ -72,17 +72,45 @@ TEST_F(LiveEmulator, ADroppedReusedConnectionIsNotSentAgainBehindTheClientsBack)
   EXPECT_EQ(emulator_->log().last_seq(), before + 2);
 }
 
+// The hook runs once per send, once the connection is up: a refusal puts nothing on the wire,
+// and the transport sends the next request as usual.
+TEST_F(LiveEmulator, TheHookIsAskedOnceTheConnectionIsUpAndCanHoldTheRequestBack) {
+  CurlTransport transport;
+  int asked = 0;
+  const int64_t before = emulator_->log().last_seq();
+  const Response refused = get(transport, "/v0/meta/bases", [&asked] {
+    ++asked;
+    return false;
+  });
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_EQ(refused.failure, TransportFailure::kNotSent) << refused.transport_error;
+  EXPECT_EQ(emulator_->log().last_seq(), before);  // nothing reached the server
+  const Response thrown = get(transport, "/v0/meta/bases", []() -> bool {
+    throw std::runtime_error("a hook that throws holds the request back too");
+  });
+  EXPECT_EQ(thrown.failure, TransportFailure::kNotSent);
+  EXPECT_EQ(emulator_->log().last_seq(), before);
+  const Response sent = get(transport, "/v0/meta/bases", [&asked] {
+    ++asked;
+    return true;
+  });
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(sent.status, 200);
+  EXPECT_EQ(emulator_->log().last_seq(), before + 1);
+}
+
 TEST_F(LiveEmulator, TlsFailuresAreTold) {
   // https to the emulator's plain-HTTP port: the handshake fails (retried briefly).
   CurlTransport transport;
   Request request;
   request.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/v0/meta/bases";
-  EXPECT_EQ(transport.send(request).failure, TransportFailure::kConnect);
+  EXPECT_EQ(transport.send(request, {}).failure, TransportFailure::kConnect);
   // A CA bundle that cannot be read: no retry can help.
   TransportOptions options;
   options.ca_bundle = "/nonexistent/ca.pem";
   CurlTransport unverifiable(options);
-  const Response r = unverifiable.send(request);
+  const Response r = unverifiable.send(request, {});
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.failure, TransportFailure::kTls) << r.transport_error;
 }
@@ -93,7 +121,7 @@ TEST(CurlTransport, UnreachableHostIsATransportError) {
   CurlTransport transport(options);
   Request request;
   request.url = "http://127.0.0.1:1/v0/meta/bases";
-  const Response r = transport.send(request);
+  const Response r = transport.send(request, {});
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.transport_error.empty());
   EXPECT_EQ(r.failure, TransportFailure::kConnect);
@@ -114,7 +142,7 @@ TEST(CurlTransport, EachCauseOfNoAnswerIsTold) {
     CurlTransport transport;
     Request request;
     request.url = c.url;
-    const Response r = transport.send(request);
+    const Response r = transport.send(request, {});
     EXPECT_EQ(r.status, 0) << c.url;
     EXPECT_EQ(r.failure, c.failure) << c.url << ": " << r.transport_error;
   }

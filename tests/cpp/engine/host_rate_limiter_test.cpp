@@ -92,6 +92,22 @@ TEST_F(HostRateLimiter, APauseSetThroughOneIsSeenByTheOther) {
   EXPECT_EQ(second.reserve("tok", "appQ", t0), t0);
 }
 
+TEST_F(HostRateLimiter, RequestsOfNoBaseCountOnlyAgainstTheToken) {
+  RateLimiter first(RateLimit{}, file_);
+  RateLimiter second(RateLimit{}, file_);
+  const TimePoint t0 = steady_now();
+  std::vector<TimePoint> meta;
+  for (int i = 0; i < 20; ++i) {  // whoami of 20 processes at once
+    meta.push_back((i % 2 == 0 ? first : second).reserve("tok" + std::to_string(i % 4), "", t0));
+  }
+  EXPECT_EQ(std::count(meta.begin(), meta.end(), t0), 20);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(first.reserve("tok0", "app" + std::to_string(i % 10), t0) == t0, i < 45) << i;
+  }
+  first.pause_base("", t0 + seconds(30));
+  EXPECT_GE(second.reserve("tok9", "", t0), t0 + seconds(30));
+}
+
 TEST_F(HostRateLimiter, AFileOfAnotherLayoutIsNeitherUsedNorChanged) {
   { std::ofstream(file_, std::ios::binary) << "not a rate table"; }
   EXPECT_EQ(RateLimiter(RateLimit{}, file_).shared_file(), "");

@@ -24,8 +24,21 @@ class ScriptedTransport : public Transport {
   std::vector<Request> sent;
   std::vector<TimePoint> sent_at;
   Clock* clock = nullptr;
+  // How long each send's connection takes to come up (none left: no time), before the hook.
+  std::deque<Duration> connect_times;
+  int refused = 0;
 
-  Response send(const Request& request) override {
+  Response send(const Request& request, const BeforeSend& before_send) override {
+    if (!connect_times.empty()) {
+      clock->sleep_until(clock->now() + connect_times.front());
+      connect_times.pop_front();
+    }
+    if (before_send && !before_send()) {
+      ++refused;
+      Response r{0, "", std::nullopt, "not sent"};
+      r.failure = TransportFailure::kNotSent;
+      return r;
+    }
     sent.push_back(request);
     sent_at.push_back(clock->now());
     if (script.empty()) {
@@ -440,6 +453,103 @@ TEST(HttpClient, AReaderWithAShareOfTwoSendsAtMostTwoPerSecond) {
   EXPECT_TRUE(within_rate(at, 2, seconds(1)));
   // And close to it: 2 per (1 s + the 25 ms margin).
   EXPECT_LE(at.back() - at.front(), 29 * milliseconds(1025) / 2 + milliseconds(1));
+}
+
+// Regression (8 Spark readers starting at once): the slot was taken before a new connection
+// came up, and the request reached the server that much later, out of the window its slot had
+// been checked in: six sends of one base within a second, a 429 and a 30 s pause.
+TEST(HttpClient, ASendWhoseConnectionCameUpLateTakesASlotForTheActualInstant) {
+  Harness h;
+  for (int i = 0; i < 4; ++i) {  // four requests of other readers of the base, just sent
+    h.limiter.reserve("another reader", "appA", h.clock.now());
+  }
+  std::vector<TimePoint> others;
+  h.transport->connect_times = {milliseconds(300)};  // a new connection: a handshake and more
+  // While it connects, other readers take the next five slots of the base (from 1.025 s on).
+  h.clock.on_sleep = [&] {
+    for (int i = 0; i < 5; ++i) {
+      others.push_back(h.limiter.reserve("another reader", "appA", TimePoint{}));
+    }
+  };
+  h.transport->script = {reply(200, "ok")};
+  EXPECT_EQ(h.get(), "ok");
+  ASSERT_EQ(h.transport->sent_at.size(), 1U);
+  EXPECT_EQ(h.client.stats().late_sends.load(), 1);
+  // Sent at 0.3 s it would have been the 6th within a second with those five.
+  std::vector<TimePoint> actual(4, TimePoint{});
+  actual.insert(actual.end(), others.begin(), others.end());
+  actual.push_back(h.transport->sent_at[0]);
+  EXPECT_TRUE(within_limit(actual, 5, seconds(1)));
+  EXPECT_GE(h.transport->sent_at[0], others.back() + h.limiter.limit().window);
+  // The limiter logged the actual instant: the next slot counts it.
+  EXPECT_GE(h.limiter.reserve("another reader", "appA", h.transport->sent_at[0]),
+            h.transport->sent_at[0]);
+  EXPECT_EQ(h.transport->refused, 0);
+}
+
+TEST(HttpClient, ASendLateByLessThanTheMarginGoesAsItIs) {
+  Harness h;
+  h.transport->connect_times = {h.limiter.limit().margin};
+  EXPECT_EQ(h.get(), "{}");
+  EXPECT_EQ(h.transport->sent_at[0], TimePoint{} + h.limiter.limit().margin);
+  EXPECT_EQ(h.client.stats().late_sends.load(), 0);
+}
+
+TEST(HttpClient, ALateSendWhoseNewSlotIsFarIsHeldBackAndRetriedThroughTheLimiter) {
+  RetryPolicy policy;
+  policy.max_attempts = 1;  // holding a send back costs no attempt
+  Harness h(policy);
+  h.transport->connect_times = {milliseconds(300)};
+  // While it connects, another reader's 429 pauses the base for 30 s.
+  h.clock.on_sleep = [&h] { h.limiter.pause_base("appA", TimePoint{} + seconds(30)); };
+  h.transport->script = {reply(200, "ok")};
+  EXPECT_EQ(h.get(), "ok");
+  EXPECT_EQ(h.transport->refused, 1);
+  ASSERT_EQ(h.transport->sent_at.size(), 1U);
+  EXPECT_GE(h.transport->sent_at[0], TimePoint{} + seconds(30));
+  EXPECT_EQ(h.client.stats().requests.load(), 1);
+  EXPECT_EQ(h.client.stats().retries.load(), 0);
+}
+
+// Another reader's five sends of the base taken while this one's connection comes up (its slot
+// was 0, theirs are from 1.025 s on), then `next` on the clock's next sleep: the wait in the
+// hook for the late send's new slot.
+void while_connecting(Harness& h, std::function<void()> next) {
+  h.transport->connect_times = {milliseconds(300)};
+  h.clock.on_sleep = [&h, next = std::move(next)] {
+    for (int i = 0; i < 5; ++i) {
+      h.limiter.reserve("another reader", "appA", TimePoint{});
+    }
+    h.clock.on_sleep = next;
+  };
+}
+
+TEST(HttpClient, ACancelWhileALateSendWaitsEndsTheRequestWithCancelled) {
+  Harness h;
+  while_connecting(h, [&h] { h.client.cancel(); });
+  EXPECT_THROW(h.get(), Cancelled);
+  EXPECT_EQ(h.client.stats().late_sends.load(), 1);
+  EXPECT_EQ(h.transport->refused, 1);
+  EXPECT_TRUE(h.transport->sent.empty());
+  EXPECT_EQ(h.client.stats().requests.load(), 0);
+  EXPECT_LT(h.clock.now() - TimePoint{}, seconds(1));  // not slept to its new slot
+  h.client.uncancel();  // the client and its transport are usable again
+  EXPECT_EQ(h.get(), "{}");
+}
+
+TEST(HttpClient, AQuotaFoundWhileALateSendWaitsStopsIt) {
+  Harness h;
+  OtherReader finder(h, kToken);
+  finder.transport->script = {reply(429, kQuotaBody)};
+  while_connecting(h, [&finder] { EXPECT_THROW(finder.get("appB"), Error); });
+  try {
+    h.get();
+    FAIL() << "expected the quota error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kQuota);
+  }
+  EXPECT_EQ(h.transport->refused, 1);
+  EXPECT_TRUE(h.transport->sent.empty());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 namespace airtable_lakeflow::testing {
 
+using http::BeforeSend;
 using http::CurlTransport;
 using http::Request;
 using http::Response;
@@ -40,11 +41,12 @@ class LiveEmulator : public ::testing::Test {
   void faults(const std::string& spec) {
     emulator_->faults().set_rules(emu::parse_fault_spec(spec));
   }
-  Response get(CurlTransport& transport, const std::string& path) {
+  Response get(CurlTransport& transport, const std::string& path,
+               const BeforeSend& before_send = {}) {
     Request request;
     request.url = url_ + path;
     request.headers = {{"Authorization", std::string("Bearer ") + emu::kDefaultToken}};
-    return transport.send(request);
+    return transport.send(request, before_send);
   }
 
   std::unique_ptr<emu::Emulator> emulator_;

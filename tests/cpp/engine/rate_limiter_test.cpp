@@ -49,6 +49,25 @@ TEST(EngineRateLimiter, PauseHoldsOnlyThatBase) {
   EXPECT_EQ(limiter.reserve("tok", "appB", t0), t0);
 }
 
+// Regression: whoami and the base list (no base) shared one 5/s log, "base:", for every
+// reader on the host; Airtable counts them against the token's 50/s only.
+TEST(EngineRateLimiter, RequestsOfNoBaseCountOnlyAgainstTheToken) {
+  RateLimiter limiter;
+  const TimePoint t0{};
+  std::vector<TimePoint> meta;
+  for (int i = 0; i < 20; ++i) {
+    meta.push_back(limiter.reserve("tok", "", t0));
+  }
+  EXPECT_EQ(std::count(meta.begin(), meta.end(), t0), 20);
+  for (int i = 0; i < 30; ++i) {  // the token's other 30 of the window
+    EXPECT_EQ(limiter.reserve("tok", "app" + std::to_string(i % 10), t0), t0);
+  }
+  EXPECT_GT(limiter.reserve("tok", "", t0), t0);  // the 51st waits
+  // A 429 of such a request still holds the next one.
+  limiter.pause_base("", t0 + std::chrono::seconds(30));
+  EXPECT_GE(limiter.reserve("other", "", t0), t0 + std::chrono::seconds(30));
+}
+
 TEST(EngineRateLimiter, OutOfOrderReservationsStayWithinTheTokenLimit) {
   RateLimit limit;
   limit.per_token = 6;

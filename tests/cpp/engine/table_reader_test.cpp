@@ -33,8 +33,8 @@ class ManglingTransport final : public http::Transport {
     return most;
   }
 
-  http::Response send(const http::Request& request) override {
-    http::Response response = inner_.send(request);
+  http::Response send(const http::Request& request, const http::BeforeSend& before_send) override {
+    http::Response response = inner_.send(request, before_send);
     if (response.status == 200 && request.url.find("/meta/") == std::string::npos) {
       lists_.push_back(request.url);
       if (mangle_) {
