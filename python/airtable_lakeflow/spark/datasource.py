@@ -289,7 +289,39 @@ class AirtableStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         pass
 
 
+# Worker variables Spark's driver adds to a Python data source's environment map the first time
+# a stream of that source starts (PythonStreamingSourceRunner.init, Spark 4.0-4.3). The map is
+# the one registered with the source and shared by every read of it: a batch job of the same
+# source serializing its tasks at that moment writes a map whose size changed under it, and
+# every task fails with java.io.OptionalDataException (streams and batch reads started together,
+# as an SDP pipeline's flows are). With the keys there from registration on, the driver's puts
+# only replace values; every Spark runner sets all four itself before it starts a worker.
+STREAM_RUNNER_VARIABLES = (
+    "SPARK_LOCAL_DIRS",
+    "SPARK_AUTH_SOCKET_TIMEOUT",
+    "SPARK_BUFFER_SIZE",
+    "SPARK_PYTHON_RUNTIME",
+)
+
+
 def register(spark: Any) -> None:
     """Registers both formats with a Spark session (``lakeflow_connect`` and ``airtable``)."""
-    spark.dataSource.register(LakeflowConnectDataSource)
-    spark.dataSource.register(AirtableDataSource)
+    environment = _environment(spark)
+    added = [k for k in STREAM_RUNNER_VARIABLES if k not in environment]
+    environment.update(dict.fromkeys(added, ""))
+    try:
+        spark.dataSource.register(LakeflowConnectDataSource)
+        spark.dataSource.register(AirtableDataSource)
+    finally:
+        for key in added:
+            environment.pop(key, None)
+
+
+def _environment(spark: Any) -> dict[str, str]:
+    """The environment a classic session's functions are registered with (a Spark Connect
+    session registers on the server: an empty dict, changed for nothing)."""
+    try:
+        environment = spark.sparkContext.environment
+    except Exception:  # Spark Connect has no SparkContext
+        return {}
+    return environment if isinstance(environment, dict) else {}

@@ -12,6 +12,8 @@ import pyarrow as pa
 import pytest
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.spark import register
+from airtable_lakeflow.spark.datasource import STREAM_RUNNER_VARIABLES
 from ground_truth import raw_records
 from spark_options import source_options, stream_available_now
 from testing_http import Client
@@ -254,3 +256,38 @@ def test_delete_flow_streams_removed_records(spark: Any, emu: EmulatorProcess, t
     )
     with pytest.raises(Exception, match="deletes are streamed for cdc_with_deletes tables only"):
         not_configured.start().awaitTermination(300)
+
+
+def _registered_environment(spark: Any, name: str) -> dict[str, str]:
+    """The environment map Spark keeps with a registered Python data source: one map, shared
+    by every read of the source."""
+    manager = spark._jsparkSession.sessionState().dataSourceManager()
+    return dict(manager.lookupDataSource(name).dataSourceCls().envVars())
+
+
+def test_streams_starting_never_resize_the_sources_shared_environment(
+    spark: Any, emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The driver adds worker variables to that shared map when a stream of the source first
+    starts; a batch job serializing its tasks at that moment wrote a map whose size changed
+    under it, and its tasks failed to deserialize (java.io.OptionalDataException, seen with
+    four streams and four batch reads started together). Registration puts them there first,
+    so a stream starting only replaces values, and the session's own environment stays as it
+    was."""
+    environment = dict(spark.sparkContext.environment)
+    register(spark)  # a fresh registration: a fresh map
+    assert spark.sparkContext.environment == environment
+    for name in ("lakeflow_connect", "airtable"):
+        registered = _registered_environment(spark, name)
+        assert set(STREAM_RUNNER_VARIABLES) <= set(registered), (name, registered)
+        assert {k: v for k, v in registered.items() if k not in STREAM_RUNNER_VARIABLES} == (
+            environment
+        )
+    before = _registered_environment(spark, "lakeflow_connect")
+    query = stream_available_now(
+        spark, {**source_options(emu), "tableName": "Campaigns"}, tmp_path / "stream"
+    )
+    assert query.exception() is None
+    after = _registered_environment(spark, "lakeflow_connect")
+    assert set(after) == set(before)
+    assert after["SPARK_PYTHON_RUNTIME"] == "PYTHON_WORKER"  # the stream's runner set it
