@@ -30,6 +30,7 @@ from typing import Any
 
 from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.readplan.names import table_name
+from airtable_lakeflow.readplan.plan import all_tables_conflicts, destination_conflicts
 from airtable_lakeflow.spec import (
     AllTables,
     PipelineSpec,
@@ -114,29 +115,42 @@ def _source(
     return reader.options(**flow.options).load()
 
 
-def _entries(spark: Any, spec: PipelineSpec, connection: dict[str, str]) -> list[TableSpec]:
-    """The spec's table entries, then every other table of each all_tables entry's base."""
-    entries = list(spec.tables)
+def _entries(
+    spark: Any, spec: PipelineSpec, connection: dict[str, str]
+) -> list[tuple[str, TableSpec]]:
+    """The spec's table entries, then every other table of each all_tables entry's base, each
+    with the spec key it comes from. The all_tables entries follow the local sync's rules
+    (`all_tables_conflicts`): one entry per base, and a destination schema of its own each
+    when they read several bases."""
+    entries = [
+        (entry.spec_path or f"objects[{i}].table", entry) for i, entry in enumerate(spec.tables)
+    ]
+    listings = []
     for every in spec.all_tables:
         reader = _reader(spark, connection, stream=False).option("tableName", "_community_tables")
         if every.source_schema:
             reader = reader.option("namespace", json.dumps([every.source_schema]))
-        rows = reader.load().collect()
+        listings.append(reader.load().collect())
+    bases = [json.dumps(rows[0]["namespace"]) if rows else None for rows in listings]
+    for error in all_tables_conflicts(spec, bases):
+        if error is not None:
+            raise error
+    for i, (every, rows) in enumerate(zip(spec.all_tables, listings, strict=True)):
+        where = every.spec_path or f"all_tables[{i}]"
         base = rows[0]["namespace"] if rows else []
         listed = {t.source_table for t in spec.tables if _same_base(t.source_schema, every, base)}
         for row in rows:
             name = row["tableName"]
             if name in listed or name in every.exclude:
                 continue
-            entries.append(
-                TableSpec(
-                    source_table=name,
-                    source_schema=every.source_schema,
-                    destination_schema=every.destination_schema,
-                    destination_catalog=every.destination_catalog,
-                    configuration=every.configuration,
-                )
+            entry = TableSpec(
+                source_table=name,
+                source_schema=every.source_schema,
+                destination_schema=every.destination_schema,
+                destination_catalog=every.destination_catalog,
+                configuration=every.configuration,
             )
+            entries.append((f"{where} (table {name!r})", entry))
     if not entries:
         raise ConfigError(f"{spec.source}: no tables to ingest.")
     return entries
@@ -185,9 +199,14 @@ def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
     parsed = _spec(spec)
     register(spark)
     connection = connection_options(parsed)
-    entries = _entries(spark, parsed, connection)
+    keyed = _entries(spark, parsed, connection)
+    entries = [entry for _, entry in keyed]
+    targets = [sdp_name(entry, table_name(entry.source_table)) for entry in entries]
+    for error in destination_conflicts(targets, [where for where, _ in keyed]).values():
+        raise error
     flows = []
-    for entry, meta in zip(entries, _metadata(spark, connection, entries), strict=True):
+    metadata = _metadata(spark, connection, entries)
+    for entry, target, meta in zip(entries, targets, metadata, strict=True):
         config = entry.configuration
         kind = meta["ingestion_type"]
         if config.scd_type == "APPEND_ONLY":
@@ -196,7 +215,7 @@ def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
         flows.append(
             TableFlow(
                 source_table=entry.source_table,
-                target=sdp_name(entry, table_name(entry.source_table)),
+                target=target,
                 ingestion_type="cdc" if kind == "cdc_with_deletes" else kind,
                 keys=keys,
                 sequence_by=config.sequence_by or meta["cursor_field"],

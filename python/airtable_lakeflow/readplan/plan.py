@@ -24,7 +24,7 @@ two entries (of any bases) that write one destination.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -406,18 +406,14 @@ def plan_each(
         )
         for i, every in enumerate(spec.all_tables)
     }
-    several = len({b for b in every_base.values() if isinstance(b, str)}) > 1
-    reading: dict[str, str] = {}  # base → the all_tables entry that reads it
-    schemas_of: dict[str, str] = {}  # destination_schema (lower case) → its all_tables entry
+    conflicts = all_tables_conflicts(
+        spec, [b if isinstance(b, str) else None for b in every_base.values()]
+    )
     for i, every in enumerate(spec.all_tables):
         where = every.spec_path or f"all_tables[{i}]"
         key = every.source_schema_path or f"{where}.source_schema"
         base = every_base[i]
-        error = base if isinstance(base, ConfigError) else None
-        if error is None and base in reading:
-            error = ConfigError(f"{key}: reads the same base as {reading[base]}; keep one.")
-        if error is None and several:
-            error = _shared_schema(every.destination_schema, where, schemas_of)
+        error = base if isinstance(base, ConfigError) else conflicts[i]
         if error is not None or not isinstance(base, str):
             whose = f"all tables of {every.source_schema or 'the connection base'}"
             wheres.append(where)
@@ -430,9 +426,6 @@ def plan_each(
                 )
             )
             continue
-        reading[base] = where
-        if several and every.destination_schema:
-            schemas_of[every.destination_schema.lower()] = where
         excluded = set(every.exclude)
         for table in schemas[base]:
             if table["id"] in listed or table["id"] in excluded or table["name"] in excluded:
@@ -457,6 +450,32 @@ def _known(base: str | ConfigError, key: str, schemas: Mapping[str, Any]) -> str
     if isinstance(base, str) and base not in schemas:
         return ConfigError(f"{key}: the schema of base {base} was not read (pass it to plan_each).")
     return base
+
+
+def all_tables_conflicts(
+    spec: PipelineSpec, bases: Sequence[str | None]
+) -> list[ConfigError | None]:
+    """Why each all_tables entry cannot be read beside the others (None: it can), given the
+    base each reads (None: unknown, judged by nothing here): two entries of one base, or
+    entries of several bases whose destination schemas are missing or shared."""
+    several = len({b for b in bases if b is not None}) > 1
+    reading: dict[str, str] = {}  # base → the all_tables entry that reads it
+    schemas_of: dict[str, str] = {}  # destination_schema (lower case) → its all_tables entry
+    out: list[ConfigError | None] = []
+    for i, (every, base) in enumerate(zip(spec.all_tables, bases, strict=True)):
+        where = every.spec_path or f"all_tables[{i}]"
+        key = every.source_schema_path or f"{where}.source_schema"
+        error = None
+        if base is not None and base in reading:
+            error = ConfigError(f"{key}: reads the same base as {reading[base]}; keep one.")
+        elif base is not None and several:
+            error = _shared_schema(every.destination_schema, where, schemas_of)
+        if base is not None and error is None:
+            reading[base] = where
+            if several and every.destination_schema:
+                schemas_of[every.destination_schema.lower()] = where
+        out.append(error)
+    return out
 
 
 def _shared_schema(
@@ -486,21 +505,32 @@ def _one_destination_each(
 ) -> list[TablePlan | Unplannable]:
     """Refuses a plan whose destination an entry earlier in the spec writes already (Delta
     table names are compared ignoring case, as Unity Catalog's are), naming both keys."""
-    seen: dict[str, str] = {}
+    destinations = [None if isinstance(p, Unplannable) else p.destination for p in plans]
     out = list(plans)
-    order = sorted(range(len(plans)), key=lambda i: _key_order(wheres[i]))
-    for i in order:
-        plan, where = plans[i], wheres[i]
-        if isinstance(plan, Unplannable):
+    for i, error in destination_conflicts(destinations, wheres).items():
+        plan = plans[i]
+        out[i] = Unplannable(plan.table_name, plan.destination, error, plan.base_id)
+    return out
+
+
+def destination_conflicts(
+    destinations: Sequence[str | None], wheres: Sequence[str]
+) -> dict[int, ConfigError]:
+    """By index, the error of each entry whose destination (None: none) an entry earlier in the
+    spec writes already, compared ignoring case as Unity Catalog compares names."""
+    seen: dict[str, str] = {}
+    errors: dict[int, ConfigError] = {}
+    for i in sorted(range(len(destinations)), key=lambda i: _key_order(wheres[i])):
+        destination, where = destinations[i], wheres[i]
+        if destination is None:
             continue
-        other = seen.setdefault(plan.destination.lower(), where)
+        other = seen.setdefault(destination.lower(), where)
         if other != where:
-            error = ConfigError(
-                f"{where}: writes the same destination {plan.destination!r} as {other}; give "
+            errors[i] = ConfigError(
+                f"{where}: writes the same destination {destination!r} as {other}; give "
                 "one of them another destination_table or destination_schema."
             )
-            out[i] = Unplannable(plan.table_name, plan.destination, error, plan.base_id)
-    return out
+    return errors
 
 
 def _key_order(key: str) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
+from airtable_lakeflow.errors import ConfigError
 from airtable_lakeflow.pipeline import ingest
 from airtable_lakeflow.pipeline.ingest import connection_options
 from airtable_lakeflow.spec import parse_spec
@@ -285,3 +286,48 @@ def test_a_base_the_token_cannot_see_fails_at_planning_naming_the_key(
         ingest(spark, spec, sdp=Recorder(databricks=True))
     assert "Did you mean 'Sample base'" in str(error.value)
     assert two_bases.token not in str(error.value)
+
+
+def test_every_table_of_two_bases_needs_a_schema_each_and_destinations_differ(
+    spark: Any, two_bases: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local sync's rules, before any dataset is declared: all_tables entries of two bases
+    without a destination_schema of their own would write each other's same-named tables, and
+    two entries writing one destination would make one dataset of two tables."""
+    monkeypatch.setenv("AIRTABLE_TOKEN", two_bases.token)
+    connection = {"base_id": two_bases.base_id, "base_url": two_bases.url}
+    both = [{"all_tables": {}}, {"all_tables": {"source_schema": "Sample base"}}]
+    sdp = Recorder(databricks=True)
+    with pytest.raises(ConfigError, match=r"objects\[0\]\.all_tables\.destination_schema: the"):
+        ingest(spark, {"connection": connection, "objects": both}, sdp=sdp)
+    same = [
+        {"all_tables": {"destination_schema": "Shared"}},
+        {"all_tables": {"source_schema": "Sample base", "destination_schema": "shared"}},
+    ]
+    with pytest.raises(ConfigError, match=r"objects\[1\].*'shared' is also the destination_sch"):
+        ingest(spark, {"connection": connection, "objects": same}, sdp=sdp)
+    # one base by name and by id: only its listing tells (the spec's own check compares names)
+    twice = [
+        {"all_tables": {"source_schema": "Sample base", "destination_schema": "a"}},
+        {"all_tables": {"source_schema": "appSampleBase0001", "destination_schema": "b"}},
+    ]
+    with pytest.raises(ConfigError, match=r"objects\[1\].*reads the same base as objects\[0\]"):
+        ingest(spark, {"connection": connection, "objects": twice}, sdp=sdp)
+    # a table of the connection's base, by all_tables, where a table entry of the other writes
+    clash = [
+        {
+            "table": {
+                "source_table": "Tasks",
+                "source_schema": "Sample base",
+                "destination_table": "Campaigns",
+            }
+        },
+        {"all_tables": {}},
+    ]
+    with pytest.raises(
+        ConfigError,
+        match=r"objects\[1\]\.all_tables \(table 'Campaigns'\): writes the same destination "
+        r"'campaigns' as objects\[0\]\.table",
+    ):
+        ingest(spark, {"connection": connection, "objects": clash}, sdp=sdp)
+    assert sdp.calls == []  # nothing declared
