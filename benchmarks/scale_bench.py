@@ -220,7 +220,7 @@ def rates(entries: list[dict[str, Any]], ceiling: float) -> dict[str, Any]:
 def tightest_window_ms(entries: list[dict[str, Any]], limit: int) -> int | None:
     """The shortest time between a request and the `limit`-th after it (the server refuses
     the (limit+1)-th request of a window shorter than 1,000 ms)."""
-    times = [e["time_ms"] for e in entries]
+    times = sorted(e["time_ms"] for e in entries)  # the log is in answer order, not arrival
     gaps = [times[i + limit] - times[i] for i in range(len(times) - limit)]
     return min(gaps) if gaps else None
 
@@ -238,7 +238,10 @@ def measure(
     emu: Any, since: int, bases: list[str], wall: float, args: argparse.Namespace
 ) -> dict[str, Any]:
     """The part's figures from the request log entries after `since`."""
-    entries = [e for e in emu.requests(since) if e.get("route")]  # API requests only
+    # API requests only, by arrival (the log is in the order of the answers)
+    entries = sorted(
+        (e for e in emu.requests(since) if e.get("route")), key=lambda e: (e["time_ms"], e["seq"])
+    )
     statuses = collections.Counter(str(e["status"]) for e in entries)
     ceiling = float(min(PER_BASE * len(bases), PER_TOKEN))
     # One base: its own budget (token-wide requests such as whoami do not count toward it);

@@ -62,20 +62,23 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 // request was given, and the server counts the request when it arrives.
 struct Sends {
   const BeforeSend* before_send = nullptr;
+  int* local_port = nullptr;  // of the handle's previous send: another one is a new connection
   int count = 0;
   bool refused = false;  // by the hook: nothing was sent
 };
 
 int on_prereq(void* user, char* /*primary_ip*/, char* /*local_ip*/, int /*primary_port*/,
-              int /*local_port*/) {
+              int local_port) {
   auto& sends = *static_cast<Sends*>(user);
   if (++sends.count > 1) {
     return CURL_PREREQFUNC_ABORT;
   }
+  const bool new_connection = local_port != *sends.local_port;
+  *sends.local_port = local_port;
   bool send = true;
   if (*sends.before_send) {
     try {
-      send = (*sends.before_send)();
+      send = (*sends.before_send)(new_connection);
     } catch (...) {  // never through libcurl's C frames (the hook should not throw)
       send = false;
     }
@@ -121,6 +124,7 @@ std::string default_user_agent() {
 struct CurlTransport::Impl {
   CURL* handle = nullptr;
   TransportOptions options;
+  int local_port = -1;  // the connection of the last send
 };
 
 CurlTransport::CurlTransport(TransportOptions options) : impl_(std::make_unique<Impl>()) {
@@ -181,6 +185,7 @@ Response CurlTransport::send(const Request& request, const BeforeSend& before_se
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   Sends sends;
   sends.before_send = &before_send;
+  sends.local_port = &impl_->local_port;
   curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(curl, CURLOPT_PREREQDATA, &sends);
   const CURLcode code = curl_easy_perform(curl);

@@ -202,8 +202,11 @@ std::string HttpClient::call(const std::string& method, const std::string& path,
     // An exception must not cross the transport (libcurl's C frames): kept, thrown after it.
     std::exception_ptr stopped;
     bool refused = false;
-    const BeforeSend before_send = [&]() {
+    const BeforeSend before_send = [&](bool new_connection) {
       try {
+        if (new_connection) {
+          settle(slot, base_id, what);
+        }
         refused = !still_in_slot(slot, base_id, what);
       } catch (...) {
         stopped = std::current_exception();
@@ -273,6 +276,16 @@ TimePoint HttpClient::wait_for_slot(const std::string& base_id, const std::strin
       return slot;
     }
   }
+}
+
+void HttpClient::settle(TimePoint slot, const std::string& base_id, const std::string& what) {
+  if (!config_.throttle) {
+    return;
+  }
+  ++stats_.new_connections;
+  // Nothing was sent in the slot: given back, and still_in_slot takes one for after the wait.
+  limiter_.release(token_key_, base_id, slot);
+  sleep_until(clock_.now() + limiter_.limit().settle, what);
 }
 
 bool HttpClient::still_in_slot(TimePoint& slot, const std::string& base_id,

@@ -49,6 +49,13 @@ void insert_sorted(Window& window, TimePoint at) {
   window.sent.insert(std::upper_bound(window.sent.begin(), window.sent.end(), at), at);
 }
 
+void forget(Window& window, TimePoint at) {
+  const auto found = std::lower_bound(window.sent.begin(), window.sent.end(), at);
+  if (found != window.sent.end() && *found == at) {
+    window.sent.erase(found);
+  }
+}
+
 TimePoint from_ns(int64_t ns) { return TimePoint(Duration(ns)); }
 int64_t to_ns(TimePoint at) { return at.time_since_epoch().count(); }
 
@@ -149,6 +156,9 @@ TimePoint RateLimiter::reserve_in(Window& by_base, Window& by_token, TimePoint n
   // per `spacing` window of the base's log.
   for (;;) {
     TimePoint next = earliest(by_token.sent, limit_.per_token, span, at);
+    if (limit_.token_pacing > Duration::zero()) {
+      next = std::max(next, earliest(by_token.sent, 1, limit_.token_pacing, next));
+    }
     if (count_base) {
       next = std::max(next, earliest(by_base.sent, limit_.per_base, span, at));
     }
@@ -211,6 +221,34 @@ TimePoint RateLimiter::reserve(const std::string& token_key, const std::string& 
   }
   store(by_token, *token_entry, span);
   return at;
+}
+
+void RateLimiter::release(const std::string& token_key, const std::string& base, TimePoint at) {
+  const bool count_base = !base.empty();
+  const std::lock_guard lock(mutex_);
+  detail::HostRateTable* table = host_table();
+  if (table == nullptr) {
+    forget(tokens_[token_key], at);
+    if (count_base) {
+      forget(bases_[base], at);
+    }
+    return;
+  }
+  const Duration span = limit_.window + limit_.margin;
+  const auto file_lock = table->lock();
+  // The entries reserve() logged the slot in (never claimed here: no entry, nothing to forget).
+  detail::HostEntry* base_entry =
+      count_base ? table->entry(base_log_key(base), at, span, false) : nullptr;
+  detail::HostEntry* token_entry =
+      table->entry(token_log_key(token_key), at, span, false, base_entry);
+  // One shared slot (a hash collision): the send was logged there once.
+  for (detail::HostEntry* entry : {base_entry, token_entry == base_entry ? nullptr : token_entry}) {
+    if (entry != nullptr) {
+      Window window = load(*entry);
+      forget(window, at);
+      store(window, *entry, span);
+    }
+  }
 }
 
 void RateLimiter::mark_quota_exhausted(const std::string& quota_key, TimePoint now) {
@@ -297,11 +335,12 @@ RateLimiter& shared_rate_limiter() {
   static RateLimiter* limiter = []() {
     const char* setting = std::getenv("AIRTABLE_LAKEFLOW_HOST_LIMITER");
     if (setting != nullptr && turned_off(setting)) {
-      return new RateLimiter();
+      return new RateLimiter(RateLimit::paced());
     }
     const char* tmpdir = std::getenv("TMPDIR");
     const std::string file = host_rate_file(tmpdir == nullptr ? "" : tmpdir);
-    return file.empty() ? new RateLimiter() : new RateLimiter(RateLimit{}, file);
+    return file.empty() ? new RateLimiter(RateLimit::paced())
+                        : new RateLimiter(RateLimit::paced(), file);
   }();
   return *limiter;
 }

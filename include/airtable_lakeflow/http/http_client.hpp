@@ -52,6 +52,8 @@ struct ClientStats {
   // Sends that found their slot passed by more than RateLimit::margin once the connection was
   // up (a new connection's handshake, a loaded machine) and took a new one.
   std::atomic<int64_t> late_sends{0};
+  // Sends that opened a connection and waited RateLimit::settle before going (see there).
+  std::atomic<int64_t> new_connections{0};
 };
 
 class HttpClient {
@@ -99,6 +101,9 @@ class HttpClient {
   // The transport's BeforeSend check, once the connection is up: whether the request may go now
   // for the slot it was given. Throws Cancelled or the quota error (the caller's hook catches).
   bool still_in_slot(TimePoint& slot, const std::string& base_id, const std::string& what);
+  // Waits RateLimit::settle on a connection just opened, before its first request goes: gives
+  // its slot back (still_in_slot then takes one for the moment it goes).
+  void settle(TimePoint slot, const std::string& base_id, const std::string& what);
   // Sleeps in slices, throwing Cancelled or the quota error as soon as either appears.
   void sleep_until(TimePoint until, const std::string& what);
   // Throws kQuota when a reader of this token (this one or another, in any process of the

@@ -39,10 +39,11 @@ struct Response {
 };
 
 // Called once the request's connection is up (a new one may take a TLS handshake and more),
-// right before the request goes on the wire: the moment the server starts counting it.
-// Returns whether to send; false leaves the request unsent (TransportFailure::kNotSent). It
-// may sleep; it must not throw (libcurl calls it from C). Empty: always send.
-using BeforeSend = std::function<bool()>;
+// right before the request goes on the wire: the moment the server starts counting it, with
+// whether the connection was opened for this request. Returns whether to send; false leaves
+// the request unsent (TransportFailure::kNotSent). It may sleep; it must not throw (libcurl
+// calls it from C). Empty: always send.
+using BeforeSend = std::function<bool(bool new_connection)>;
 
 class Transport {
  public:

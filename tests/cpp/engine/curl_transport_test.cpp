@@ -2,8 +2,10 @@
 #include "airtable_lakeflow/http/curl_transport.hpp"
 
 #include <gtest/gtest.h>
+#include <vector>
 
 #include <thread>
+#include <vector>
 
 #include "airtable_lakeflow/http/http_client.hpp"
 #include "live_emulator.hpp"
@@ -76,28 +78,35 @@ TEST_F(LiveEmulator, ADroppedReusedConnectionIsNotSentAgainBehindTheClientsBack)
 // and the transport sends the next request as usual.
 TEST_F(LiveEmulator, TheHookIsAskedOnceTheConnectionIsUpAndCanHoldTheRequestBack) {
   CurlTransport transport;
-  int asked = 0;
+  std::vector<bool> asked;  // whether each send's connection was opened for it
   const int64_t before = emulator_->log().last_seq();
-  const Response refused = get(transport, "/v0/meta/bases", [&asked] {
-    ++asked;
+  const Response refused = get(transport, "/v0/meta/bases", [&asked](bool fresh) {
+    asked.push_back(fresh);
     return false;
   });
-  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(asked, std::vector<bool>{true});
   EXPECT_EQ(refused.status, 0);
   EXPECT_EQ(refused.failure, TransportFailure::kNotSent) << refused.transport_error;
   EXPECT_EQ(emulator_->log().last_seq(), before);  // nothing reached the server
-  const Response thrown = get(transport, "/v0/meta/bases", []() -> bool {
+  const Response thrown = get(transport, "/v0/meta/bases", [](bool) -> bool {
     throw std::runtime_error("a hook that throws holds the request back too");
   });
   EXPECT_EQ(thrown.failure, TransportFailure::kNotSent);
   EXPECT_EQ(emulator_->log().last_seq(), before);
-  const Response sent = get(transport, "/v0/meta/bases", [&asked] {
-    ++asked;
+  const auto send = [&asked](bool fresh) {
+    asked.push_back(fresh);
     return true;
-  });
-  EXPECT_EQ(asked, 2);
+  };
+  const Response sent = get(transport, "/v0/meta/bases", send);
   EXPECT_EQ(sent.status, 200);
   EXPECT_EQ(emulator_->log().last_seq(), before + 1);
+  EXPECT_EQ(get(transport, "/v0/meta/bases", send).status, 200);
+  ASSERT_EQ(asked.size(), 3U);
+  EXPECT_FALSE(asked[2]);  // the connection of the send before, kept alive
+  CurlTransport other;     // a transport of its own: a connection of its own
+  EXPECT_EQ(get(other, "/v0/meta/bases", send).status, 200);
+  EXPECT_EQ(asked.size(), 4U);
+  EXPECT_TRUE(asked[3]);
 }
 
 TEST_F(LiveEmulator, TlsFailuresAreTold) {

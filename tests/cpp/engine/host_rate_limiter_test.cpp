@@ -81,6 +81,23 @@ TEST_F(HostRateLimiter, TwoLimitersOnOneFileShareOneTokensBudget) {
   EXPECT_EQ(std::count(sent.begin(), sent.end(), t0), 50);
 }
 
+TEST_F(HostRateLimiter, ASlotGivenBackThroughOneIsFreeForTheOther) {
+  RateLimiter first(RateLimit{}, file_);
+  RateLimiter second(RateLimit{}, file_);
+  const TimePoint t0 = steady_now();
+  std::vector<TimePoint> slots;
+  for (int i = 0; i < 5; ++i) {
+    slots.push_back(first.reserve("tok", "appA", t0));
+  }
+  const TimePoint full = t0 + milliseconds(1025);
+  EXPECT_EQ(second.reserve("tok", "appA", t0), full);  // the base's window was full
+  first.release("tok", "appA", slots[4]);              // one of them never went out
+  EXPECT_EQ(second.reserve("tok", "appA", t0), slots[4]);
+  EXPECT_EQ(second.reserve("tok", "appA", t0), full + milliseconds(0));  // full again
+  second.release("tok", "appB", t0);  // a base that logged nothing: nothing forgotten
+  EXPECT_GE(first.reserve("tok", "appA", t0), full);
+}
+
 TEST_F(HostRateLimiter, APauseSetThroughOneIsSeenByTheOther) {
   RateLimiter first(RateLimit{}, file_);
   RateLimiter second(RateLimit{}, file_);

@@ -26,6 +26,8 @@ class ScriptedTransport : public Transport {
   Clock* clock = nullptr;
   // How long each send's connection takes to come up (none left: no time), before the hook.
   std::deque<Duration> connect_times;
+  // Whether each send's connection is opened for it (none left: a reused one).
+  std::deque<bool> new_connections;
   int refused = 0;
 
   Response send(const Request& request, const BeforeSend& before_send) override {
@@ -33,7 +35,12 @@ class ScriptedTransport : public Transport {
       clock->sleep_until(clock->now() + connect_times.front());
       connect_times.pop_front();
     }
-    if (before_send && !before_send()) {
+    bool fresh = false;
+    if (!new_connections.empty()) {
+      fresh = new_connections.front();
+      new_connections.pop_front();
+    }
+    if (before_send && !before_send(fresh)) {
       ++refused;
       Response r{0, "", std::nullopt, "not sent"};
       r.failure = TransportFailure::kNotSent;
@@ -485,6 +492,27 @@ TEST(HttpClient, ASendWhoseConnectionCameUpLateTakesASlotForTheActualInstant) {
   EXPECT_GE(h.limiter.reserve("another reader", "appA", h.transport->sent_at[0]),
             h.transport->sent_at[0]);
   EXPECT_EQ(h.transport->refused, 0);
+}
+
+TEST(HttpClient, ARequestOnANewConnectionWaitsForTheServerToAcceptItFirst) {
+  Harness h;
+  for (int i = 0; i < 4; ++i) {  // four of the base's five, just sent by other readers
+    h.limiter.reserve("another reader", "appA", h.clock.now());
+  }
+  h.transport->new_connections = {true, false};
+  h.transport->script = {reply(200, "a"), reply(200, "b")};
+  EXPECT_EQ(h.get(), "a");
+  const Duration settle = h.limiter.limit().settle;
+  ASSERT_GT(settle, h.limiter.limit().margin);
+  // It waited, then went at once: its old slot (0) had passed, the new one (the 5th) was free.
+  EXPECT_EQ(h.transport->sent_at.at(0), TimePoint{} + settle);
+  EXPECT_EQ(h.client.stats().new_connections.load(), 1);
+  EXPECT_EQ(h.client.stats().late_sends.load(), 1);
+  // The connection is reused: no wait; the base's window is full until 1.025 s after the four.
+  EXPECT_EQ(h.get(), "b");
+  EXPECT_EQ(h.transport->sent_at.at(1),
+            TimePoint{} + h.limiter.limit().window + h.limiter.limit().margin);
+  EXPECT_EQ(h.client.stats().new_connections.load(), 1);
 }
 
 TEST(HttpClient, ASendLateByLessThanTheMarginGoesAsItIs) {

@@ -41,6 +41,43 @@ TEST(EngineRateLimiter, BasesAreIndependentButShareTheTokenBudget) {
   EXPECT_EQ(std::count(all.begin(), all.end(), t0), 50);
 }
 
+TEST(EngineRateLimiter, ASlotGivenBackFreesItForTheBaseAndTheToken) {
+  RateLimit limit;
+  limit.per_token = 6;
+  RateLimiter limiter(limit);
+  const TimePoint t0{};
+  for (int i = 0; i < 5; ++i) {
+    limiter.reserve("tok", "appA", t0);
+  }
+  const TimePoint sixth = limiter.reserve("tok", "appB", t0);
+  EXPECT_EQ(sixth, t0);
+  EXPECT_EQ(limiter.reserve("tok", "appB", t0), t0 + milliseconds(1025));  // the token is full
+  limiter.release("tok", "appA", t0);
+  EXPECT_EQ(limiter.reserve("tok", "appA", t0), t0);  // a place in both windows again
+  limiter.release("", "", t0);                        // nothing logged there: nothing happens
+}
+
+TEST(EngineRateLimiter, APacedTokenNeverLetsTwoSendsGoTogether) {
+  const RateLimit limit = RateLimit::paced();
+  EXPECT_EQ(limit.token_pacing, (limit.window + limit.margin) / 50);  // 20.5 ms
+  RateLimiter limiter(limit);
+  const TimePoint t0{};
+  std::vector<TimePoint> all;
+  for (int round = 0; round < 3; ++round) {
+    for (int b = 0; b < 24; ++b) {  // 24 readers of 12 bases, all at once
+      all.push_back(limiter.reserve("tok", "app" + std::to_string(b % 12), t0));
+    }
+  }
+  all.push_back(limiter.reserve("tok", "", t0));  // whoami: paced with the rest
+  std::sort(all.begin(), all.end());
+  for (size_t i = 1; i < all.size(); ++i) {
+    EXPECT_GE(all[i] - all[i - 1], limit.token_pacing) << i;
+  }
+  EXPECT_TRUE(within_limit(all, 50, milliseconds(1000)));
+  // The 51st request goes one window after the first, as without pacing: no rate is lost.
+  EXPECT_EQ(all[50] - all[0], limit.window + limit.margin);
+}
+
 TEST(EngineRateLimiter, PauseHoldsOnlyThatBase) {
   RateLimiter limiter;
   const TimePoint t0{};
