@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.lakehouse.delta_read import read_delta
+from airtable_lakeflow.lakehouse.delta_read import delta_dataset, read_delta
 from airtable_lakeflow.lakehouse.row_hash import HASH_LENGTH, is_current, row_hashes
 from airtable_lakeflow.lakehouse.staging import StagedRows
 from airtable_lakeflow.lakehouse.state import HISTORY_SCAN
@@ -273,13 +273,20 @@ class Writer(abc.ABC):
         return out, stale
 
     def _current(self, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
-        """The current rows (`columns` of them), only those with `ids` unless None. The ids
-        are matched in memory: the files delta-rs writes may hold `id` as string_view, which
-        pyarrow's dataset filter cannot compare with strings."""
-        rows = read_delta(self.path, columns, self.current_only())
+        """The current rows (`columns` of them, `id` among them), only those with `ids` unless
+        None. The ids are matched a scanned batch at a time, so only the matches are held (a
+        cdc first read looks up each chunk's ids in the table it is writing): the files
+        delta-rs writes may hold `id` as string_view, which neither pyarrow's dataset filter
+        nor `is_in` compares, so each batch's ids are cast first."""
         if ids is None:
-            return rows
-        return rows.filter(pc.is_in(rows["id"], value_set=_array(ids).cast(rows["id"].type)))
+            return read_delta(self.path, columns, self.current_only())
+        wanted = _array(ids).cast(pa.string())
+        scanner = delta_dataset(self.path).scanner(columns=columns, filter=self.current_only())
+        matches = [
+            batch.filter(pc.is_in(batch.column("id").cast(pa.string()), value_set=wanted))
+            for batch in scanner.to_batches()
+        ]
+        return pa.Table.from_batches(matches, schema=scanner.projected_schema)
 
     def classify(
         self, data: pa.Table, stored: dict[str, str]
