@@ -338,9 +338,8 @@ RateLimiter& shared_rate_limiter() {
       return new RateLimiter(RateLimit::paced());
     }
     const char* tmpdir = std::getenv("TMPDIR");
-    const std::string file = host_rate_file(tmpdir == nullptr ? "" : tmpdir);
-    return file.empty() ? new RateLimiter(RateLimit::paced())
-                        : new RateLimiter(RateLimit::paced(), file);
+    // An empty path (the directory cannot be used) leaves the logs in-process.
+    return new RateLimiter(RateLimit::paced(), host_rate_file(tmpdir == nullptr ? "" : tmpdir));
   }();
   return *limiter;
 }
