@@ -6,11 +6,12 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PY := $(VENV)/bin/python
 
+ARCH ?= x86_64
 FUZZ_SECONDS ?= 300
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_OPT ?= -O1 -gline-tables-only
 
-.PHONY: all build test test-sanitize fuzz fuzz-build fuzz-ci test-cpp test-python demo bench wheel lint fmt clean deps help
+.PHONY: all build test test-sanitize test-aarch64 test-aarch64-cpp fuzz fuzz-build fuzz-ci test-cpp test-python demo bench wheel sdist lint fmt clean deps help
 
 all: build
 
@@ -20,6 +21,9 @@ help:
 	@echo "make test-sanitize  the C++ tests built with ASan and UBSan (build-sanitize/)"
 	@echo "make fuzz    every libFuzzer target for FUZZ_SECONDS each (default 300; build-fuzz/)"
 	@echo "make bench   run the benchmarks and print ratios (see benchmarks/RESULTS.md)"
+	@echo "make wheel   the portable wheel for ARCH (x86_64 or aarch64) in dist/ (docs/install.md)"
+	@echo "make sdist   the source distribution in dist/"
+	@echo "make test-aarch64  the aarch64 engine's C++ tests and wheel, under qemu"
 	@echo "make lint    clang-format check, clang-tidy and ruff"
 	@echo "make fmt     format C++ and Python sources"
 	@echo "make clean   remove build outputs and the virtual environment"
@@ -28,19 +32,28 @@ $(BUILD_DIR)/.system-deps: scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
 	@mkdir -p $(BUILD_DIR) && touch $@
 
+# The checkout's package is installed editable without CMake (-Cwheel.cmake=false): `build`
+# puts the engine in place. Inplace mode: python/ is on sys.path and imports resolve as
+# usual, so databricks/ stays a namespace portion the Lakeflow framework's own merge with.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e . -Cwheel.cmake=false \
+		-Ceditable.mode=inplace
 	touch $@
 
 deps: $(BUILD_DIR)/.system-deps $(VENV)/.installed
 
+# Everything: engine, emulator, C++ tests and benchmarks. The engine goes in place
+# (python/airtable_lakeflow/_lib, ignored by git) for the checkout's editable package; the
+# emulator into .venv/bin.
 build: deps
-	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAIRTABLE_LAKEFLOW_TESTS=ON \
+		-DAIRTABLE_LAKEFLOW_BENCHMARKS=ON >/dev/null
 	cmake --build $(BUILD_DIR)
-	cmake --install $(BUILD_DIR) --prefix $(VENV) >/dev/null
+	cmake --install $(BUILD_DIR) --component engine --prefix python >/dev/null
+	cmake --install $(BUILD_DIR) --component emulator --prefix $(VENV) >/dev/null
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
@@ -49,7 +62,8 @@ test: build
 # The engine's and the emulator's C++ tests under AddressSanitizer and UndefinedBehaviorSanitizer
 # (a Debug build of its own); any report fails the run.
 test-sanitize: $(BUILD_DIR)/.system-deps
-	cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAIRTABLE_LAKEFLOW_SANITIZE=ON >/dev/null
+	cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAIRTABLE_LAKEFLOW_SANITIZE=ON \
+		-DAIRTABLE_LAKEFLOW_TESTS=ON >/dev/null
 	cmake --build build-sanitize
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-sanitize --output-on-failure -j2
@@ -78,8 +92,27 @@ bench: build
 	$(PY) benchmarks/sync_bench.py
 	$(PY) benchmarks/spark_bench.py
 
+# manylinux_2_28 wheels, x86_64 or aarch64 (cross-compiled with Zig; docs/install.md).
 wheel: deps
-	WHEEL_BUILD_DIR=$(BUILD_DIR)-wheel PYTHON=$(PY) ./scripts/build-wheel.sh dist
+	ARCH=$(ARCH) PYTHON=$(PY) ./scripts/build-wheel.sh dist
+
+sdist: deps
+	$(PY) -m build --sdist --no-isolation -o dist .
+
+# The aarch64 build under qemu user-mode emulation: the engine's C++ tests (a Zig cross build
+# of its own in build-portable/tests-aarch64; CI runs this part), then the aarch64 wheel
+# installed for an arm64 Python (tests/python/deploy/test_wheel_aarch64.py, also in `make test`).
+test-aarch64: test-aarch64-cpp
+	$(PY) -m pytest tests/python/deploy/test_wheel_aarch64.py
+
+test-aarch64-cpp: deps
+	./scripts/portable/build-deps.sh aarch64 build-portable/deps-aarch64 all
+	cmake -S . -B build-portable/tests-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-toolchain.cmake \
+		-DALF_ZIG_TARGET=aarch64-linux-gnu.2.28 -DALF_DEPS_PREFIX=$(CURDIR)/build-portable/deps-aarch64 \
+		-DALF_PYTHON=$(CURDIR)/$(PY) -DAIRTABLE_LAKEFLOW_TESTS=ON >/dev/null
+	cmake --build build-portable/tests-aarch64
+	ctest --test-dir build-portable/tests-aarch64 --output-on-failure -j2
 
 lint: build
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
@@ -92,4 +125,4 @@ fmt: deps
 	$(VENV)/bin/ruff format python tests benchmarks fuzz
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize $(FUZZ_BUILD_DIR) build-fuzz-ci $(VENV) dist
+	rm -rf $(BUILD_DIR) build-sanitize $(FUZZ_BUILD_DIR) build-fuzz-ci build-portable $(VENV) dist

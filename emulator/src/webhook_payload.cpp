@@ -11,7 +11,7 @@ namespace {
 Json choice_object(const Field& field, const Json& name) {
   if (field.options.is_object() && field.options.contains("choices")) {
     for (const Json& choice : field.options["choices"]) {
-      if (choice.value("name", "") == name) {
+      if (name == choice.value("name", "")) {  // json == string: libc++ has no string == json
         Json out{{"id", choice.value("id", "")}, {"name", name}};
         if (choice.contains("color")) {
           out["color"] = choice["color"];

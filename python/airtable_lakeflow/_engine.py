@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import platform
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,18 +44,15 @@ def library() -> ctypes.CDLL:
     path = library_path()
     if not path.is_file():
         raise EngineLoadError(
-            f"The airtable-lakeflow engine is missing ({path}). Install the airtable-lakeflow "
-            "wheel for this platform, or run `make build` in a source checkout."
+            f"The airtable-lakeflow engine is missing ({path}). {_install_advice()} "
+            "In a source checkout, run `make build`."
         )
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as error:
-        libc = "-".join(platform.libc_ver()) or "unknown libc"
         raise EngineLoadError(
-            f"The airtable-lakeflow engine at {path} cannot load on this machine "
-            f"({platform.system()} {platform.machine()}, {libc}): {error}. Install the wheel "
-            "built for this platform (the Linux wheels need glibc as reported by "
-            "`auditwheel show`)."
+            f"The airtable-lakeflow engine at {path} cannot load on this machine: {error}. "
+            f"{_install_advice()}"
         ) from None
     c_char_pp = ctypes.POINTER(ctypes.c_void_p)
     signatures: dict[str, tuple[Any, list[Any]]] = {
@@ -93,6 +89,12 @@ def library() -> ctypes.CDLL:
         function.argtypes = argtypes
     _lib = lib
     return lib
+
+
+def _install_advice() -> str:
+    from airtable_lakeflow import platforms
+
+    return platforms.here().advice
 
 
 def engine_version() -> str:

@@ -20,15 +20,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from airtable_lakeflow import __version__, _engine
+from airtable_lakeflow import __version__, _engine, platforms
 from airtable_lakeflow.errors import AirtableLakeflowError
 
-WHEEL = f"airtable_lakeflow-{__version__}-py3-none-<platform>.whl"
-FIX = (
-    "add the airtable-lakeflow wheel to the pipeline environment's dependencies "
-    f"(environment.dependencies: - /Volumes/<catalog>/<schema>/<volume>/{WHEEL}; "
-    "see docs/deployment.md), then restart the pipeline"
-)
+
+def fix(wheel: str | None) -> str:
+    """What to add to the pipeline environment: the wheel that fits the workers' platform."""
+    name = wheel or f"airtable_lakeflow-{__version__}-py3-none-<platform>.whl"
+    return (
+        "add the airtable-lakeflow wheel to the pipeline environment's dependencies "
+        f"(environment.dependencies: - /Volumes/<catalog>/<schema>/<volume>/{name}; "
+        "see docs/deployment.md), then restart the pipeline"
+    )
 
 
 @dataclass
@@ -44,11 +47,12 @@ class Report:
 
     def summary(self) -> str:
         if self.ok:
-            where = f"{len(self.workers)} Spark Python worker(s)" if self.workers else "here"
-            text = (
-                f"airtable-lakeflow {self.driver['version']} and its engine load on the driver "
-                f"and in {where}"
+            where = (
+                f"on the driver and in {len(self.workers)} Spark Python worker(s)"
+                if self.workers
+                else "here"
             )
+            text = f"airtable-lakeflow {self.driver['version']} and its engine load {where}"
             if self.data_source.get("ok"):
                 text += "; its data source plans and reads through Spark's data source workers"
             return text + "."
@@ -62,12 +66,20 @@ def local_info() -> dict[str, Any]:
         "platform": f"{platform.system()} {platform.machine()}",
         "libc": "-".join(platform.libc_ver()),
     }
+    route = platforms.here()
+    info["wheel"] = route.wheel or "none (build from source: docs/install.md)"
     try:
         _engine.library()
         info["engine"] = str(_engine.library_path())
     except AirtableLakeflowError as error:
         info["engine_error"] = str(error)
     return info
+
+
+def _workers_fit(workers: list[dict[str, Any]]) -> platforms.Fit:
+    """The install route of the (first) worker: its platform, as its probe reported it."""
+    first = workers[0]
+    return platforms.fit(first["system"], first["machine"], first["libc"])
 
 
 def _make_probe() -> Any:
@@ -81,6 +93,9 @@ def _make_probe() -> Any:
         row = {
             "host": socket.gethostname(),
             "python": plat.python_version(),
+            "system": plat.system(),
+            "machine": plat.machine(),
+            "libc": "-".join(plat.libc_ver()),
             "version": None,
             "engine": None,
             "error": None,
@@ -112,14 +127,16 @@ def doctor(spark: Any, tasks: int = 2) -> Report:
     missing = [w for w in report.workers if w["version"] is None]
     broken = [w for w in report.workers if w["version"] is not None and w["engine"] is None]
     if missing:
+        route = _workers_fit(missing)
+        todo = fix(route.wheel) if route.wheel else route.advice
         report.problems.append(
             f"airtable-lakeflow is not installed where Spark runs Python "
-            f"({len(missing)} of {len(report.workers)} workers: {missing[0]['error']}): {FIX}."
+            f"({len(missing)} of {len(report.workers)} workers: {missing[0]['error']}): {todo}."
         )
     if broken:
         report.problems.append(
             f"The airtable-lakeflow engine does not load on {len(broken)} worker(s) "
-            f"({broken[0]['error']}): install the wheel built for their platform."
+            f"({broken[0]['error']})."
         )
     if not report.problems:
         report.data_source = _data_source_probe(spark)
@@ -127,7 +144,8 @@ def doctor(spark: Any, tasks: int = 2) -> Report:
             report.problems.append(
                 "UDF workers import airtable-lakeflow, but the data source's own workers "
                 f"cannot ({report.data_source['error']}): the package is on sys.path by hand "
-                f"(a /Workspace or /Repos folder?) instead of installed; {FIX}."
+                f"(a /Workspace or /Repos folder?) instead of installed; "
+                f"{fix(_workers_fit(report.workers).wheel)}."
             )
     return report
 

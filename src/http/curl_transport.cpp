@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <array>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "airtable_lakeflow/version.hpp"
@@ -127,10 +129,38 @@ struct CurlTransport::Impl {
   int local_port = -1;  // the connection of the last send
 };
 
+std::string find_ca_bundle(const std::string& configured, const char* ssl_cert_file,
+                           FileExists exists) {
+  if (!configured.empty()) {
+    return configured;
+  }
+  if (ssl_cert_file != nullptr && *ssl_cert_file != '\0') {
+    return ssl_cert_file;
+  }
+  static const std::array<const char*, 5> kKnown = {
+      "/etc/ssl/certs/ca-certificates.crt",                 // Debian, Ubuntu, Alpine, Arch
+      "/etc/pki/tls/certs/ca-bundle.crt",                   // Fedora, RHEL, Amazon Linux
+      "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  // RHEL, CentOS
+      "/etc/ssl/ca-bundle.pem",                             // openSUSE
+      "/etc/ssl/cert.pem",                                  // Alpine, macOS
+  };
+  for (const char* path : kKnown) {
+    if (exists(path)) {
+      return path;
+    }
+  }
+  return "";
+}
+
 CurlTransport::CurlTransport(TransportOptions options) : impl_(std::make_unique<Impl>()) {
   global_init();
   impl_->handle = curl_easy_init();
   impl_->options = std::move(options);
+  impl_->options.ca_bundle = find_ca_bundle(impl_->options.ca_bundle, std::getenv("SSL_CERT_FILE"),
+                                            [](const std::string& path) {
+                                              std::error_code error;
+                                              return std::filesystem::is_regular_file(path, error);
+                                            });
   if (impl_->options.user_agent.empty()) {
     impl_->options.user_agent = default_user_agent();
   }

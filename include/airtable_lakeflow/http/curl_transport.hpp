@@ -12,7 +12,7 @@ namespace airtable_lakeflow::http {
 struct TransportOptions {
   long connect_timeout_ms = 10'000;
   long read_timeout_s = 60;  // abort when no byte arrives for this long
-  std::string ca_bundle;     // empty: the system's
+  std::string ca_bundle;     // empty: the system's (find_ca_bundle)
   std::string user_agent;    // empty: "airtable-lakeflow/<version>"
 };
 
@@ -31,5 +31,13 @@ class CurlTransport final : public Transport {
 };
 
 std::string default_user_agent();
+
+// The CA certificates TLS verifies against: `configured` when given, else $SSL_CERT_FILE, else
+// the first bundle of the known distribution paths that `exists` (Debian and Ubuntu, Fedora,
+// RHEL and Amazon Linux, openSUSE, Alpine). Empty: libcurl's built-in default. A portable
+// wheel's libcurl cannot know at build time where the machine it runs on keeps them.
+using FileExists = bool (*)(const std::string& path);
+std::string find_ca_bundle(const std::string& configured, const char* ssl_cert_file,
+                           FileExists exists);
 
 }  // namespace airtable_lakeflow::http

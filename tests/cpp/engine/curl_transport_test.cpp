@@ -2,8 +2,8 @@
 #include "airtable_lakeflow/http/curl_transport.hpp"
 
 #include <gtest/gtest.h>
-#include <vector>
 
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -175,6 +175,25 @@ TEST(CurlTransport, AnUnresolvableBaseUrlFailsFastWithOneClearMessage) {
     EXPECT_EQ(message.find("patSecret"), std::string::npos) << message;
   }
   EXPECT_EQ(client.stats().requests.load(), 1);
+}
+
+const std::set<std::string>* g_present = nullptr;
+bool present(const std::string& path) { return g_present->contains(path); }
+
+TEST(CurlTransport, TheCaBundleIsTheConfiguredOneThenSslCertFileThenTheDistributions) {
+  const std::set<std::string> rhel = {"/etc/pki/tls/certs/ca-bundle.crt"};
+  const std::set<std::string> both = {"/etc/ssl/certs/ca-certificates.crt",
+                                      "/etc/pki/tls/certs/ca-bundle.crt"};
+  const std::set<std::string> none;
+  g_present = &rhel;
+  EXPECT_EQ(find_ca_bundle("/my/proxy-ca.pem", "/env.pem", present), "/my/proxy-ca.pem");
+  EXPECT_EQ(find_ca_bundle("", "/env.pem", present), "/env.pem");
+  EXPECT_EQ(find_ca_bundle("", "", present), "/etc/pki/tls/certs/ca-bundle.crt");
+  EXPECT_EQ(find_ca_bundle("", nullptr, present), "/etc/pki/tls/certs/ca-bundle.crt");
+  g_present = &both;  // Debian's path first
+  EXPECT_EQ(find_ca_bundle("", nullptr, present), "/etc/ssl/certs/ca-certificates.crt");
+  g_present = &none;  // libcurl's own default
+  EXPECT_EQ(find_ca_bundle("", nullptr, present), "");
 }
 
 }  // namespace

@@ -89,17 +89,30 @@ def test_doctor_finds_the_package_on_workers(spark: Any) -> None:
 
 def _doctor_with_workers(tmp_path: Path, hide: str) -> list[str]:
     """Runs doctor on a local Spark whose Python workers start through a shell script that
-    hides airtable_lakeflow (a shadowing package stands in for "not installed") from the
-    workers whose command line matches the shell pattern `hide`. Prints: OK or PROBLEM, the
-    summary, and whether every UDF worker imported the package."""
-    shadow = tmp_path / "shadow" / "airtable_lakeflow"
-    shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'airtable_lakeflow'\")\n"
+    hides airtable_lakeflow from the workers whose command line matches the shell pattern
+    `hide`: a sitecustomize on their PYTHONPATH puts a finder first on sys.meta_path that
+    refuses the package, as if it were not installed (ahead of any editable install's own
+    finder). Prints: OK or PROBLEM, the summary, and whether every UDF worker imported it."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            class NotInstalled:
+                def find_spec(self, name, path=None, target=None):
+                    if name.partition(".")[0] == "airtable_lakeflow":
+                        raise ModuleNotFoundError("No module named 'airtable_lakeflow'")
+                    return None
+
+            sys.meta_path.insert(0, NotInstalled())
+            """
+        )
     )
     worker = tmp_path / "worker-python"
     worker.write_text(
-        f'#!/bin/sh\ncase "$*" in {hide}) export PYTHONPATH={shadow.parent}:$PYTHONPATH;; esac\n'
+        f'#!/bin/sh\ncase "$*" in {hide}) export PYTHONPATH={shadow}:$PYTHONPATH;; esac\n'
         f'exec {sys.executable} "$@"\n'
     )
     worker.chmod(0o755)
