@@ -1,4 +1,4 @@
-/* Force-included in every file the Zig toolchain compiles (cmake/zig-toolchain.cmake).
+/* Force-included in every C++ file the Zig toolchain compiles (cmake/zig-toolchain.cmake).
  *
  * Zig links its compiler_rt into a library that needs any of its helpers (128-bit division,
  * say), and compiler_rt also defines memcpy, memmove, memset, memcmp, bcmp and strlen, as weak

@@ -74,8 +74,10 @@ endforeach()
 # Zig keeps frame pointers (-mframe-pointer=all); GCC's -O2 does not. glibc-symbols.h binds
 # memcpy, strlen & co. to glibc's tuned versions instead of compiler_rt's generic ones. Without
 # both the converter ran 10 % slower than the GCC build (benchmarks/build_compare.py).
-set(CMAKE_C_FLAGS_INIT "-fomit-frame-pointer -include ${CMAKE_CURRENT_LIST_DIR}/glibc-symbols.h")
-set(CMAKE_CXX_FLAGS_INIT "${CMAKE_C_FLAGS_INIT}")
+# C++ only: C libraries (curl, nghttp2) set feature-test macros before their first system
+# header, which a forced <string.h> would pre-empt (their wheel then lost fcntl64 and more).
+set(CMAKE_C_FLAGS_INIT "-fomit-frame-pointer")
+set(CMAKE_CXX_FLAGS_INIT "-fomit-frame-pointer -include ${CMAKE_CURRENT_LIST_DIR}/glibc-symbols.h")
 set(CMAKE_C_COMPILER "${ALF_ZIG_WRAPPER_DIR}/zig-cc")
 set(CMAKE_CXX_COMPILER "${ALF_ZIG_WRAPPER_DIR}/zig-c++")
 set(CMAKE_AR "${ALF_ZIG_WRAPPER_DIR}/zig-ar" CACHE FILEPATH "archiver" FORCE)
