@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 from airtable_lakeflow import __version__
 from airtable_lakeflow.emulator import EmulatorProcess
-from installed import TABLE, api_record_count, clean_env, cli, new_venv, read_through
-
-REPO = Path(__file__).resolve().parents[3]
+from installed import REPO, TABLE, api_record_count, clean_env, cli, new_venv, read_through
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # builds the engine from source
 
