@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api_error.hpp"
+#include "attachment_urls.hpp"
 #include "field_types.hpp"
 #include "time_format.hpp"
 
@@ -96,24 +97,43 @@ Json collaborator(WriteContext& ctx, const Field& field, const Json& value) {
   return out;
 }
 
-std::string guess_mime(const std::string& filename) {
-  const size_t dot = filename.rfind('.');
-  const std::string ext = dot == std::string::npos ? "" : filename.substr(dot + 1);
-  if (ext == "png") return "image/png";
-  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
-  if (ext == "pdf") return "application/pdf";
-  if (ext == "csv") return "text/csv";
-  return "application/octet-stream";
+ApiError invalid_attachment(const Field& field) {
+  return {422, Json{{"error", Json{{"type", "INVALID_ATTACHMENT_OBJECT"},
+                                   {"message", "Invalid attachment object for field \"" +
+                                                   field.name + "\""}}}}};
+}
+
+// An attachment named by id only: the one already in the record's cell is kept as it is;
+// otherwise one the emulator knows (an upload, or one of another cell) is copied in.
+Json existing_attachment(WriteContext& ctx, const Field& field, const std::string& id) {
+  if (ctx.record != nullptr && field.slot < ctx.record->cells.size() &&
+      ctx.record->cells[field.slot].is_array()) {
+    for (const Json& item : ctx.record->cells[field.slot]) {
+      if (is_attachment_object(item) && item["id"] == id) {
+        return item;
+      }
+    }
+  }
+  if (ctx.attachments != nullptr) {
+    if (const auto file = ctx.attachments->find(id)) {
+      return attachment_cell_object(id, *file);
+    }
+  }
+  throw invalid_attachment(field);  // unknown id: refused (the conservative reading)
 }
 
 Json attachment(WriteContext& ctx, const Field& field, const Json& value) {
   if (!value.is_object() || (!value.contains("url") && !value.contains("id"))) {
-    throw ApiError(422, Json{{"error", Json{{"type", "INVALID_ATTACHMENT_OBJECT"},
-                                            {"message", "Invalid attachment object for field \"" +
-                                                            field.name + "\""}}}});
+    throw invalid_attachment(field);
   }
   if (value.contains("id") && !value.contains("url")) {
-    return value;  // an existing attachment kept as is
+    if (!value["id"].is_string()) {
+      throw invalid_attachment(field);
+    }
+    return existing_attachment(ctx, field, value["id"].get<std::string>());
+  }
+  if (!value["url"].is_string() || (value.contains("filename") && !value["filename"].is_string())) {
+    throw invalid_attachment(field);
   }
   const std::string url = value["url"].get<std::string>();
   std::string filename = value.value("filename", "");
@@ -121,12 +141,17 @@ Json attachment(WriteContext& ctx, const Field& field, const Json& value) {
     const size_t slash = url.rfind('/');
     filename = slash == std::string::npos ? url : url.substr(slash + 1);
   }
-  const std::string type = guess_mime(filename);
-  return Json{{"id", ctx.ids.next("att")},
-              {"url", url},
-              {"filename", filename},
-              {"size", static_cast<int64_t>(url.size() * 97)},
-              {"type", type}};
+  // The emulator cannot fetch the URL (it never reaches the internet), so the size is made up,
+  // deterministically; the download route serves that many bytes.
+  Json out{{"id", ctx.ids.next("att")},
+           {"url", url},
+           {"filename", filename},
+           {"size", static_cast<int64_t>(url.size() * 97)},
+           {"type", guess_mime(filename)}};
+  if (ctx.attachments != nullptr) {
+    ctx.attachments->learn(out);
+  }
+  return out;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // dates and new select choices, as the API's `typecast: true` does.
 #pragma once
 
+#include "attachment_files.hpp"
 #include "ids.hpp"
 #include "json.hpp"
 #include "model.hpp"
@@ -15,6 +16,10 @@ struct WriteContext {
   Table& table;  // select choices may be added with typecast
   IdGenerator& ids;
   bool typecast = false;
+  // Attachments written as {"id": …}: first the record's own (`record`, the one being
+  // updated), then any the registry knows (uploads); new ones are registered there.
+  AttachmentRegistry* attachments = nullptr;
+  const Record* record = nullptr;
 };
 
 // Throws ApiError. Returns null for an empty value (the cell is cleared).

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "attachment_files.hpp"
+#include "attachment_urls.hpp"
 #include "datasets.hpp"
 #include "field_types.hpp"
 #include "time_format.hpp"
@@ -44,6 +46,49 @@ std::string id_or_new(const Json& obj, const char* prefix, IdGenerator& ids,
     fail(where + ".id", "duplicate id '" + id + "'");
   }
   return id;
+}
+
+// An attachment cell of loaded data. Each attachment gets what Airtable's always have (id,
+// filename, size, type), so its URL can be signed and its file served; missing ones are made
+// up as the write API makes them (size: 97 bytes per character of the url).
+Json complete_attachments(const Json& value, IdGenerator& ids, const std::string& where) {
+  if (!value.is_array()) {
+    fail(where, "an attachment cell must be a list of attachment objects");
+  }
+  Json out = Json::array();
+  for (const Json& item : value) {
+    if (!item.is_object()) {
+      fail(where, "an attachment must be an object ({id, url, filename, size, type, …})");
+    }
+    std::string id = string_at(item, "id", where, false);
+    if (id.empty()) {
+      id = ids.next("att");
+    } else if (!is_safe_attachment_id(id)) {
+      fail(where + ".id", "attachment id '" + id + "' may hold only letters, digits, _ and -");
+    }
+    Json att{{"id", id}};
+    for (const auto& [key, member] : item.items()) {
+      if (key != "id") {
+        att[key] = member;
+      }
+    }
+    const std::string url = string_at(item, "url", where, false);
+    if (string_at(item, "filename", where, false).empty()) {
+      const size_t slash = url.rfind('/');
+      const std::string tail = slash == std::string::npos ? url : url.substr(slash + 1);
+      att["filename"] = tail.empty() ? "attachment" : tail;
+    }
+    if (!item.contains("size")) {
+      att["size"] = static_cast<int64_t>(url.size() * 97);
+    } else if (!item["size"].is_number_unsigned()) {
+      fail(where + ".size", "must be a non-negative integer");
+    }
+    if (string_at(item, "type", where, false).empty()) {
+      att["type"] = guess_mime(att["filename"].get<std::string>());
+    }
+    out.push_back(std::move(att));
+  }
+  return out;
 }
 
 }  // namespace
@@ -153,7 +198,10 @@ Base base_from_json(const Json& json, Workspace& workspace, IdGenerator& ids, in
         if (is_empty_cell(value)) {
           continue;
         }
-        record.cells[field->slot] = value;
+        record.cells[field->slot] =
+            field->type == "multipleAttachments"
+                ? complete_attachments(value, ids, rw + ".fields." + field->name)
+                : value;
         record.modified_ms[field->slot] = record.created_ms;
       }
       table.seq_by_id[record.id] = record.seq;

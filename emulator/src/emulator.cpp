@@ -109,21 +109,32 @@ Emulator::Emulator(const Options& options)
       store_(ids_),
       iterators_(static_cast<int64_t>(options.iterator_ttl_seconds * 1000)),
       webhooks_(ids_),
-      faults_(options.seed ^ 0x9e3779b97f4a7c15ULL) {
-  RateLimitConfig limits;
-  limits.enabled = options.rate_limit;
-  limits.penalty_ms = static_cast<int64_t>(options.penalty_seconds * 1000);
-  limits.monthly_quota = options.monthly_quota;
-  rate_limiter_.configure(limits);
-  faults_.configure(
-      options.faults.empty() ? std::vector<FaultRule>{} : parse_fault_spec(options.faults),
-      options.latency.empty() ? LatencyModel{} : parse_latency(options.latency));
+      faults_(options.seed ^ 0x9e3779b97f4a7c15ULL),
+      signer_(options.seed) {
+  configure_from_options();
   initial_ = initial_workspace(options, ids_, clock_.now_ms());
   store_.replace(initial_);
+  attachments_.index(initial_, false);
+  store_.set_attachments(&attachments_);
   store_.set_listener(
       [this](const Base& base, const ChangeEvent& event) { webhooks_.on_change(base, event); });
   webhooks_.set_split(options.webhook_split);
   install_default_token();
+}
+
+void Emulator::configure_from_options() {
+  RateLimitConfig limits;
+  limits.enabled = options_.rate_limit;
+  limits.penalty_ms = static_cast<int64_t>(options_.penalty_seconds * 1000);
+  limits.monthly_quota = options_.monthly_quota;
+  rate_limiter_.configure(limits);
+  faults_.configure(
+      options_.faults.empty() ? std::vector<FaultRule>{} : parse_fault_spec(options_.faults),
+      options_.latency.empty() ? LatencyModel{} : parse_latency(options_.latency));
+  faults_.set_download_latency(options_.download_latency.empty()
+                                   ? LatencyModel{}
+                                   : parse_latency(options_.download_latency));
+  attachment_url_ttl_ms_ = static_cast<int64_t>(options_.attachment_url_ttl_seconds * 1000);
 }
 
 void Emulator::install_default_token() {
@@ -137,6 +148,8 @@ void Emulator::install_default_token() {
 void Emulator::load(Workspace workspace) {
   const std::unique_lock lock(store_.mutex());
   store_.replace(std::move(workspace));
+  // URLs of the earlier data stop working; uploads stay until a reset.
+  attachments_.index(store_.workspace(), true);
   iterators_.expire_all();
   webhooks_.reset();
 }
@@ -145,6 +158,7 @@ void Emulator::reset() {
   {
     const std::unique_lock lock(store_.mutex());
     store_.replace(initial_);
+    attachments_.index(initial_, false);
   }
   iterators_.expire_all();
   webhooks_.reset();
@@ -154,15 +168,23 @@ void Emulator::reset() {
   tokens_.clear();
   install_default_token();
   clock_.advance_ms(-clock_.offset_ms());
-  RateLimitConfig limits;
-  limits.enabled = options_.rate_limit;
-  limits.penalty_ms = static_cast<int64_t>(options_.penalty_seconds * 1000);
-  limits.monthly_quota = options_.monthly_quota;
-  rate_limiter_.configure(limits);
-  faults_.configure(
-      options_.faults.empty() ? std::vector<FaultRule>{} : parse_fault_spec(options_.faults),
-      options_.latency.empty() ? LatencyModel{} : parse_latency(options_.latency));
+  configure_from_options();
   iterators_.set_ttl_ms(static_cast<int64_t>(options_.iterator_ttl_seconds * 1000));
+}
+
+AttachmentUrlContext Emulator::attachment_urls(const HttpRequest& request) const {
+  // The Host the client used, so URLs work wherever the client reached the emulator; one
+  // that could not be a host name falls back to the listening address.
+  std::string host = request.header("host");
+  const bool plausible = !host.empty() && host.size() <= 255 &&
+                         host.find_first_not_of(
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                             "0123456789.-:[]_") == std::string::npos;
+  if (!plausible) {
+    host = request.local_host.empty() ? "127.0.0.1" : request.local_host;
+  }
+  return AttachmentUrlContext{&signer_, "http://" + host,
+                              clock_.now_ms() + attachment_url_ttl_ms_.load()};
 }
 
 Json Emulator::startup_info(const std::string& url, uint16_t port) {
@@ -188,6 +210,15 @@ HttpResponse Emulator::handle(HttpRequest& request) {
   // Raw bytes that are not UTF-8 would make the log unreadable as JSON.
   entry.path = valid_utf8(request.path);
   entry.target = valid_utf8(request.target);
+  if (request.path.rfind(kAttachmentPathPrefix, 0) == 0) {
+    // Airtable's file host, not its API: no auth, no rate limit, no quota, its own latency.
+    entry.route = route_class_name(RouteClass::kDownload);
+    HttpResponse response = route_download(*this, request, entry);
+    response.delay_ms += faults_.download_latency_ms();
+    entry.status = response.status;
+    log_.append(std::move(entry));
+    return response;
+  }
   HttpResponse response = handle_api(request, entry);
   response.delay_ms += faults_.latency_ms();
   entry.status = response.status;
@@ -249,6 +280,9 @@ HttpResponse Emulator::handle_api(HttpRequest& request, LoggedRequest& entry) {
       response = route_webhooks(*this, match, request);
     } else {
       response = route_records(*this, match, request);
+    }
+    if (has_url_markers(response.body)) {
+      response.body = expand_url_markers(response.body, attachment_urls(request));
     }
     if (fault && fault->kind == "delay") {
       response.delay_ms += fault->delay_ms;

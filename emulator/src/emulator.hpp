@@ -2,8 +2,11 @@
 // request log, clock) and the request dispatcher the HTTP server calls.
 #pragma once
 
+#include <atomic>
 #include <string>
 
+#include "attachment_files.hpp"
+#include "attachment_urls.hpp"
 #include "auth.hpp"
 #include "clock.hpp"
 #include "faults.hpp"
@@ -40,12 +43,19 @@ class Emulator {
   WebhookRegistry& webhooks() { return webhooks_; }
   FaultInjector& faults() { return faults_; }
   RequestLog& log() { return log_; }
+  AttachmentRegistry& attachments() { return attachments_; }
+  const AttachmentSigner& attachment_signer() const { return signer_; }
+  [[nodiscard]] int64_t attachment_url_ttl_ms() const { return attachment_url_ttl_ms_; }
+  void set_attachment_url_ttl_ms(int64_t ttl_ms) { attachment_url_ttl_ms_ = ttl_ms; }
+  // The attachment URLs of an answer to `request`: its Host, expiring TTL from now.
+  [[nodiscard]] AttachmentUrlContext attachment_urls(const HttpRequest& request) const;
   // Replaces the data; caller must not hold the store lock.
   void load(Workspace workspace);
 
  private:
   HttpResponse handle_api(HttpRequest& request, LoggedRequest& entry);
   void install_default_token();
+  void configure_from_options();
 
   Options options_;
   Clock clock_;
@@ -57,6 +67,9 @@ class Emulator {
   WebhookRegistry webhooks_;
   FaultInjector faults_;
   RequestLog log_;
+  AttachmentSigner signer_;
+  AttachmentRegistry attachments_;
+  std::atomic<int64_t> attachment_url_ttl_ms_{kDefaultAttachmentUrlTtlMs};
   Workspace initial_;
 };
 

@@ -43,16 +43,18 @@ std::string route_class_name(RouteClass route) {
     case RouteClass::kWrite: return "write";
     case RouteClass::kMeta: return "meta";
     case RouteClass::kWebhooks: return "webhooks";
+    case RouteClass::kDownload: return "download";
     case RouteClass::kOther: return "other";
   }
   return "other";
 }
 
 std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
-  constexpr std::array<const char*, 8> kKinds = {
-      "500", "502", "503", "reset", "truncate", "malformed", "delay", "iterator_expiry"};
-  constexpr std::array<const char*, 7> kRoutes = {"any",  "list",     "get", "write",
-                                                  "meta", "webhooks", "*"};
+  constexpr std::array<const char*, 10> kKinds = {
+      "500", "502", "503", "reset", "truncate", "malformed", "delay", "iterator_expiry",
+      "404", "410"};
+  constexpr std::array<const char*, 8> kRoutes = {"any",  "list",     "get",      "write",
+                                                  "meta", "webhooks", "download", "*"};
   std::vector<FaultRule> rules;
   for (const std::string& text : split(spec, ';')) {
     FaultRule rule;
@@ -70,8 +72,9 @@ std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
       } else if (key == "route") {
         rule.route = value == "*" ? "any" : value;
         if (std::find(kRoutes.begin(), kRoutes.end(), value) == kRoutes.end()) {
-          throw std::invalid_argument("fault route '" + value +
-                                      "' is not one of any, list, get, write, meta, webhooks");
+          throw std::invalid_argument(
+              "fault route '" + value +
+              "' is not one of any, list, get, write, meta, webhooks, download");
         }
       } else if (key == "p") {
         try {
@@ -94,16 +97,34 @@ std::vector<FaultRule> parse_fault_spec(const std::string& spec) {
         rule.delay_ms = to_int(key, value);
       } else if (key == "retry_after") {
         rule.retry_after_s = static_cast<int>(to_int(key, value));
+      } else if (key == "attachment") {
+        if (value.empty()) {
+          throw std::invalid_argument("fault key 'attachment' needs an attachment id");
+        }
+        rule.attachment = value;
       } else {
-        throw std::invalid_argument("unknown fault key '" + key +
-                                    "' (known: kind, route, p, every, at, times, ms, retry_after)");
+        throw std::invalid_argument(
+            "unknown fault key '" + key +
+            "' (known: kind, route, p, every, at, times, ms, retry_after, attachment)");
       }
     }
     if (std::find_if(kKinds.begin(), kKinds.end(), [&](const char* k) { return rule.kind == k; }) ==
         kKinds.end()) {
       throw std::invalid_argument(
           "fault rule '" + text +
-          "' needs kind=500|502|503|reset|truncate|malformed|delay|iterator_expiry");
+          "' needs kind=500|502|503|reset|truncate|malformed|delay|iterator_expiry|404|410");
+    }
+    const bool download = rule.route == "download";
+    if (!download && (rule.kind == "404" || rule.kind == "410")) {
+      throw std::invalid_argument("fault rule '" + text + "': kind=" + rule.kind +
+                                  " applies to downloads only (route=download)");
+    }
+    if (download && (rule.kind == "malformed" || rule.kind == "iterator_expiry")) {
+      throw std::invalid_argument("fault rule '" + text + "': kind=" + rule.kind +
+                                  " does not apply to downloads");
+    }
+    if (!download && !rule.attachment.empty()) {
+      throw std::invalid_argument("fault rule '" + text + "': attachment= needs route=download");
     }
     if (rule.probability == 0 && rule.every == 0 && rule.at.empty()) {
       rule.probability = 1;  // no schedule given: every matching request
@@ -139,10 +160,22 @@ void FaultInjector::set_latency(LatencyModel latency) {
   latency_ = latency;
 }
 
-std::optional<Fault> FaultInjector::decide(RouteClass route, bool has_offset) {
+void FaultInjector::set_download_latency(LatencyModel latency) {
   const std::lock_guard lock(mutex_);
+  download_latency_ = latency;
+}
+
+std::optional<Fault> FaultInjector::decide(RouteClass route, bool has_offset,
+                                           const std::string& attachment_id) {
+  const std::lock_guard lock(mutex_);
+  const bool download = route == RouteClass::kDownload;
   for (FaultRule& rule : rules_) {
-    if (rule.route != "any" && rule.route != route_class_name(route)) {
+    // `any` is every API route; downloads match route=download only.
+    if (download ? rule.route != "download"
+                 : rule.route != "any" && rule.route != route_class_name(route)) {
+      continue;
+    }
+    if (!rule.attachment.empty() && rule.attachment != attachment_id) {
       continue;
     }
     if (rule.kind == "iterator_expiry" && !has_offset) {
@@ -176,6 +209,15 @@ int64_t FaultInjector::latency_ms() {
   return latency_.fixed_ms + std::uniform_int_distribution<int64_t>(0, latency_.jitter_ms)(rng_);
 }
 
+int64_t FaultInjector::download_latency_ms() {
+  const std::lock_guard lock(mutex_);
+  if (download_latency_.jitter_ms <= 0) {
+    return download_latency_.fixed_ms;
+  }
+  return download_latency_.fixed_ms +
+         std::uniform_int_distribution<int64_t>(0, download_latency_.jitter_ms)(rng_);
+}
+
 Json FaultInjector::describe() const {
   const std::lock_guard lock(mutex_);
   Json rules = Json::array();
@@ -186,11 +228,15 @@ Json FaultInjector::describe() const {
     if (r.retry_after_s) {
       rule["retry_after"] = *r.retry_after_s;
     }
+    if (!r.attachment.empty()) {
+      rule["attachment"] = r.attachment;
+    }
     rules.push_back(rule);
   }
-  return Json{
-      {"rules", rules},
-      {"latency", Json{{"fixed_ms", latency_.fixed_ms}, {"jitter_ms", latency_.jitter_ms}}}};
+  return Json{{"rules", rules},
+              {"latency", Json{{"fixed_ms", latency_.fixed_ms}, {"jitter_ms", latency_.jitter_ms}}},
+              {"download_latency", Json{{"fixed_ms", download_latency_.fixed_ms},
+                                        {"jitter_ms", download_latency_.jitter_ms}}}};
 }
 
 }  // namespace emu

@@ -20,8 +20,15 @@ namespace {
 constexpr size_t kHeaderLimit = 1U << 20U;
 constexpr uint64_t kBodyLimit = 64ULL << 20U;
 
-HttpRequest to_request(const http::request<http::string_body>& req) {
+HttpRequest to_request(const http::request<http::string_body>& req, const tcp::socket& socket) {
   HttpRequest out;
+  beast::error_code ec;
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (!ec) {
+    const std::string address = local.address().to_string();
+    out.local_host = (local.address().is_v6() ? "[" + address + "]" : address) + ":" +
+                     std::to_string(local.port());
+  }
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
   const size_t q = out.target.find('?');
@@ -51,6 +58,9 @@ http::response<http::string_body> to_beast(const HttpResponse& res, unsigned ver
   out.body() = res.body;
   out.keep_alive(keep_alive);
   out.prepare_payload();
+  if (res.head_content_length) {
+    out.content_length(*res.head_content_length);  // a HEAD answer: the length, no body
+  }
   return out;
 }
 
@@ -110,7 +120,7 @@ struct HttpServer::Impl {
         break;
       }
       const auto& req = parser.get();
-      HttpRequest request = to_request(req);
+      HttpRequest request = to_request(req, socket);
       HttpResponse response;
       try {
         response = handler(request);

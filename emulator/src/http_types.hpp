@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@ struct HttpRequest {
   QueryParams query;                                         // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  std::string local_host;  // "127.0.0.1:8080": the listening address, when there is no Host
 
   [[nodiscard]] std::string header(const std::string& lower_name) const;
   [[nodiscard]] bool has_param(const std::string& name) const;
@@ -35,6 +37,8 @@ struct HttpResponse {
   std::string body;
   TransportFault fault = TransportFault::kNone;
   int64_t delay_ms = 0;  // latency to add before the response is written
+  // HEAD: the Content-Length of the body a GET would get (the body itself stays empty).
+  std::optional<uint64_t> head_content_length;
 };
 
 // `bytes` read as UTF-8 the WHATWG way: each maximal invalid subsequence becomes U+FFFD.

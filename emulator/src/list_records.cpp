@@ -260,6 +260,7 @@ std::string list_records(const ListContext& ctx, const ListOptions& options) {
   render.time_zone = options.time_zone;
   render.user_locale = options.user_locale;
   render.comment_count = options.comment_count;
+  render.attachment_urls = ctx.attachment_urls;
   for (const std::string& name : options.fields) {
     const Field* field = table.find_field(name);
     if (field == nullptr) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attachment_urls.hpp"
 #include "cell_resolver.hpp"
 #include "http_types.hpp"
 #include "iterators.hpp"
@@ -46,6 +47,7 @@ struct ListContext {
   IteratorRegistry& iterators;
   IdGenerator& ids;
   int64_t now_ms;
+  const AttachmentUrlContext* attachment_urls = nullptr;  // cellFormat=string's URLs
 };
 
 // Returns the response body {"records": [...], "offset"?}. Throws ApiError.

@@ -36,11 +36,21 @@ Limits and faults:
   --latency-ms MS[:JITTER]   added latency per request: fixed + uniform jitter (default 0)
   --faults SPEC              injected faults, ';'-separated rules of key=value pairs:
                                kind=500|502|503|reset|truncate|malformed|delay|iterator_expiry
-                               route=any|list|get|write|meta|webhooks
+                                    |404|410 (downloads only)
+                               route=any|list|get|write|meta|webhooks|download (any = API only)
                                p=PROB | every=N | at=N1|N2   times=N   ms=MS   retry_after=S
+                               attachment=att… (route=download only)
                              e.g. "kind=503,route=list,p=0.1,retry_after=1;kind=reset,every=7"
   --webhook-split N          split a write's webhook payload into payloads of at most N
                              records sharing timestamp and baseTransactionNumber (default off)
+
+Attachments (files served at /_attachments/…, no auth, no rate limit):
+  --attachment-url-ttl-seconds S
+                             attachment URLs stop working S seconds after the answer that
+                             carried them (default 7200)
+  --download-latency-ms MS[:JITTER]
+                             added latency per attachment download (default 0); faults for
+                             downloads: --faults "kind=410,route=download[,attachment=att…]"
 
   -h, --help                 show this help
   --version                  print the version
@@ -125,6 +135,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
       } else if (flag == "--faults") {
         options.faults = value();
         parse_fault_spec(options.faults);
+      } else if (flag == "--attachment-url-ttl-seconds") {
+        options.attachment_url_ttl_seconds = to_double(flag, value());
+      } else if (flag == "--download-latency-ms") {
+        options.download_latency = value();
+        parse_latency(options.download_latency);
       } else if (flag == "--webhook-split") {
         options.webhook_split = static_cast<size_t>(to_double(flag, value()));
       } else if (flag == "--quiet") {

@@ -23,6 +23,8 @@ struct Options {
   double iterator_ttl_seconds = 60;
   int64_t monthly_quota = 0;
   size_t webhook_split = 0;  // records per webhook payload before an action is split; 0 = never
+  double attachment_url_ttl_seconds = 7200;  // attachment URLs stop working this long after
+  std::string download_latency;              // "MS[:JITTER]" per attachment download
   bool quiet = false;
 };
 

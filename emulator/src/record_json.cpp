@@ -33,6 +33,106 @@ void append_json_string(std::string& out, const std::string& text) {
   append_json(out, Json(text));
 }
 
+bool holds_attachments(const Json& cell) {
+  if (!cell.is_array()) {
+    return false;
+  }
+  return std::any_of(cell.begin(), cell.end(), [](const Json& item) {
+    return is_attachment_object(item) &&
+           is_safe_attachment_id(item["id"].get_ref<const std::string&>());
+  });
+}
+
+// An attachment object with URL markers for its file and thumbnails, keys in stored order
+// (Airtable's: id, width, height, url, filename, size, type, thumbnails); a stored object
+// without a url gets one before its filename.
+void append_attachment(std::string& out, const Json& attachment) {
+  const std::string& id = attachment["id"].get_ref<const std::string&>();
+  const std::string& filename = attachment["filename"].get_ref<const std::string&>();
+  bool first = true;
+  auto key = [&](const std::string& name) {
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    append_json_string(out, name);
+    out.push_back(':');
+  };
+  auto marker = [&](std::string_view variant) {
+    out.push_back('"');
+    append_url_marker(out, id, variant, filename);
+    out.push_back('"');
+  };
+  bool url_done = false;
+  out.push_back('{');
+  for (const auto& [name, value] : attachment.items()) {
+    if (name == "url" || (name == "filename" && !url_done)) {
+      if (!url_done) {
+        key("url");
+        marker(kFileVariant);
+        url_done = true;
+      }
+      if (name == "url") {
+        continue;
+      }
+    }
+    key(name);
+    if (name != "thumbnails" || !value.is_object()) {
+      append_json(out, value);
+      continue;
+    }
+    out.push_back('{');
+    bool first_variant = true;
+    for (const auto& [variant, thumbnail] : value.items()) {
+      if (!first_variant) {
+        out.push_back(',');
+      }
+      first_variant = false;
+      append_json_string(out, variant);
+      out.push_back(':');
+      if (!thumbnail.is_object()) {
+        append_json(out, thumbnail);
+        continue;
+      }
+      out += R"({"url":)";
+      marker(variant);
+      for (const auto& [member, member_value] : thumbnail.items()) {
+        if (member != "url") {
+          out.push_back(',');
+          append_json_string(out, member);
+          out.push_back(':');
+          append_json(out, member_value);
+        }
+      }
+      out.push_back('}');
+    }
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+// A cell in the json format; attachments get URL markers.
+void append_cell(std::string& out, const Json& cell) {
+  if (!holds_attachments(cell)) {
+    append_json(out, cell);
+    return;
+  }
+  out.push_back('[');
+  for (size_t i = 0; i < cell.size(); ++i) {
+    if (i > 0) {
+      out.push_back(',');
+    }
+    const Json& item = cell[i];
+    if (is_attachment_object(item) &&
+        is_safe_attachment_id(item["id"].get_ref<const std::string&>())) {
+      append_attachment(out, item);
+    } else {
+      append_json(out, item);
+    }
+  }
+  out.push_back(']');
+}
+
 std::string fixed(double value, int precision) {
   std::array<char, 64> buf{};
   std::snprintf(buf.data(), buf.size(), "%.*f", precision, value);
@@ -165,17 +265,23 @@ std::string scalar_string(const CellResolver& resolver, const Field& field, cons
     }
     return text;
   }
+  if (is_attachment_object(cell)) {
+    // "filename (url)", with the answer's signed URL (attachments in lookups too).
+    const std::string& id = cell["id"].get_ref<const std::string&>();
+    const std::string& filename = cell["filename"].get_ref<const std::string&>();
+    std::string url;
+    if (options.attachment_urls != nullptr && is_safe_attachment_id(id)) {
+      url = options.attachment_urls->file_url(id, filename);
+    } else if (cell.contains("url") && cell["url"].is_string()) {
+      url = cell["url"].get<std::string>();
+    }
+    return filename + " (" + url + ")";
+  }
   if (cell.is_object()) {
     for (const char* key : {"name", "text", "label", "value", "email", "id"}) {
       if (cell.contains(key) && cell[key].is_string()) {
-        if (field.type == "multipleAttachments" && cell.contains("filename")) {
-          break;
-        }
         return cell[key].get<std::string>();
       }
-    }
-    if (cell.contains("filename") && cell.contains("url")) {
-      return cell["filename"].get<std::string>() + " (" + cell["url"].get<std::string>() + ")";
     }
     return cell.dump();
   }
@@ -260,7 +366,7 @@ void detail::render_record(std::string& out, const CellResolver& resolver, const
     if (options.string_format) {
       append_json_string(out, text);
     } else {
-      append_json(out, cell);
+      append_cell(out, cell);
     }
   };
   if (options.fields.empty()) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attachment_urls.hpp"
 #include "cell_resolver.hpp"
 #include "model.hpp"
 
@@ -17,6 +18,9 @@ struct RenderOptions {
   std::string user_locale;  // for cellFormat=string
   bool comment_count = false;
   std::vector<const Field*> fields;  // empty = every field, in schema order
+  // cellFormat=string writes attachment URLs into text, so it needs the answer's URLs; the json
+  // format writes markers that the dispatcher replaces (attachment_urls.hpp).
+  const AttachmentUrlContext* attachment_urls = nullptr;
 };
 
 // Appends one record's JSON to `out`.

@@ -10,6 +10,9 @@ void RequestLog::append(LoggedRequest entry) {
   if (entry.target.size() > 2000) {
     entry.target.resize(2000);
   }
+  if (entry.route == "download") {
+    ++downloads_;
+  }
   entries_.push_back(std::move(entry));
   while (entries_.size() > capacity_) {
     entries_.pop_front();
@@ -37,6 +40,9 @@ Json RequestLog::to_json(int64_t since, size_t limit) const {
     if (!e.fault.empty()) {
       item["fault"] = e.fault;
     }
+    if (!e.attachment_id.empty()) {
+      item["attachment"] = e.attachment_id;
+    }
     out.push_back(std::move(item));
   }
   return out;
@@ -45,6 +51,12 @@ Json RequestLog::to_json(int64_t since, size_t limit) const {
 void RequestLog::clear() {
   const std::lock_guard lock(mutex_);
   entries_.clear();
+  downloads_ = 0;
+}
+
+int64_t RequestLog::downloads() const {
+  const std::lock_guard lock(mutex_);
+  return downloads_;
 }
 
 int64_t RequestLog::last_seq() const {

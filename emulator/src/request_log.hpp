@@ -18,10 +18,11 @@ struct LoggedRequest {
   std::string target;  // path and query, truncated to 2,000 characters
   std::string base_id;
   std::string table;
-  std::string route;  // list | get | write | meta | webhooks | other
+  std::string route;  // list | get | write | meta | webhooks | download | other
   int status = 0;
   std::string error_type;
   std::string fault;
+  std::string attachment_id;  // downloads
 };
 
 class RequestLog {
@@ -32,12 +33,15 @@ class RequestLog {
   [[nodiscard]] Json to_json(int64_t since, size_t limit) const;
   void clear();
   [[nodiscard]] int64_t last_seq() const;
+  // Entries with route "download" (attachment files) among those logged since the last clear.
+  [[nodiscard]] int64_t downloads() const;
 
  private:
   mutable std::mutex mutex_;
   size_t capacity_;
   std::deque<LoggedRequest> entries_;
   int64_t next_seq_ = 1;
+  int64_t downloads_ = 0;
 };
 
 }  // namespace emu

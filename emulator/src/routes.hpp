@@ -8,6 +8,7 @@
 #include "auth.hpp"
 #include "http_types.hpp"
 #include "model.hpp"
+#include "request_log.hpp"
 
 namespace emu {
 
@@ -28,6 +29,9 @@ HttpResponse route_webhooks(Emulator& emulator, const RouteMatch& match,
                             const HttpRequest& request);
 // /_emulator/… (no auth)
 HttpResponse route_control(Emulator& emulator, const HttpRequest& request);
+// GET / HEAD /_attachments/… (no auth, no rate limit): an attachment's file or thumbnail.
+// Fills the log entry's attachment id and fault.
+HttpResponse route_download(Emulator& emulator, const HttpRequest& request, LoggedRequest& entry);
 
 // Shared helpers for route files.
 HttpResponse json_response(int status, const std::string& body);

@@ -1,8 +1,11 @@
 // The control API under /_emulator/: test and demo tooling, never part of Airtable's surface.
+#include <openssl/evp.h>
+
 #include <mutex>
 #include <shared_mutex>
 
 #include "api_error.hpp"
+#include "attachment_files.hpp"
 #include "datasets.hpp"
 #include "emulator.hpp"
 #include "routes.hpp"
@@ -42,7 +45,9 @@ Json config_json(Emulator& emulator) {
               {"monthly_quota", limits.monthly_quota},
               {"iterator_ttl_seconds", static_cast<double>(emulator.iterators().ttl_ms()) / 1000.0},
               {"faults", emulator.faults().describe()},
-              {"webhook_split", emulator.webhooks().split()}};
+              {"webhook_split", emulator.webhooks().split()},
+              {"attachment_url_ttl_seconds",
+               static_cast<double>(emulator.attachment_url_ttl_ms()) / 1000.0}};
 }
 
 HttpResponse configure(Emulator& emulator, const Json& body) {
@@ -65,6 +70,13 @@ HttpResponse configure(Emulator& emulator, const Json& body) {
         emulator.faults().set_rules(parse_fault_spec(value.get<std::string>()));
       } else if (key == "latency_ms") {
         emulator.faults().set_latency(parse_latency(value.get<std::string>()));
+      } else if (key == "download_latency_ms") {
+        emulator.faults().set_download_latency(parse_latency(value.get<std::string>()));
+      } else if (key == "attachment_url_ttl_seconds") {
+        if (!value.is_number() || value.get<double>() < 0) {
+          throw bad_control_request("attachment_url_ttl_seconds needs a non-negative number");
+        }
+        emulator.set_attachment_url_ttl_ms(static_cast<int64_t>(value.get<double>() * 1000));
       } else if (key == "webhook_split") {
         if (!value.is_number_unsigned()) {
           throw bad_control_request("webhook_split needs a non-negative integer (0 = off)");
@@ -74,7 +86,8 @@ HttpResponse configure(Emulator& emulator, const Json& body) {
         throw bad_control_request(
             "unknown config key '" + key +
             "' (known: rate_limit, per_base_per_second, per_token_per_second, penalty_seconds, "
-            "monthly_quota, iterator_ttl_seconds, faults, latency_ms, webhook_split)");
+            "monthly_quota, iterator_ttl_seconds, faults, latency_ms, webhook_split, "
+            "attachment_url_ttl_seconds, download_latency_ms)");
       }
     }
   } catch (const Json::exception& e) {
@@ -144,6 +157,101 @@ HttpResponse delete_table(Emulator& emulator, const std::string& base_id,
   opts.now_ms = emulator.clock().now_ms();
   emulator.store().delete_table(*base, table_id, opts);
   return json_response(200, Json{{"id", table_id}, {"deleted", true}}.dump());
+}
+
+// Standard base64 (padding optional); nullopt when it is not base64.
+std::optional<std::string> decode_base64(const std::string& text) {
+  std::string padded = text;
+  while (padded.size() % 4 != 0) {
+    padded.push_back('=');
+  }
+  std::string out(padded.size() / 4 * 3, '\0');
+  const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(padded.data()),
+                                      static_cast<int>(padded.size()));
+  if (written < 0) {
+    return std::nullopt;
+  }
+  out.resize(static_cast<size_t>(written));
+  // EVP_DecodeBlock decodes '=' padding as zero bytes.
+  for (size_t i = padded.size(); i > 0 && padded[i - 1] == '='; --i) {
+    out.pop_back();
+  }
+  return out;
+}
+
+// One attachment of POST attachments: {filename, type?, size?, content_base64?, width?,
+// height?}.
+AttachmentFile parse_upload(const Json& spec) {
+  constexpr int64_t kDefaultSize = 1024;
+  if (!spec.is_object() || !spec.contains("filename") || !spec["filename"].is_string() ||
+      spec["filename"].get<std::string>().empty()) {
+    throw bad_control_request("an attachment needs {\"filename\": non-empty string}");
+  }
+  for (const auto& [key, value] : spec.items()) {
+    if (key != "filename" && key != "type" && key != "size" && key != "content_base64" &&
+        key != "width" && key != "height") {
+      throw bad_control_request("unknown attachment key '" + key +
+                                "' (known: filename, type, size, content_base64, width, height)");
+    }
+  }
+  AttachmentFile file;
+  file.uploaded = true;
+  file.filename = spec["filename"].get<std::string>();
+  if (spec.contains("type") && !spec["type"].is_string()) {
+    throw bad_control_request("attachment type must be a string");
+  }
+  file.type = spec.value("type", guess_mime(file.filename));
+  for (const char* key : {"size", "width", "height"}) {
+    if (spec.contains(key) && !spec[key].is_number_unsigned()) {
+      throw bad_control_request(std::string("attachment ") + key +
+                                " must be a non-negative integer");
+    }
+  }
+  if (spec.contains("content_base64")) {
+    const auto content = spec["content_base64"].is_string()
+                             ? decode_base64(spec["content_base64"].get<std::string>())
+                             : std::nullopt;
+    if (!content) {
+      throw bad_control_request("content_base64 must be a base64 string");
+    }
+    file.size = static_cast<int64_t>(content->size());
+    if (spec.contains("size") && spec["size"].get<int64_t>() != file.size) {
+      throw bad_control_request("size " + spec["size"].dump() + " differs from the " +
+                                std::to_string(file.size) + " bytes of content_base64");
+    }
+    file.content = std::make_shared<const std::string>(*content);
+  } else {
+    file.size = spec.contains("size") ? spec["size"].get<int64_t>() : kDefaultSize;
+  }
+  if (spec.contains("width") != spec.contains("height")) {
+    throw bad_control_request("give both width and height, or neither");
+  }
+  if (spec.contains("width")) {
+    file.width = spec["width"].get<int64_t>();
+    file.height = spec["height"].get<int64_t>();
+  }
+  return file;
+}
+
+// Registers attachments that are in no cell yet (all or none) and describes each as a cell
+// would hold it; {"id": …} in a write then puts one in a cell.
+HttpResponse upload_attachments(Emulator& emulator, const Json& body) {
+  const bool many = body.contains("attachments");
+  if (many && (!body["attachments"].is_array() || body.size() != 1)) {
+    throw bad_control_request("body needs {\"attachments\": [...]} or one attachment");
+  }
+  std::vector<AttachmentFile> files;
+  for (const Json& spec : many ? body["attachments"] : Json::array({body})) {
+    files.push_back(parse_upload(spec));
+  }
+  Json out = Json::array();
+  for (AttachmentFile& file : files) {
+    const std::string id = emulator.ids().next("att");
+    out.push_back(attachment_cell_object(id, file));
+    emulator.attachments().add(id, std::move(file));
+  }
+  return json_response(200, many ? Json{{"attachments", out}}.dump() : out[0].dump());
 }
 
 }  // namespace
@@ -238,6 +346,9 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
     emulator.load(std::move(workspace));
     return json_response(200, R"({"loaded":true})");
   }
+  if (head == "attachments" && seg.size() == 1 && method == "POST") {
+    return upload_attachments(emulator, parse_body(request));
+  }
   if (head == "bases" && seg.size() >= 5 && seg[2] == "tables" && seg[4] == "fields") {
     return field_control(emulator, seg, request);
   }
@@ -255,6 +366,8 @@ HttpResponse route_control(Emulator& emulator, const HttpRequest& request) {
     }
     return json_response(200, Json{{"iterators", emulator.iterators().size()},
                                    {"requests", emulator.log().last_seq()},
+                                   {"downloads", emulator.log().downloads()},
+                                   {"attachments", emulator.attachments().size()},
                                    {"tables", tables}}
                                   .dump());
   }

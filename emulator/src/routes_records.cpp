@@ -81,7 +81,8 @@ HttpResponse list(Emulator& emulator, const RouteMatch& match, const HttpRequest
   const Table& table = find_table(base, match.segments[1]);
   const int64_t now = emulator.clock().now_ms();
   const CellResolver resolver(emulator.store().workspace(), base, table, now);
-  const ListContext ctx{resolver, emulator.iterators(), emulator.ids(), now};
+  const AttachmentUrlContext urls = emulator.attachment_urls(request);
+  const ListContext ctx{resolver, emulator.iterators(), emulator.ids(), now, &urls};
   return json_response(200, list_records(ctx, options));
 }
 
@@ -109,6 +110,8 @@ HttpResponse get_record(Emulator& emulator, const RouteMatch& match, const HttpR
   render.string_format = options.string_format;
   render.time_zone = options.time_zone;
   render.user_locale = options.user_locale;
+  const AttachmentUrlContext urls = emulator.attachment_urls(request);
+  render.attachment_urls = &urls;
   const CellResolver resolver(emulator.store().workspace(), base, *owner,
                               emulator.clock().now_ms());
   return json_response(200, record_json(resolver, *record, render));

@@ -2,6 +2,7 @@
 #include <shared_mutex>
 
 #include "api_error.hpp"
+#include "attachment_urls.hpp"
 #include "emulator.hpp"
 #include "routes.hpp"
 
@@ -58,11 +59,11 @@ HttpResponse route_webhooks(Emulator& emulator, const RouteMatch& match,
   }
   if (seg.size() == 5) {
     if (seg[4] == "payloads" && method == "GET") {
-      return json_response(200,
-                           hooks
-                               .payloads(*base, seg[3], match.grant, int_param(request, "cursor"),
-                                         int_param(request, "limit"), now)
-                               .dump());
+      Json page = hooks.payloads(*base, seg[3], match.grant, int_param(request, "cursor"),
+                                 int_param(request, "limit"), now);
+      // Cell values keep the stored attachments; URLs are made when payloads are read.
+      sign_attachment_urls(page, emulator.attachment_urls(request));
+      return json_response(200, page.dump());
     }
     if (seg[4] == "refresh" && method == "POST") {
       return json_response(200, hooks.refresh(*base, seg[3], match.grant, now).dump());

@@ -340,7 +340,7 @@ Json Store::snapshot_cells(const Base& base, const Table& table, const Record& r
 
 std::vector<std::string> Store::create_records(Base& base, Table& table, const Json& items,
                                                const WriteOptions& opts) {
-  WriteContext ctx{workspace_, base, table, ids_, opts.typecast};
+  WriteContext ctx{workspace_, base, table, ids_, opts.typecast, attachments_};
   std::vector<Record> staged;
   for (const Json& item : items) {
     Record record;
@@ -392,7 +392,7 @@ std::vector<std::string> Store::create_records(Base& base, Table& table, const J
 
 std::vector<std::string> Store::update_records(Base& base, Table& table, const Json& items,
                                                bool replace_all, const WriteOptions& opts) {
-  WriteContext ctx{workspace_, base, table, ids_, opts.typecast};
+  WriteContext ctx{workspace_, base, table, ids_, opts.typecast, attachments_};
   struct Staged {
     std::string id;
     std::vector<std::pair<size_t, Json>> cells;  // slot → new value
@@ -408,6 +408,7 @@ std::vector<std::string> Store::update_records(Base& base, Table& table, const J
       throw errors::row_does_not_exist(s.id);
     }
     std::set<size_t> written;
+    ctx.record = table.find_record(s.id);
     for (const auto& [key, value] : fields_of(item).items()) {
       Field& field = resolve_field(table, key);
       s.cells.emplace_back(field.slot, normalize_cell(ctx, field, value));
@@ -681,7 +682,7 @@ const Field& Store::convert_field(Base& base, Table& table, const std::string& f
   }
   field->type = type;
   field->options = options.is_null() ? default_options(type) : options;
-  WriteContext ctx{workspace_, base, table, ids_, true};
+  WriteContext ctx{workspace_, base, table, ids_, true, attachments_};
   for (auto& [seq, old_value] : old_values) {
     Record& record = table.records.at(seq);
     ensure_slots(record, table.next_slot);

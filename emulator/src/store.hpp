@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attachment_files.hpp"
 #include "change_event.hpp"
 #include "ids.hpp"
 #include "json.hpp"
@@ -31,6 +32,8 @@ class Store {
   // Callers hold mutex() (shared for reads, exclusive for the mutations below).
   Workspace& workspace() { return workspace_; }
   void set_listener(Listener listener) { listener_ = std::move(listener); }
+  // Where attachments written through the API are registered and looked up by id.
+  void set_attachments(AttachmentRegistry* attachments) { attachments_ = attachments; }
   // Replaces everything (load / reset); caller holds the exclusive lock.
   void replace(Workspace workspace) { workspace_ = std::move(workspace); }
 
@@ -71,6 +74,7 @@ class Store {
   std::shared_mutex mutex_;
   Workspace workspace_;
   Listener listener_;
+  AttachmentRegistry* attachments_ = nullptr;
 };
 
 // Airtable's JSON for a field (id, name, type, description?, options?).

@@ -127,3 +127,10 @@ class EmulatorProcess:
 
     def reset(self) -> None:
         self.control("POST", "reset", {})
+
+    def upload_attachments(self, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Registers attachments that are in no cell yet (POST /_emulator/attachments): each
+        {"filename", "type"?, "size"?, "content_base64"?, "width"?, "height"?} becomes
+        {"id", "filename", "size", "type", …}; writing {"id": …} into an attachment cell
+        through the API then puts it there."""
+        return self.control("POST", "attachments", {"attachments": attachments})["attachments"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -25,3 +26,19 @@ def raw_records(emu: EmulatorProcess, table_id: str) -> list[dict[str, Any]]:
         if "offset" not in page:
             return out
         params["offset"] = page["offset"]
+
+
+# An attachment URL carries the expiry and signature of the answer that made it (docs/emulator.md,
+# Attachments), so two reads of the same attachment differ there and only there.
+_PER_ANSWER = re.compile(r"(/_attachments/[^/]+)/\d+/[0-9a-f]{32}/")
+
+
+def per_answer_masked(value: Any) -> Any:
+    """`value` with the per-answer parts of attachment URLs masked, at any depth."""
+    if isinstance(value, str):
+        return _PER_ANSWER.sub(r"\1/<expires>/<sig>/", value)
+    if isinstance(value, list):
+        return [per_answer_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: per_answer_masked(v) for k, v in value.items()}
+    return value

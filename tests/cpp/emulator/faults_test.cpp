@@ -82,5 +82,51 @@ TEST(Latency, FixedPlusJitterWithinBounds) {
   EXPECT_THROW(parse_latency("fast"), std::invalid_argument);
 }
 
+TEST(FaultSpec, DownloadRulesAndTheirKeys) {
+  const auto rules = parse_fault_spec(
+      "kind=410,route=download,attachment=attAAAAAAAAAAAAAA;kind=404,route=download,times=1;"
+      "kind=truncate,route=download,every=2");
+  ASSERT_EQ(rules.size(), 3U);
+  EXPECT_EQ(rules[0].kind, "410");
+  EXPECT_EQ(rules[0].route, "download");
+  EXPECT_EQ(rules[0].attachment, "attAAAAAAAAAAAAAA");
+  EXPECT_EQ(rules[1].kind, "404");
+  EXPECT_EQ(rules[1].times, 1);
+  EXPECT_TRUE(rules[2].attachment.empty());
+  for (const char* kind : {"500", "502", "503", "reset", "truncate", "delay"}) {
+    EXPECT_NO_THROW(parse_fault_spec(std::string("kind=") + kind + ",route=download")) << kind;
+  }
+  // 404 and 410 answer for a file, never for the API; malformed JSON and iterators are API
+  // things; attachment= narrows download rules only.
+  EXPECT_THROW(parse_fault_spec("kind=404"), std::invalid_argument);
+  EXPECT_THROW(parse_fault_spec("kind=410,route=list"), std::invalid_argument);
+  EXPECT_THROW(parse_fault_spec("kind=malformed,route=download"), std::invalid_argument);
+  EXPECT_THROW(parse_fault_spec("kind=iterator_expiry,route=download"), std::invalid_argument);
+  EXPECT_THROW(parse_fault_spec("kind=500,attachment=attAAAAAAAAAAAAAA"), std::invalid_argument);
+  EXPECT_THROW(parse_fault_spec("kind=500,route=download,attachment="), std::invalid_argument);
+}
+
+TEST(FaultInjector, AnyMeansApiRoutesAndDownloadsMatchOnlyTheirOwnRules) {
+  FaultInjector injector(1);
+  injector.configure(parse_fault_spec("kind=500"), {});
+  EXPECT_FALSE(injector.decide(RouteClass::kDownload, false, "attAAAAAAAAAAAAAA"));
+  EXPECT_TRUE(injector.decide(RouteClass::kList, false));
+  injector.set_rules(parse_fault_spec("kind=410,route=download,attachment=attBBBBBBBBBBBBBB"));
+  EXPECT_FALSE(injector.decide(RouteClass::kList, false));
+  EXPECT_FALSE(injector.decide(RouteClass::kDownload, false, "attAAAAAAAAAAAAAA"));
+  const auto fault = injector.decide(RouteClass::kDownload, false, "attBBBBBBBBBBBBBB");
+  ASSERT_TRUE(fault);
+  EXPECT_EQ(fault->kind, "410");
+  EXPECT_EQ(route_class_name(RouteClass::kDownload), "download");
+}
+
+TEST(Latency, DownloadsHaveTheirOwn) {
+  FaultInjector injector(5);
+  injector.configure({}, parse_latency("100"));
+  injector.set_download_latency(parse_latency("7"));
+  EXPECT_EQ(injector.latency_ms(), 100);
+  EXPECT_EQ(injector.download_latency_ms(), 7);
+}
+
 }  // namespace
 }  // namespace emu

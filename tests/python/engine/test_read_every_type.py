@@ -9,7 +9,7 @@ import pytest
 from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.readplan.schema import spark_schema
-from ground_truth import raw_records
+from ground_truth import per_answer_masked, raw_records
 from oracle import NoFitError, comparable, expected
 
 
@@ -68,10 +68,8 @@ def test_every_cell_is_exact_or_rescued(gen: EmulatorProcess, at_gen: Airtable) 
                     assert rescued[name] == raw
                     rescued_cells += 1
                     continue
-                assert comparable(_as_logical(row[name], arrow_type), arrow_type, kind) == want, (
-                    name,
-                    raw,
-                )
+                got_value = comparable(_as_logical(row[name], arrow_type), arrow_type, kind)
+                assert per_answer_masked(got_value) == per_answer_masked(want), (name, raw)
                 assert name not in rescued
         assert read.progress()["records"] == 300
     # The generated base covers every type the emulator knows, an unknown one included.

@@ -14,7 +14,7 @@ from airtable_lakeflow import Airtable
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.spark import register
 from airtable_lakeflow.spark.datasource import STREAM_RUNNER_VARIABLES
-from ground_truth import raw_records
+from ground_truth import per_answer_masked, raw_records
 from spark_options import source_options, stream_available_now
 from testing_http import Client
 
@@ -48,7 +48,9 @@ def _same(got: pa.Table, want: pa.Table) -> None:
     got = got.sort_by("id")
     want = want.sort_by("id")
     for name in want.column_names:
-        assert got[name].to_pylist() == want[name].to_pylist(), name
+        # the two reads are two answers: attachment URLs differ in their expiry and signature
+        got_values, want_values = got[name].to_pylist(), want[name].to_pylist()
+        assert per_answer_masked(got_values) == per_answer_masked(want_values), name
 
 
 @READS
