@@ -226,7 +226,7 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from airtable_lakeflow.lakehouse.interrupts import StopSignal
-    from airtable_lakeflow.lakehouse.progress import ProgressPrinter
+    from airtable_lakeflow.lakehouse.progress import ProgressPrinter, join_tables
     from airtable_lakeflow.lakehouse.storage import NativeStderr
     from airtable_lakeflow.lakehouse.sync import run_sync
     from airtable_lakeflow.spec import load_spec
@@ -301,6 +301,10 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                     + (f" of {base.label}" if several else "")
                     + f": {hook['payloads']:,} payloads read, {hook['requests']} requests\n"
                 )
+        _print_attachments(summary, out)
+        for t in summary.tables:  # their join tables (link_tables)
+            if t.links:
+                out.write(f"join tables of {t.table} ({t.destination}): {join_tables(t.links)}\n")
     code = EXIT_OK if summary.ok else EXIT_FAILED
     if summary.refused:  # nothing was read: the spec needs fixing first
         code = EXIT_USAGE
@@ -418,6 +422,42 @@ def _need_base(args: argparse.Namespace) -> str:
     if not args.base:
         raise ConfigError("No base given: pass --base app… (or set AIRTABLE_BASE_ID).")
     return args.base
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:,.1f} MB"
+
+
+def _print_attachments(summary: Any, out: TextIO) -> None:
+    """What each table did with its attachment files, the files not stored and why, and each
+    location's retention sweep."""
+    for t in summary.tables:
+        files = t.attachments
+        if not files or not files["seen"]:
+            continue
+        line = (
+            f"attachments of {t.table} ({t.destination}): {files['stored']:,} stored "
+            f"({_megabytes(files['bytes'])}), {files['kept']:,} already stored, "
+            f"{files['not_stored']:,} not stored"
+        )
+        if files["refreshed"]:
+            line += (
+                f", {files['refreshed']:,} expired URLs refreshed "
+                f"({files['refresh_requests']:,} requests)"
+            )
+        out.write(line + "\n")
+        for reason in files["reasons"]:
+            out.write(f"  not stored: {reason}\n")
+        if files["not_stored"] > len(files["reasons"]):
+            out.write(f"  … and {files['not_stored'] - len(files['reasons']):,} more\n")
+    for sweep in summary.attachments:
+        if sweep["skipped"]:
+            out.write(f"attachment files in {sweep['location']}: not swept ({sweep['skipped']})\n")
+        elif sweep["deleted"] or sweep["waiting"]:
+            out.write(
+                f"attachment files in {sweep['location']}: {sweep['deleted']:,} no longer "
+                f"referenced deleted, {sweep['waiting']:,} kept until their retention ends\n"
+            )
 
 
 def _print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:

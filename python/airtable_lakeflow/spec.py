@@ -63,15 +63,32 @@ SYNC_OPTIONS = (
     "follow_renames",
     "webhook",
 )
+# What is kept besides the table's rows: the files of its attachment fields (`attachments`) and
+# a join table per link field (`lakehouse.links`); both off unless asked for.
+STORAGE_OPTIONS = (
+    "store_attachments",
+    "attachment_location",
+    "attachment_retention_days",
+    "attachment_max_bytes",
+    "attachment_downloads",
+    "link_tables",
+)
 # The table option naming the table's base; the same as the entry's source_schema.
 BASE_OPTION = "base_id"
 PIPELINE_OPTIONS = ("scd_type", "primary_keys", "sequence_by", "cluster_by")
 TABLE_CONFIGURATION_KEYS = (
-    PIPELINE_OPTIONS + SOURCE_OPTIONS + SYNC_OPTIONS + CONNECTOR_OPTIONS + (BASE_OPTION,)
+    PIPELINE_OPTIONS
+    + SOURCE_OPTIONS
+    + SYNC_OPTIONS
+    + STORAGE_OPTIONS
+    + CONNECTOR_OPTIONS
+    + (BASE_OPTION,)
 )
 # connector_options.community_connector_options.options (the managed form): every option the
 # connector reads; the pipeline options stay in table_configuration.
-COMMUNITY_OPTIONS = SOURCE_OPTIONS + SYNC_OPTIONS + CONNECTOR_OPTIONS + (BASE_OPTION,)
+COMMUNITY_OPTIONS = (
+    SOURCE_OPTIONS + SYNC_OPTIONS + STORAGE_OPTIONS + CONNECTOR_OPTIONS + (BASE_OPTION,)
+)
 TABLE_KEYS = (
     "source_schema",
     "source_table",
@@ -132,6 +149,14 @@ DEFAULT_COMPUTED_REFRESH_EVERY = 24
 # An id sweep lists every record (one request per 100), as much as a full read; daily for
 # hourly syncs keeps incremental runs cheap.
 DEFAULT_DELETE_SWEEP_EVERY = 24
+# Stored attachment files no cell refers to any more are deleted this many days later.
+DEFAULT_ATTACHMENT_RETENTION_DAYS = 30
+# Files larger than this are not stored (their cell keeps its metadata and says why): 1 GiB.
+DEFAULT_ATTACHMENT_MAX_BYTES = 1 << 30
+# Downloads at once, per table: they go to Airtable's file host, not its API, so they take
+# nothing from the API's rate limits.
+DEFAULT_ATTACHMENT_DOWNLOADS = 8
+MAX_ATTACHMENT_DOWNLOADS = 64
 _BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")
 _MAX_DIGITS = 4000  # Python's int() refuses more than 4,300
@@ -234,6 +259,16 @@ class TableConfiguration:
     with_deletes: bool = False
     # mode auto may read changes from the base's webhook (false: never)
     webhook: bool = True
+    # download the files of attachment fields and record where each is kept (`attachments`)
+    store_attachments: bool = False
+    # where the files go: a directory (local default: <lakehouse>/_attachments; Spark: a Unity
+    # Catalog Volume path or any path every worker can write)
+    attachment_location: str | None = None
+    attachment_retention_days: int = DEFAULT_ATTACHMENT_RETENTION_DAYS
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
+    attachment_downloads: int = DEFAULT_ATTACHMENT_DOWNLOADS
+    # a join table <destination>__<field> per link field: record id, position, linked record id
+    link_tables: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,6 +311,19 @@ class TableSpec:
             out["with_deletes"] = "true"
         if not config.webhook:
             out["webhook"] = "false"
+        if config.store_attachments:
+            out["store_attachments"] = "true"
+            if config.attachment_location:
+                out["attachment_location"] = config.attachment_location
+            for key, default in (
+                ("attachment_retention_days", DEFAULT_ATTACHMENT_RETENTION_DAYS),
+                ("attachment_max_bytes", DEFAULT_ATTACHMENT_MAX_BYTES),
+                ("attachment_downloads", DEFAULT_ATTACHMENT_DOWNLOADS),
+            ):
+                if getattr(config, key) != default:
+                    out[key] = str(getattr(config, key))
+        if config.link_tables:
+            out["link_tables"] = "true"
         return out
 
     def qualified_name(self, default_table: str) -> str:
@@ -427,6 +475,12 @@ def _whole(value: Any, path: str, low: int, unit: str) -> int | None:
     return number
 
 
+def _at_most(number: int | None, path: str, high: int, unit: str) -> int | None:
+    if number is not None and number > high:
+        raise ConfigError(f"{path}: {number} is above {high}; use at most {high} {unit}.")
+    return number
+
+
 def _bool(value: Any, path: str) -> bool | None:
     """A YAML boolean or the string true / false in any case (how the framework writes it)."""
     if value is None or isinstance(value, bool):
@@ -475,8 +529,22 @@ _OPTION_READERS: dict[str, Callable[[Any, str], Any]] = {
     "follow_renames": _bool,
     "with_deletes": _bool,
     "webhook": _bool,
+    "store_attachments": _bool,
+    "attachment_location": _string,
+    "attachment_retention_days": lambda v, p: _whole(v, p, 0, "days"),
+    "attachment_max_bytes": lambda v, p: _whole(v, p, 1, "bytes"),
+    "attachment_downloads": lambda v, p: _at_most(
+        _whole(v, p, 1, "downloads"), p, MAX_ATTACHMENT_DOWNLOADS, "downloads"
+    ),
+    "link_tables": _bool,
     BASE_OPTION: _base_id,
 }
+
+
+def read_option(key: str, value: Any, path: str) -> Any:
+    """A table option's value as the spec reads it (`value` as YAML or as the string Spark
+    passes); a ConfigError names `path`."""
+    return _OPTION_READERS[key](value, path)
 
 
 def _configuration(

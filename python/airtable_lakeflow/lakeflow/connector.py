@@ -42,6 +42,7 @@ from typing import Any
 import pyarrow as pa
 
 from airtable_lakeflow import formulas
+from airtable_lakeflow.attachments import persist as attachment_files
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError, NotFoundError, PermissionDeniedError
 from airtable_lakeflow.lakeflow import options as opts
@@ -382,7 +383,22 @@ class AirtableLakeflowConnect:
             mode=target.plan.mode, cursor=formulas.iso(since) if since else None
         )
         reading = window.next_read(target.plan, position, until=until)
-        yield from reading.open(self.client(), target.base_id, target.plan).batches()
+        yield from self._read(reading, target)
+
+    def _read(self, reading: window.Read, target: _Target) -> Iterator[pa.RecordBatch]:
+        """The batches of `reading`, with the files of its attachment fields stored when the
+        table says `store_attachments` (at `attachment_location`, from the worker that reads)."""
+        read = reading.open(self.client(), target.base_id, target.plan)
+        config = target.plan.configuration
+        if config.store_attachments:
+            files = attachment_files.for_plan(
+                self.client(), target.base_id, target.plan, config.attachment_location
+            )
+            read = files.wrap(read)
+        try:
+            yield from read.batches()
+        finally:
+            read.close()
 
     def _partition_batches(
         self, target: _Target, partition: Mapping[str, Any]
@@ -399,7 +415,7 @@ class AirtableLakeflowConnect:
         else:
             ids = tuple(partition["ids"])
             read = window.Read(False, False, None, None, "changed records", ids=ids)
-            batches = read.open(self.client(), target.base_id, plan).batches()
+            batches = self._read(read, target)
         for batch in batches:
             if plan.mode == "webhook":
                 seen = pa.array([at] * batch.num_rows, pa.timestamp("us", tz="UTC"))

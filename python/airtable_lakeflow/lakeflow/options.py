@@ -11,7 +11,10 @@ equal to ``TABLE_OPTIONS``: ``base_id`` (the table's base, id or name), ``view``
 ``fields``, ``filter_formula``, ``cursor_field``, ``mode``, ``lookback_seconds``,
 ``with_deletes`` (``true``: a cdc table also reports deletes, through the base's webhook —
 ingestion type ``cdc_with_deletes``), ``webhook`` (``false``: never read the table through the
-base's webhook; ``mode=webhook`` insists on it). The framework's reserved options and the
+base's webhook; ``mode=webhook`` insists on it), ``store_attachments`` with
+``attachment_location`` (a Unity Catalog Volume path or any path every worker can write) and the
+other ``attachment_*`` options (docs/attachments.md), ``link_tables`` (the pipeline's join
+tables). The framework's reserved options and the
 pipeline's own keys pass through untouched. A misspelt option is an error that names the
 option it resembles.
 """
@@ -27,7 +30,13 @@ from typing import Any
 
 from airtable_lakeflow.client import DEFAULT_BASE_URL
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.spec import DEFAULT_LOOKBACK_SECONDS, MODES, TableConfiguration
+from airtable_lakeflow.spec import (
+    DEFAULT_LOOKBACK_SECONDS,
+    MODES,
+    STORAGE_OPTIONS,
+    TableConfiguration,
+    read_option,
+)
 
 CONNECTION_OPTIONS = (
     "bearer_token",
@@ -48,6 +57,7 @@ TABLE_OPTIONS = (
     "lookback_seconds",
     "with_deletes",
     "webhook",
+    *STORAGE_OPTIONS,
 )
 # Set by the Lakeflow framework, Spark or Unity Catalog, or consumed by the pipeline.
 RESERVED_OPTIONS = (
@@ -203,7 +213,20 @@ def table_configuration(options: Mapping[str, str]) -> TableConfiguration:
                 "seconds ≥ 0."
             )
     scd = (option(options, "scd_type") or "SCD_TYPE_1").strip().upper()
+    storage = {}
+    for key in STORAGE_OPTIONS:  # read as the spec reads them
+        text = option(options, key)
+        value = read_option(key, text, f"option {key!r}") if text is not None else None
+        if value is not None:
+            storage[key] = value
+    if storage.get("store_attachments") and not storage.get("attachment_location"):
+        raise ConfigError(
+            "option 'store_attachments': give 'attachment_location' too, the directory the "
+            "files go to: a Unity Catalog Volume path (/Volumes/<catalog>/<schema>/<volume>/"
+            "airtable) or any path every Spark worker can write."
+        )
     return TableConfiguration(
+        **storage,
         scd_type=scd if scd in ("SCD_TYPE_1", "SCD_TYPE_2", "APPEND_ONLY") else "SCD_TYPE_1",
         view=option(options, "view") or None,
         fields=_fields(option(options, "fields")),

@@ -71,7 +71,8 @@ def _duration(seconds: float) -> str:
 
 def describe(name: str, p: dict[str, Any]) -> str:
     """`Tasks: 4,200 of ~10,000 records, 42 pages, ETA 14s` (an ETA only where the number of
-    records to expect is known and the read has a rate)."""
+    records to expect is known and the read has a rate), and `, 30/41 files (3.1 MB
+    downloaded)` when the table stores its attachment files."""
     records, expected = p.get("records", 0), p.get("expected")
     text = f"{name}: {records:,}"
     if expected:
@@ -83,9 +84,19 @@ def describe(name: str, p: dict[str, Any]) -> str:
     seconds = p.get("seconds", 0.0)
     if expected and records and expected > records and seconds > 0:
         text += f", ETA {_duration((expected - records) / (records / seconds))}"
+    if p.get("files_expected"):  # attachment files stored, of those met so far
+        text += (
+            f", {p.get('files', 0):,}/{p['files_expected']:,} files "
+            f"({p.get('file_bytes', 0) / 1e6:,.1f} MB downloaded)"
+        )
     if p.get("phase") in ("writing", "sweeping"):
         text += f", {p['phase']}"
     return text
+
+
+def join_tables(links: dict[str, int]) -> str:
+    """`tasks__campaign 39 rows, tasks__people 12 rows`: a table's join tables (link_tables)."""
+    return ", ".join(f"{name} {rows:,} rows" for name, rows in links.items())
 
 
 class ProgressPrinter:
@@ -160,6 +171,11 @@ class ProgressPrinter:
             f"read, {result.inserted:,} inserted, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged, {result.deleted:,} deleted"
             + (", files Z-ordered" if result.clustered else "")
+            + (
+                f", join tables {join_tables(result.links)}"
+                if getattr(result, "links", None)
+                else ""
+            )
             + f" ({result.requests:,} requests, {result.seconds:.1f} s)"
             + (f"; {result.note}" if getattr(result, "note", "") else "")
         )

@@ -7,6 +7,11 @@ structs element by element), every piece prefixed by its length (numbers, times 
 whose text holds no `;`, ended by one instead) so that no two different rows give the same
 text; the text is then hashed with BLAKE2b (128 bits, 32 hex characters).
 
+An attachment's URLs (its `url` and its thumbnails') are left out: Airtable signs them anew for
+every answer and they expire within hours, so a record read again unchanged would otherwise
+look changed every time (and an SCD type 2 table grow a version per run). An attachment element
+is a struct with `id`, `url` and `filename`; a changed file gets a new id.
+
 Hashes of another length were written by an earlier version (SCD type 2 tables kept a SHA-256
 of the row's JSON, 64 characters; SCD type 1 tables kept none): `is_current` tells them apart,
 and such a row is compared by hashing its stored values instead (`writers`).
@@ -74,26 +79,30 @@ def _plain(t: pa.DataType) -> bool:
     )
 
 
-def _framed(values: pa.Array, prefix: str = "") -> list[pa.Array]:
+_ATTACHMENT = {"id", "url", "filename"}  # the fields that make a struct an attachment element
+
+
+def _framed(values: pa.Array, prefix: str = "", no_urls: bool = False) -> list[pa.Array]:
     """The pieces of `prefix` and each value's text, all null where the value is null: the
-    text ended by `;` when it cannot hold one (one kernel call), else `length:text`."""
-    text = _text(values)
+    text ended by `;` when it cannot hold one (one kernel call), else `length:text`.
+    `no_urls`: struct fields named `url` are left out (inside an attachment element)."""
+    text = _text(values, no_urls)
     if _plain(values.type):
         return [pc.binary_join_element_wise(pa.scalar(prefix), text, pa.scalar(";"), "")]
     length = pc.cast(pc.binary_length(text), pa.string())
     return [pc.binary_join_element_wise(pa.scalar(prefix), length, pa.scalar(":"), ""), text]
 
 
-def _named(name: str, values: pa.Array) -> list[pa.Array]:
+def _named(name: str, values: pa.Array, no_urls: bool = False) -> list[pa.Array]:
     """`name=` and the value's pieces (`_framed`), null where the cell is null (left out)."""
-    return _framed(values, f"{len(name.encode())}:{name}=")
+    return _framed(values, f"{len(name.encode())}:{name}=", no_urls)
 
 
-def _text(values: pa.Array) -> pa.Array:
+def _text(values: pa.Array, no_urls: bool = False) -> pa.Array:
     """Each value as text (null stays null); equal values give equal texts."""
     t = values.type
     if pa.types.is_dictionary(t):
-        return _text(values.dictionary_decode())
+        return _text(values.dictionary_decode(), no_urls)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return values.cast(pa.string())
     if pa.types.is_null(t):
@@ -109,8 +118,10 @@ def _text(values: pa.Array) -> pa.Array:
         return values.cast(pa.string())
     if pa.types.is_struct(t):
         pieces: list[pa.Array] = []
+        no_urls = no_urls or {f.name for f in t} >= _ATTACHMENT
         for i, field in enumerate(t):
-            pieces += _named(field.name, values.field(i))
+            if not (no_urls and field.name == "url"):
+                pieces += _named(field.name, values.field(i), no_urls)
         joined = pc.binary_join_element_wise(
             "{", *pieces, "}", "", null_handling="replace", null_replacement=""
         )
@@ -118,13 +129,14 @@ def _text(values: pa.Array) -> pa.Array:
     if (
         pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
     ) and not pa.types.is_map(t):
-        return _list_text(values)
+        return _list_text(values, no_urls)
     return _python_text(values)
 
 
-def _list_text(values: pa.Array) -> pa.Array:
+def _list_text(values: pa.Array, no_urls: bool = False) -> pa.Array:
     """Elements framed (`~` for a null element) and joined with commas, per list."""
-    framed = pc.coalesce(pc.binary_join_element_wise(*_framed(pc.list_flatten(values)), ""), "~")
+    pieces = _framed(pc.list_flatten(values), no_urls=no_urls)
+    framed = pc.coalesce(pc.binary_join_element_wise(*pieces, ""), "~")
     lengths = pc.fill_null(pc.list_value_length(values), 0).cast(pa.int32())
     ends = pc.cumulative_sum(lengths) if len(lengths) else pa.array([], pa.int32())
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), ends.cast(pa.int32())])

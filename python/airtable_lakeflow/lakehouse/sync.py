@@ -37,7 +37,7 @@ from airtable_lakeflow.errors import (
     QuotaExceededError,
     RequestError,
 )
-from airtable_lakeflow.lakehouse import interrupts
+from airtable_lakeflow.lakehouse import attachment_sweep, interrupts, links
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.interrupts import RunStoppedError, StopSignal
 from airtable_lakeflow.lakehouse.lock import hold_lakehouse
@@ -135,6 +135,8 @@ class SyncSummary:
     # The quota error that stopped the run (the monthly API quota is the token's, so no
     # other table could read either), once
     quota: str = ""
+    # Each attachment location's sweep after the run (`attachment_sweep.SweepResult`)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -169,6 +171,7 @@ class SyncSummary:
             "plans": self.plans,
             "webhook": self.webhook,
             "quota": self.quota,
+            "attachments": self.attachments,
             "bases": [asdict(b) for b in self.bases],
             "tables": [asdict(t) for t in self.tables],
         }
@@ -244,6 +247,7 @@ def run_sync(
                 access = {b: WebhookAccess(True) for b in read}
             planned = plan_each(spec, schemas, bases, access)
             planned = _check_formulas(clients, planned, stop, summary)
+            planned = links.check_plans(planned, schemas, lakehouse)  # join tables' names
             summary.plans = [p.as_dict() for p in planned]
             # A spec entry that cannot be synced stops the run before anything is read: a
             # misspelled table must not leave all_tables to sync the real one its own way.
@@ -273,6 +277,9 @@ def run_sync(
             # After a signal only the log: the user is waiting, the other two can wait.
             log_only = bool(summary.stopped and stop.signum)
             _write_metadata(lakehouse, schemas, plans, summary, started, log_only=log_only)
+            if not summary.stopped:  # files no table refers to, past their retention
+                swept = attachment_sweep.sweep(lakehouse, plans)
+                summary.attachments = [r.as_dict() for r in swept]
     except RunStoppedError:  # before any table started: nothing to record
         summary.stopped, summary.abandoned = stop.reason, True
     return summary
@@ -708,6 +715,10 @@ def _write_metadata(
             ),
             "mode": pa.array([p.mode if p else None for _, _, p in listed], pa.string()),
             "reason": pa.array([p.reason if p else None for _, _, p in listed], pa.string()),
+            "link_tables": pa.array(  # its join tables (`links`), with link_tables
+                [links.join_tables_of(lakehouse, p) if p else None for _, _, p in listed],
+                pa.list_(pa.string()),
+            ),
             "updated_at": pa.array([started] * len(listed), pa.timestamp("us", tz="UTC")),
         }
     )

@@ -31,6 +31,7 @@ which the next run does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import time
@@ -42,9 +43,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airtable_lakeflow.attachments import persist as attachment_files
 from airtable_lakeflow.client import Airtable
 from airtable_lakeflow.errors import ConfigError
-from airtable_lakeflow.lakehouse import staging, writers
+from airtable_lakeflow.lakehouse import links, staging, writers
 from airtable_lakeflow.lakehouse.crash_points import crash_point
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.interrupts import StopSignal
@@ -95,6 +97,11 @@ class TableResult:
     base_id: str = ""  # the table's base (a run may read several)
     # The base's name when the run reads several bases (lines that name the table name it too)
     base: str = ""
+    # What the read did with its attachment files (`attachments.persist.AttachmentCounts`),
+    # when the table stores them
+    attachments: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Its join tables (link_tables: `links`) written this run, and the rows each holds now
+    links: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def add(self, counts: writers.Counts) -> None:
         self.inserted += counts.inserted
@@ -196,8 +203,8 @@ def _align(table: pa.Table, target: pa.Schema) -> pa.Table:
             table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
             continue
         column = table[field.name]
-        if column.type.equals(field.type):
-            continue
+        if column.type.equals(field.type) or writers.widens(column.type, field.type):
+            continue  # (a wider struct: the write adds its fields to the table's column)
         try:
             cast = pc.cast(column, field.type, safe=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -336,6 +343,13 @@ def sync_table(
     if active is not None:
         active[plan.destination] = progress
     read = reading.open(at, base_id, plan, batch_rows=BATCH_ROWS)
+    files = None
+    if config.store_attachments:  # the files of its attachment fields, as the batches come
+        location = config.attachment_location or attachment_files.default_location(lakehouse)
+        files = attachment_files.for_plan(
+            at, base_id, plan, location, stopped=lambda: stop.stopped, check=stop.check
+        )
+        read = files.wrap(read)
     progress.reading(read)
     chunked = sorted_read and window.chunkable(plan, read.layout)
     result.resumed = resuming
@@ -361,6 +375,8 @@ def sync_table(
         # A full read that lands in one commit is staged on disk as it arrives (`staging`):
         # memory stays flat however big the table (a rename first rewrites the table: not then).
         staged = full_read and not chunked and not moves
+        joins = links.JoinTables(lakehouse, plan, mapping, result.links)  # (link_tables)
+        joins.repair(stop.committing)  # a join table a crash left behind its table: rebuilt
         pieces: Iterator[tuple[Any, bool]]
         if staged:
 
@@ -380,6 +396,7 @@ def sync_table(
                     with stop.committing():
                         renamed = TableState(**{**state.__dict__, "columns": mapping})
                         _rename_columns(path, moves, renamed)
+                        joins.update(None)
                     target = _target_schema(path)
             cursor = (
                 data.cursor
@@ -419,6 +436,8 @@ def sync_table(
                     deleted=reading.gone(data["id"]) if last and not staged else None,
                 )
                 result.committed = True
+                # Its join tables in step: the rows of the records this commit touched, or all
+                joins.update(None if ends_full_read else [data["id"], reading.gone(data["id"])])
             result.add(counts)
             result.commits += 1
             result.partial = new_state.resume_full_read
@@ -440,6 +459,7 @@ def sync_table(
             sweeper = writer(path, commit_properties(swept_state), started, None)
             with stop.committing():
                 result.deleted += sweeper.sweep(ids)
+                joins.update(None)
             result.swept = True
         if config.cluster_by:
             crash_point("before_cluster_commit")
@@ -457,6 +477,9 @@ def sync_table(
                     orphan.unlink()
         raise
     finally:
+        if files is not None:
+            files.close()
+            result.attachments = files.counts.as_dict()
         counters = progress.progress()
         result.records_read = max(result.records_read, counters.get("records", 0))
         result.requests = counters.get("requests", 0)

@@ -105,6 +105,35 @@ class Counts:
         )
 
 
+def widens(source: pa.DataType, target: pa.DataType) -> bool:
+    """True when `source` is `target` with struct fields added (at any depth of lists and
+    structs), e.g. attachment elements that gained their stored fields: the write adds them to
+    the table's column rather than casting them away."""
+    if pa.types.is_list(source) and pa.types.is_list(target):
+        return widens(source.value_type, target.value_type)
+    if not (pa.types.is_struct(source) and pa.types.is_struct(target)):
+        return False
+    have = {f.name: f.type for f in source}
+    if any(f.name not in have for f in target):
+        return False
+    deeper = [f for f in target if not have[f.name].equals(f.type)]
+    if not all(widens(have[f.name], f.type) for f in deeper):
+        return False
+    return len(have) > len(target) or bool(deeper)
+
+
+def widened(target: pa.Schema, data: pa.Schema) -> pa.Schema:
+    """`target` with every column `data` widens (`widens`) in data's type, and data's new
+    columns added."""
+    fields = [
+        pa.field(f.name, data.field(f.name).type, f.nullable)
+        if f.name in data.names and widens(data.field(f.name).type, f.type)
+        else f
+        for f in target
+    ]
+    return pa.schema(fields + [f for f in data if f.name not in target.names])
+
+
 def hashed(data: pa.Table) -> pa.Table:
     """`data` with each row's hash in ROW_HASH."""
     data = data.drop_columns([ROW_HASH]) if ROW_HASH in data.column_names else data
@@ -514,14 +543,14 @@ class History(Writer):
         return pc.field(END_AT).is_null()
 
     def _evolve(self, data: pa.Table) -> None:
-        """Adds the columns `data` has and the table lacks (a new Airtable field)."""
+        """Adds the columns `data` has and the table lacks (a new Airtable field), and the struct
+        fields its columns gained (`widens`)."""
         from deltalake import write_deltalake
 
         target = self.schema()
-        new = [f for f in data.schema if f.name not in target.names]
-        if new:
-            empty = pa.schema(list(target) + new).empty_table()
-            write_deltalake(str(self.path), empty, mode="append", schema_mode="merge")
+        wider = widened(target, data.schema)
+        if not wider.equals(target):  # new columns, or struct fields added to one
+            write_deltalake(str(self.path), wider.empty_table(), mode="append", schema_mode="merge")
 
     def _versioned(self, data: pa.Table) -> pa.Table:
         data = data.append_column(START_AT, self._sequence_values(data))

@@ -33,6 +33,7 @@ from airtable_lakeflow.readplan.names import table_name
 from airtable_lakeflow.spec import PipelineSpec, TableConfiguration, is_base_id
 
 COMPUTED_TYPES = ("formula", "rollup", "multipleLookupValues", "lookup", "count")
+LINK_TYPE = "multipleRecordLinks"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class TablePlan:
     # (objects[0].table.table_configuration)
     configuration_key: str = ""
     base_id: str = ""  # the base the table lives in
+    # link_tables: (field id, linked table id) of each link field the read includes, whose
+    # join table the sync keeps (`lakehouse.links`); empty without the option
+    link_fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +146,18 @@ def _check_selection(table: dict[str, Any], config: TableConfiguration, where: s
         )
 
 
+def _link_fields(table: dict[str, Any], config: TableConfiguration) -> tuple[tuple[str, str], ...]:
+    """(field id, linked table id) of the link fields the read includes, with link_tables."""
+    if not config.link_tables:
+        return ()
+    chosen = [_find_field(table, f) for f in config.fields] if config.fields else table["fields"]
+    return tuple(
+        (f["id"], str((f.get("options") or {}).get("linkedTableId") or ""))
+        for f in chosen
+        if f is not None and f["type"] == LINK_TYPE
+    )
+
+
 def _check_cursor_read(
     table: dict[str, Any], config: TableConfiguration, cursor: dict[str, Any], where: str
 ) -> None:
@@ -176,6 +192,7 @@ def plan_table(
         "primary_field_id": table.get("primary_field_id") or None,
         "configuration_key": where,
         "base_id": base_id,
+        "link_fields": _link_fields(table, config),
     }
     wants = config.mode
     if wants == "auto" and config.scd_type == "APPEND_ONLY":

@@ -1,5 +1,8 @@
 """The schema every destination gets, decided once: the engine's Arrow schema.
 
+With `store_attachments`, attachment elements gain the stored file's fields
+(`attachments.persist.STORED_FIELDS`), whoever reads.
+
 The engine already emits what Delta and Spark can hold (durations as int64 microseconds,
 timestamps in UTC microseconds, decimals, lists and structs; see docs/type-mapping.md), so the
 local sync writes its batches as they come and Spark's types are pyspark's own conversion of
@@ -16,12 +19,18 @@ from airtable_lakeflow.readplan.plan import TablePlan
 
 
 def arrow_schema(at: Any, base_id: str, plan: TablePlan) -> pa.Schema:
-    """The Arrow schema of the table's read (the spec's fields, or all). Costs the base's
-    schema request at most (the engine caches it); no records are listed."""
+    """The Arrow schema of the table's read (the spec's fields, or all; attachment elements
+    with the stored file's fields when the table stores its files). Costs the base's schema
+    request at most (the engine caches it); no records are listed."""
+    from airtable_lakeflow.attachments import persist
+
     config = plan.configuration
     read = at.open(base_id, plan.table_id, fields=list(config.fields) or None, view=config.view)
     try:
-        return read.batches().schema
+        found = read.batches().schema
+        if config.store_attachments:
+            found = persist.stored_schema(found, persist.attachment_columns(read.layout))
+        return found
     finally:
         read.close()
 

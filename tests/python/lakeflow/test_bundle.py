@@ -58,6 +58,12 @@ objects:
         follow_renames: false
         webhook: false
         with_deletes: true
+        store_attachments: true
+        attachment_location: "/Volumes/main/airtable/files ✓"
+        attachment_retention_days: 0
+        attachment_max_bytes: "1048576"
+        attachment_downloads: 4
+        link_tables: true
         base_id: appBBBBBBBBBBBBBB
   - table:
       source_table: '2024-01-01'

@@ -535,7 +535,9 @@ CONFIG = r"objects\[1\]\.table\.table_configuration"
             _with_options(scd_type="SCD_TYPE_2"),
             rf"^{OPTIONS}\.scd_type: unknown key\. Allowed here: view, fields, filter_formula, "
             "mode, cursor_field, lookback_seconds, delete_sweep_every, computed_refresh_every, "
-            "follow_renames, webhook, with_deletes, base_id",
+            "follow_renames, webhook, store_attachments, attachment_location, "
+            "attachment_retention_days, attachment_max_bytes, attachment_downloads, link_tables, "
+            "with_deletes, base_id",
         ),
         (
             _one_table(

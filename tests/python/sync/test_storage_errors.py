@@ -6,7 +6,6 @@ records the failed run where it can be written, and the next run converges."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import re
@@ -14,7 +13,7 @@ import resource
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakehouse.delta_read import read_delta
 from airtable_lakeflow.lakehouse.storage import NativeStderr, plain, storage_error
+from small_disk import tmpfs
 from testing_http import Client
 
 TABLES = ("table_1", "table_2", "table_3")
@@ -133,32 +133,13 @@ def _data_files(lakehouse: Path) -> set[Path]:
     return {p for name in TABLES for p in (lakehouse / name).rglob("*") if p.is_file()}
 
 
-@contextlib.contextmanager
-def _tmpfs(path: Path, size: str) -> Iterator[bool]:
-    """A small tmpfs at `path` when this process may mount one (root, CAP_SYS_ADMIN)."""
-    path.mkdir()
-    mounted = (
-        shutil.which("mount") is not None
-        and subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            capture_output=True,
-        ).returncode
-        == 0
-    )
-    try:
-        yield mounted
-    finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(path)], check=False)
-
-
 def test_a_full_disk_ends_with_one_line_and_the_next_run_converges(
     gen: EmulatorProcess, tmp_path: Path
 ) -> None:
     """On a 4 MB tmpfs filled up to LIMIT bytes; where no tmpfs can be mounted, a file-size
     limit of LIMIT bytes stands in (EFBIG instead of ENOSPC, the same path through the code)."""
     spec = _spec(gen, tmp_path / "pipeline.yml")
-    with _tmpfs(tmp_path / "small", "4m") as mounted:
+    with tmpfs(tmp_path / "small", "4m") as mounted:
         lakehouse = tmp_path / "small" / "lh"
         first = _sync(gen, lakehouse, spec)
         assert first.returncode == 0, first.stdout + first.stderr
