@@ -266,6 +266,22 @@ class AirtableLakeflowConnect:
         target = self._target(table_name, table_options)
         return schema.spark_schema(self._arrow_schema(target))
 
+    def link_fields(
+        self, table_name: str, table_options: Mapping[str, str]
+    ) -> list[dict[str, str]]:
+        """With the table option ``link_tables``: each link field the read includes, as
+        {column, field_id, linked_table_id} (its column in the table's schema; the pipeline
+        keeps a join table ``<destination>__<column>`` of it). Empty without the option."""
+        target = self._target(table_name, table_options)
+        if not target.plan.link_fields:
+            return []
+        columns = {c["field_id"]: c["name"] for c in self._layout(target)["columns"]}
+        return [
+            {"column": columns[field], "field_id": field, "linked_table_id": linked}
+            for field, linked in target.plan.link_fields
+            if field in columns
+        ]
+
     def read_table_metadata(
         self, table_name: str, table_options: Mapping[str, str]
     ) -> dict[str, Any]:

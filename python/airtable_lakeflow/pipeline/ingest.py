@@ -41,6 +41,8 @@ from airtable_lakeflow.spec import (
 )
 
 FORMAT = "lakeflow_connect"
+LINK_FIELDS = "_airtable_link_fields"  # the virtual table of link fields (spark.datasource)
+JOIN_SEPARATOR = "__"  # <destination>__<column>, as the local sync names join tables
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -57,6 +59,8 @@ class TableFlow:
     options: dict[str, str] = field(default_factory=dict)  # table options for the reader
     with_deletes: bool = False  # cdc_with_deletes: a second flow applies deletes
     cluster_by: list[str] = field(default_factory=list)
+    # link_tables: the link fields ({column, field_id, linked_table_id}) to keep join tables of
+    links: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def view_name(self) -> str:
@@ -163,13 +167,14 @@ def _same_base(source_schema: str | None, every: AllTables, namespace: list[str]
     )
 
 
-def _metadata(
-    spark: Any, connection: dict[str, str], entries: list[TableSpec]
-) -> list[dict[str, Any]]:
-    """Each entry's ingestion type, cursor and keys, read through ``_community_table_metadata``
-    as the framework does. That table keys configurations by table name, so entries naming
-    one table twice (several destinations, or several bases) are read in rounds."""
-    found: list[dict[str, Any] | None] = [None] * len(entries)
+def _virtual_rows(
+    spark: Any, connection: dict[str, str], entries: list[TableSpec], virtual: str
+) -> list[list[dict[str, Any]]]:
+    """Each entry's rows of a virtual table keyed by table name (``_community_table_metadata``,
+    as the framework reads it, or ``_airtable_link_fields``). Such a table keys configurations
+    by table name, so entries naming one table twice (several destinations, or several bases)
+    are read in rounds."""
+    found: list[list[dict[str, Any]]] = [[] for _ in entries]
     pending = list(range(len(entries)))
     while pending:
         batch: dict[str, int] = {}
@@ -177,7 +182,7 @@ def _metadata(
             batch.setdefault(entries[i].source_table, i)
         rows = (
             _reader(spark, connection, stream=False)
-            .option("tableName", "_community_table_metadata")
+            .option("tableName", virtual)
             .option("tableNameList", json.dumps(list(batch)))
             .option(
                 "tableConfigs",
@@ -187,9 +192,30 @@ def _metadata(
             .collect()
         )
         for row in rows:
-            found[batch[row["tableName"]]] = row.asDict()
+            found[batch[row["tableName"]]].append(row.asDict())
         pending = [i for i in pending if i not in batch.values()]
-    return [row or {} for row in found]
+    return found
+
+
+def _metadata(
+    spark: Any, connection: dict[str, str], entries: list[TableSpec]
+) -> list[dict[str, Any]]:
+    """Each entry's ingestion type, cursor and keys."""
+    rows = _virtual_rows(spark, connection, entries, "_community_table_metadata")
+    return [found[0] if found else {} for found in rows]
+
+
+def _link_fields(
+    spark: Any, connection: dict[str, str], entries: list[TableSpec]
+) -> list[list[dict[str, Any]]]:
+    """Each entry's link fields ({column, field_id, linked_table_id}) with link_tables."""
+    wanted = [i for i, e in enumerate(entries) if e.configuration.link_tables]
+    out: list[list[dict[str, Any]]] = [[] for _ in entries]
+    if wanted:
+        rows = _virtual_rows(spark, connection, [entries[i] for i in wanted], LINK_FIELDS)
+        for i, found in zip(wanted, rows, strict=True):
+            out[i] = found
+    return out
 
 
 def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
@@ -206,7 +232,8 @@ def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
         raise error
     flows = []
     metadata = _metadata(spark, connection, entries)
-    for entry, target, meta in zip(entries, targets, metadata, strict=True):
+    links = _link_fields(spark, connection, entries)
+    for entry, target, meta, linked in zip(entries, targets, metadata, links, strict=True):
         config = entry.configuration
         kind = meta["ingestion_type"]
         if config.scd_type == "APPEND_ONLY":
@@ -223,6 +250,9 @@ def plan_flows(spark: Any, spec: Any) -> list[TableFlow]:
                 options=entry.connector_options(),
                 with_deletes=kind == "cdc_with_deletes",
                 cluster_by=list(config.cluster_by),
+                links=[
+                    {k: row[k] for k in ("column", "field_id", "linked_table_id")} for row in linked
+                ],
             )
         )
     return flows
@@ -245,7 +275,78 @@ def ingest(spark: Any, spec: Any, *, sdp: Any = None, auto_cdc: bool = False) ->
             _databricks_flow(spark, sdp, connection, flow)
         else:
             _open_source_flow(spark, sdp, connection, flow, auto_cdc)
+        merged = databricks or (flow.ingestion_type == "cdc" and auto_cdc)
+        for link in flow.links:
+            _join_table(spark, sdp, flow, link, merged)
     return flows
+
+
+def join_table_name(target: str, column: str) -> str:
+    """`<destination>__<column>`: the destination's last name part with the column appended
+    (quoted when that is no plain identifier)."""
+    head, dot, last = target.rpartition(".")
+    name = last[1:-1].replace("``", "`") if last.startswith("`") else last
+    joined = f"{name}{JOIN_SEPARATOR}{column}"
+    joined = joined if _PLAIN_NAME.match(joined) else quote_name(joined)
+    return f"{head}{dot}{joined}"
+
+
+def current_rows(spark: Any, flow: TableFlow, merged: bool, column: str) -> Any:
+    """`id` and `column` of the destination's rows that stand for a record now: a merged
+    table's (SCD 2: the open versions), a snapshot's or an append table's all, and of an
+    open-source change log the latest row per record, less the records its `_deletes` log
+    removed at or after that row. (Columns are named, never looked up: the pipeline's client
+    must not analyze a plan that reads another dataset of the pipeline while it is defined.)"""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812
+
+    table = spark.read.table(flow.target)
+    if flow.ingestion_type in ("snapshot", "append"):
+        return table.select("id", column)
+    if merged:
+        if flow.scd_type == "2":
+            table = table.filter(F.col("__END_AT").isNull())
+        return table.select("id", column)
+    if not flow.sequence_by:
+        return table.select("id", column)
+    sequence = flow.sequence_by
+    latest = table.select(
+        "id",
+        column,
+        F.col(sequence).alias("__seq"),
+        F.row_number().over(Window.partitionBy("id").orderBy(F.col(sequence).desc())).alias("__n"),
+    ).filter(F.col("__n") == 1)
+    if flow.with_deletes:
+        removed = spark.read.table(f"{flow.target}_deletes").select(
+            F.col("id").alias("__gone"), F.col(sequence).alias("__gone_at")
+        )
+        after = (F.col("id") == F.col("__gone")) & (F.col("__gone_at") >= F.col("__seq"))
+        latest = latest.join(removed, after, "left_anti")
+    return latest.select("id", column)
+
+
+def join_rows(rows: Any, link: dict[str, str]) -> Any:
+    """One row per link of `rows`' link column: record_id, position (0-based), linked record,
+    linked table and field (the local sync's `lakehouse.links.join_rows`, in Spark)."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    exploded = rows.select(F.col("id").alias("record_id"), F.posexplode(F.col(link["column"])))
+    return exploded.select(
+        F.col("record_id"),
+        F.col("pos").cast("int").alias("position"),
+        F.col("col").alias("linked_record_id"),
+        F.lit(link["linked_table_id"]).alias("linked_table_id"),
+        F.lit(link["field_id"]).alias("field_id"),
+    )
+
+
+def _join_table(spark: Any, sdp: Any, flow: TableFlow, link: dict[str, str], merged: bool):
+    """A materialized view of the destination's links: recomputed from its current rows in
+    every pipeline update, after the destination (it reads it)."""
+
+    @sdp.materialized_view(name=join_table_name(flow.target, link["column"]))
+    def links() -> Any:
+        return join_rows(current_rows(spark, flow, merged, link["column"]), link)
 
 
 def _databricks_flow(spark: Any, sdp: Any, connection: dict[str, str], flow: TableFlow) -> None:

@@ -50,7 +50,9 @@ except ImportError:  # Spark 4.0 / 4.1: no admission control, no AvailableNow ho
 METADATA_TABLE = "_community_table_metadata"
 NAMESPACES_TABLE = "_community_namespaces"
 TABLES_TABLE = "_community_tables"
-VIRTUAL_TABLES = (METADATA_TABLE, NAMESPACES_TABLE, TABLES_TABLE)
+# Ours: the link fields of tables read with link_tables (the pipeline's join tables)
+LINK_FIELDS_TABLE = "_airtable_link_fields"
+VIRTUAL_TABLES = (METADATA_TABLE, NAMESPACES_TABLE, TABLES_TABLE, LINK_FIELDS_TABLE)
 TABLE_NAME = "tableName"
 TABLE_NAME_LIST = "tableNameList"
 TABLE_CONFIGS = "tableConfigs"
@@ -67,6 +69,14 @@ METADATA_SCHEMA = StructType(
     ]
 )
 NAMESPACES_SCHEMA = StructType([StructField("namespace", ArrayType(StringType()), False)])
+LINK_FIELDS_SCHEMA = StructType(
+    [
+        StructField(TABLE_NAME, StringType(), False),
+        StructField("column", StringType(), False),
+        StructField("field_id", StringType(), False),
+        StructField("linked_table_id", StringType(), True),
+    ]
+)
 TABLES_SCHEMA = StructType(
     [
         StructField("namespace", ArrayType(StringType()), False),
@@ -143,6 +153,8 @@ class AirtableSourceMixin:
             return NAMESPACES_SCHEMA
         if table == TABLES_TABLE:
             return TABLES_SCHEMA
+        if table == LINK_FIELDS_TABLE:
+            return LINK_FIELDS_SCHEMA
         return self.connector.get_table_schema(table, {})
 
     def reader(self, schema: StructType) -> DataSourceReader:
@@ -219,6 +231,14 @@ class AirtableBatchReader(DataSourceReader):
             ]
         elif self.table == TABLES_TABLE:
             rows = self._tables()
+        elif self.table == LINK_FIELDS_TABLE:
+            names = _json_option(options, TABLE_NAME_LIST, list)
+            configs = _json_option(options, TABLE_CONFIGS, dict)
+            rows = [
+                {TABLE_NAME: name, **link}
+                for name in names
+                for link in self.connector.link_fields(name, configs.get(name, {}))
+            ]
         else:
             prefix = _json_option(options, NAMESPACE_PREFIX, list)
             rows = [{"namespace": ns} for ns in sorted(self.connector.list_namespaces(prefix))]

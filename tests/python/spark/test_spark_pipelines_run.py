@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import collections
 import datetime
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pyarrow.dataset as ds
 import pytest
 from airtable_lakeflow import formulas
 from airtable_lakeflow.emulator import EmulatorProcess
 from airtable_lakeflow.lakeflow import AirtableLakeflowConnect
+from pipelines_run import run_pipeline, table_rows
 from testing_http import Client
 
 pytestmark = pytest.mark.slow
 
-# pyspark 4.3.0's client fails after a completed run whose plan carries a Python data source's
-# accumulator (SPARK-59135, fixed after 4.3.0): the data is written, then the CLI exits 1.
-KNOWN_CLIENT_BUG = "UNKNOWN_RESPONSE"
 LOOKBACK = datetime.timedelta(seconds=1)  # the emulator stamps times to the millisecond
 
 
@@ -54,44 +48,6 @@ def _project(root: Path, emu: EmulatorProcess, webhook: bool = False) -> None:
     )
 
 
-def _run(root: Path, emu: EmulatorProcess) -> None:
-    warehouse = root / "spark-warehouse"
-    env = {
-        **os.environ,
-        "AIRTABLE_TOKEN": emu.token,
-        "PYSPARK_PYTHON": sys.executable,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    derby = f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
-    confs = {
-        # a catalog that persists across runs (the in-memory one refuses the second run)
-        "spark.sql.catalogImplementation": "hive",
-        "spark.sql.warehouse.dir": str(warehouse),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": derby,
-        "spark.python.authenticate.socketTimeout": "120s",
-    }
-    command = [str(Path(sys.executable).parent / "spark-pipelines")]
-    for key, value in confs.items():
-        command += ["--conf", f"{key}={value}"]
-    done = subprocess.run(
-        [*command, "run"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    output = done.stdout + done.stderr
-    assert emu.token not in output
-    completed = "Run is COMPLETED" in output
-    assert completed, output[-4000:]
-    assert done.returncode == 0 or KNOWN_CLIENT_BUG in output, output[-4000:]
-
-
-def _table(root: Path, name: str) -> list[dict]:
-    return ds.dataset(root / "spark-warehouse" / name, format="parquet").to_table().to_pylist()
-
-
 def _modified_campaigns(emu: EmulatorProcess, since: datetime.datetime) -> set[str]:
     """The campaigns whose last-modified time is `since` or later (read as cdc)."""
     source = AirtableLakeflowConnect(
@@ -106,18 +62,18 @@ def _modified_campaigns(emu: EmulatorProcess, since: datetime.datetime) -> set[s
 def _rows(root: Path, name: str) -> list[dict]:
     """A streaming table's rows; none when no micro-batch wrote any."""
     folder = root / "spark-warehouse" / name
-    return _table(root, name) if any(folder.rglob("*.parquet")) else []
+    return table_rows(root, name) if any(folder.rglob("*.parquet")) else []
 
 
 def test_spark_pipelines_run(emu: EmulatorProcess, tmp_path: Path) -> None:
     root = tmp_path / "airtable_pipeline"
     _project(root, emu)
-    _run(root, emu)
-    campaigns = _table(root, "campaigns")
+    run_pipeline(root, emu)
+    campaigns = table_rows(root, "campaigns")
     first = [r["id"] for r in campaigns]
     assert len(campaigns) == 20 and len(set(first)) == 20
-    assert len(_table(root, "creative_requests")) == 25
-    assert len(_table(root, "task_log")) == 40
+    assert len(table_rows(root, "creative_requests")) == 25
+    assert len(table_rows(root, "task_log")) == 40
 
     client = Client(emu)
     base = f"/v0/{emu.base_id}"
@@ -126,22 +82,22 @@ def test_spark_pipelines_run(emu: EmulatorProcess, tmp_path: Path) -> None:
     assert client.request(
         "PATCH", f"{base}/Campaigns/{edited}", json={"fields": {"Campaign Name": "v2"}}
     ).ok
-    gone = sorted(r["id"] for r in _table(root, "creative_requests"))[0]
+    gone = sorted(r["id"] for r in table_rows(root, "creative_requests"))[0]
     assert client.request("DELETE", f"{base}/Creative%20Requests/{gone}").ok
     assert client.post(f"{base}/Packaging%20Tasks", {"fields": {}}).ok
-    _run(root, emu)
+    run_pipeline(root, emu)
 
     # Every campaign modified since (the edited one, and the one whose link to the deleted
     # request changed) is appended once to the change log; nothing else is read again.
     changed = _modified_campaigns(emu, before_changes)
     assert edited in changed and len(changed) == 2
-    campaigns = _table(root, "campaigns")
+    campaigns = table_rows(root, "campaigns")
     appended = collections.Counter(r["id"] for r in campaigns) - collections.Counter(first)
     assert sorted(appended.elements()) == sorted(changed)
     assert [r["campaign_name"] for r in campaigns if r["id"] == edited].count("v2") == 1
-    requests = _table(root, "creative_requests")
+    requests = table_rows(root, "creative_requests")
     assert len(requests) == 24 and gone not in {r["id"] for r in requests}
-    assert len(_table(root, "task_log")) == 41
+    assert len(table_rows(root, "task_log")) == 41
     for path in root.rglob("*"):
         if path.is_file():
             assert emu.token.encode() not in path.read_bytes(), path
@@ -152,14 +108,14 @@ def test_spark_pipelines_run_through_the_base_webhook(emu: EmulatorProcess, tmp_
     # both become change logs with a second one for their removed records.
     root = tmp_path / "airtable_pipeline"
     _project(root, emu, webhook=True)
-    _run(root, emu)
-    campaigns = _table(root, "campaigns")
+    run_pipeline(root, emu)
+    campaigns = table_rows(root, "campaigns")
     first = [r["id"] for r in campaigns]
     assert len(campaigns) == 20 and len(set(first)) == 20
     assert all(r["_airtable_seen_at"] for r in campaigns)
-    requests = _table(root, "creative_requests")
+    requests = table_rows(root, "creative_requests")
     assert len(requests) == 25
-    assert len(_table(root, "task_log")) == 40
+    assert len(table_rows(root, "task_log")) == 40
     assert _rows(root, "campaigns_deletes") == _rows(root, "creative_requests_deletes") == []
 
     client = Client(emu)
@@ -172,23 +128,23 @@ def test_spark_pipelines_run_through_the_base_webhook(emu: EmulatorProcess, tmp_
     gone = sorted(r["id"] for r in requests)[0]
     assert client.request("DELETE", f"{base}/Creative%20Requests/{gone}").ok
     assert client.post(f"{base}/Packaging%20Tasks", {"fields": {}}).ok
-    _run(root, emu)
+    run_pipeline(root, emu)
 
     # The webhook's payloads name the campaigns changed since (the edited one, and the one
     # whose link to the deleted request changed): each is appended once; nothing else is read.
     changed = _modified_campaigns(emu, before_changes)
     assert edited in changed and len(changed) == 2
-    campaigns = _table(root, "campaigns")
+    campaigns = table_rows(root, "campaigns")
     appended = collections.Counter(r["id"] for r in campaigns) - collections.Counter(first)
     assert sorted(appended.elements()) == sorted(changed)
     assert [r["campaign_name"] for r in campaigns if r["id"] == edited].count("v2") == 1
     # The deleted request is not read again; its removal lands in the deletes change log.
-    assert len(_table(root, "creative_requests")) == 25
+    assert len(table_rows(root, "creative_requests")) == 25
     removed = _rows(root, "creative_requests_deletes")
     assert [r["id"] for r in removed] == [gone] and removed[0]["_airtable_seen_at"]
     assert all(v is None for k, v in removed[0].items() if k not in ("id", "_airtable_seen_at"))
     assert _rows(root, "campaigns_deletes") == []
-    assert len(_table(root, "task_log")) == 41
+    assert len(table_rows(root, "task_log")) == 41
     for path in root.rglob("*"):
         if path.is_file():
             assert emu.token.encode() not in path.read_bytes(), path
