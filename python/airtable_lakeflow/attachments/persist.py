@@ -61,6 +61,24 @@ def stored_type(t: pa.DataType) -> pa.DataType:
     return pa.list_(pa.field(t.value_field.name, pa.struct([*element, *extra])))
 
 
+def unstored(rows: pa.Table, columns: list[str], max_bytes: int) -> list[str]:
+    """The ids of `rows` (an `id` column and attachment `columns` in their stored type) with an
+    attachment not stored that may be now: any but those over `max_bytes`."""
+    ids: set[str] = set()
+    for name in columns:
+        cells = rows[name].combine_chunks() if rows.num_rows else pa.array([], rows[name].type)
+        elements = pc.list_flatten(cells)
+        if not len(elements):
+            continue
+        parents = pc.list_parent_indices(cells)
+        missing = pc.and_(
+            pc.is_null(pc.struct_field(elements, "stored_path")),
+            pc.less_equal(pc.fill_null(pc.struct_field(elements, "size"), 0), max_bytes),
+        )
+        ids.update(pc.take(rows["id"], pc.filter(parents, missing)).to_pylist())
+    return sorted(ids)
+
+
 def stored_schema(schema: pa.Schema, columns: list[str]) -> pa.Schema:
     """A read's schema with its attachment `columns` in their stored type."""
     fields = [

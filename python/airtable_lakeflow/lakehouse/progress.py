@@ -33,23 +33,28 @@ class TableProgress:
         self.committed = 0  # records committed by this run so far (chunked reads: per chunk)
         self._started = time.monotonic()
         self._read: Any = None
-        self._sweep: Any = None
+        self._more: list[Any] = []  # reads after the table's read: sweeps, files retried
 
     def reading(self, read: Any) -> None:
         self._read, self.phase = read, "reading"
 
     def sweeping(self, read: Any) -> None:
-        self._sweep, self.phase = read, "sweeping"
+        self._more.append(read)
+        self.phase = "sweeping"
+
+    def also(self, read: Any) -> None:
+        """Another read of this table's run whose requests count (it reads records again)."""
+        self._more.append(read)
 
     def progress(self) -> dict[str, Any]:
         """The read's counters (records, pages, requests, rate_limited, …; the sweep's requests
         and 429s added), `phase`, `committed`, `seconds` since the table started, `expected`
         when known."""
         out: dict[str, Any] = dict(self._read.progress()) if self._read is not None else {}
-        if self._sweep is not None:
-            sweep = self._sweep.progress()
+        for more in self._more:
+            counters = more.progress()
             for key in ("requests", "rate_limited", "retries"):
-                out[key] = out.get(key, 0) + sweep.get(key, 0)
+                out[key] = out.get(key, 0) + counters.get(key, 0)
         out["phase"] = self.phase
         out["committed"] = self.committed
         out["seconds"] = time.monotonic() - self._started

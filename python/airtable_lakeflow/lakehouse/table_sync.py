@@ -372,6 +372,7 @@ def sync_table(
         # leaves it as a complete read in this run would have (deletes since: the sweep's).
         first_read = target is None
         seen: list[pa.Array] = []  # ids committed by the earlier chunks of a full read
+        touched: list[pa.Array] = []  # ids this run read (not a full read: files retried)
         # A full read that lands in one commit is staged on disk as it arrives (`staging`):
         # memory stays flat however big the table (a rename first rewrites the table: not then).
         staged = full_read and not chunked and not moves
@@ -440,6 +441,8 @@ def sync_table(
                 joins.update(None if ends_full_read else [data["id"], reading.gone(data["id"])])
             result.add(counts)
             result.commits += 1
+            if not full_read:
+                touched.append(data["id"].combine_chunks())
             result.partial = new_state.resume_full_read
             progress.committed, progress.phase = result.records_read, "reading"
             crash_point("after_commit")
@@ -448,6 +451,25 @@ def sync_table(
                     seen.append(data["id"].combine_chunks())
                 target = _target_schema(path)
         result.swept = full_read
+        if files is not None and not full_read:  # (a full read tried every file again)
+            again = _files_not_stored(at, base_id, plan, path, files, touched, stop)
+            if again is not None:
+                retry, piece = again
+                progress.also(retry)
+                data = _prepare(piece, retry.layout, mapping, run, started)
+                data = _align(data, _target_schema(path) or data.schema)
+                sequence = (
+                    _sequence_column(plan, mapping, data) if writer is writers.History else None
+                )
+                crash_point("before_retry_commit")
+                progress.phase = "writing"
+                with stop.committing():
+                    counts = writer(path, commit_properties(new_state), started, sequence).write(
+                        data, full_read=False
+                    )
+                    joins.update([data["id"]])
+                result.add(counts)
+                result.commits += 1
 
         # Deletes are not seen by a read of what changed (nor by a resumed read, for the records
         # committed before it): an id sweep finds them, every delete_sweep_every runs.
@@ -487,6 +509,38 @@ def sync_table(
         progress.phase = "done"
     result.seconds = time.monotonic() - clock
     return result
+
+
+def _files_not_stored(
+    at: Airtable,
+    base_id: str,
+    plan: TablePlan,
+    path: Path,
+    files: attachment_files.TableAttachments,
+    touched: list[pa.Array],
+    stop: StopSignal,
+) -> tuple[Any, pa.Table] | None:
+    """The records of the table whose attachment files are not stored (a download that
+    failed, a table synced before store_attachments was on; not those over the size limit) and
+    that this run did not read: read again by id, their files downloaded (`files`). None when
+    there are none (or none of them is in Airtable's answer any more)."""
+    schema = _target_schema(path)
+    if schema is None:
+        return None
+    columns = [f.name for f in schema if attachment_files.is_stored_type(f.type)]
+    if not columns:
+        return None
+    current = pc.field(writers.END_AT).is_null() if writers.END_AT in schema.names else None
+    rows = read_delta(path, ["id", *columns], current)
+    done = set(pa.concat_arrays(touched).to_pylist()) if touched else set()
+    ids = [i for i in attachment_files.unstored(rows, columns, files.max_bytes) if i not in done]
+    if not ids:
+        return None
+    why = "records whose attachment files are not stored"
+    reading = window.Read(False, False, None, None, why, ids=tuple(ids))
+    read = files.wrap(reading.open(at, base_id, plan, batch_rows=BATCH_ROWS))
+    ((piece, _),) = _chunks(read, stop, None)
+    return (read, piece) if piece.num_rows else None
 
 
 def _data_files(path: Path) -> set[Path]:

@@ -326,3 +326,47 @@ def test_a_crash_during_downloads_loses_and_duplicates_nothing(
     assert _check_stored(lakehouse, emu) == 8
     entries = _entries(lakehouse / "_attachments")
     assert len(entries) == 8 and all(len(names) == 2 for names in entries.values()), entries
+
+
+def test_files_not_stored_are_tried_again_by_the_next_run(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The table is read by the base's webhook: its next run reads only changed records, and
+    also those whose files were not stored (by id), so a file that failed is stored then."""
+    source = _source(emu)
+    victim = next(a[0] for _, a in sorted(source.items()) if a)
+    emu.configure(faults=f"kind=404,route=download,attachment={victim['id']}")
+    spec, lakehouse = _spec(emu, tmp_path / "p.json"), tmp_path / "lh"
+    run, summary = _sync(emu, spec, lakehouse)
+    assert run.returncode == 0, run.stderr
+    assert summary["tables"][0]["attachments"]["not_stored"] == 1
+    emu.configure(faults="")
+    emu.control("DELETE", "requests")
+
+    run, summary = _sync(emu, spec, lakehouse)  # nothing changed in Airtable
+    assert run.returncode == 0, run.stderr
+    (table,) = summary["tables"]
+    assert table["mode"] == "webhook"
+    assert (table["attachments"]["stored"], table["attachments"]["not_stored"]) == (1, 0)
+    assert table["updated"] == 1 and table["inserted"] == 0
+    lists = [r for r in _api_requests(emu) if r.get("route") == "list"]
+    assert len(lists) == 1  # the record read again by id
+    assert [d.get("attachment") for d in _downloads(emu)] == [victim["id"]]
+    assert _check_stored(lakehouse, emu) == 8
+    emu.control("DELETE", "requests")
+    run, summary = _sync(emu, spec, lakehouse)  # all stored: nothing more to read
+    files = summary["tables"][0]["attachments"]
+    assert files["seen"] == 0 and files["reasons"] == []
+    assert not [r for r in _api_requests(emu) if r.get("route") == "list"]
+
+
+def test_turning_storage_on_later_stores_the_files_of_rows_synced_before(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    lakehouse = tmp_path / "lh"
+    before = _spec(emu, tmp_path / "off.json", store_attachments=False)
+    assert _sync(emu, before, lakehouse)[0].returncode == 0
+    run, summary = _sync(emu, _spec(emu, tmp_path / "on.json"), lakehouse)
+    assert run.returncode == 0, run.stderr
+    assert summary["tables"][0]["attachments"]["stored"] == 8
+    assert _check_stored(lakehouse, emu) == 8
