@@ -2,14 +2,17 @@
 `attachment_location` every worker can write, as a Unity Catalog Volume path would be), on a
 real local Spark against the emulator's file host: files stored once across reads, a changed
 attachment stored again by a stream's next run, an expired URL refreshed through a read of its
-record, files no table refers to swept after their retention, and a missing location refused
-at planning."""
+record, files no table refers to swept after their retention, a worker killed during
+downloads that loses and duplicates nothing, and a missing location refused at planning."""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,35 @@ def test_storing_without_a_location_is_refused_at_planning(spark: Any, emu: Emul
     options = {**source_options(emu), "tableName": TABLE, "store_attachments": "true"}
     with pytest.raises(Exception, match="give 'attachment_location' too"):
         spark.read.format("lakeflow_connect").options(**options).load().schema  # noqa: B018
+
+
+def test_a_worker_killed_during_downloads_loses_and_duplicates_nothing(
+    spark: Any, emu: EmulatorProcess, tmp_path: Path
+):
+    """A Python worker reading the table (the connector's partition read, as Spark's worker
+    runs it) is killed (SIGKILL) after its third file is stored; the retried read, on Spark,
+    stores the rest and each file once."""
+    location = tmp_path / "volume"
+    options = _options(emu, location, webhook="false")
+    code = (
+        "import json, sys\n"
+        "from airtable_lakeflow.lakeflow import AirtableLakeflowConnect\n"
+        "options = json.loads(sys.argv[1])\n"
+        "connector = AirtableLakeflowConnect(options)\n"
+        "part = {'since': None, 'until': None}\n"
+        "for batch in connector.read_partition_batches(options['tableName'], part, {}):\n"
+        "    pass\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(options)],
+        env={**os.environ, "AIRTABLE_LAKEFLOW_CRASH_AT": "attachment_stored:3"},
+        check=False,
+    )
+    assert killed.returncode == -9
+    before = {d.name for d in location.iterdir() if (d / META).exists()}
+    assert len(before) >= 3
+    seq = emu.control("GET", "requests")["last_seq"]
+    rows = spark.read.format("lakeflow_connect").options(**options).load().collect()
+    assert _check([r.asDict(recursive=True) for r in rows], emu) == 8
+    assert _downloads(emu, seq) == 8 - len(before)
+    assert all(len(list(d.iterdir())) == 2 for d in location.iterdir())  # no leftovers
