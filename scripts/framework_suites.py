@@ -113,6 +113,19 @@ def main() -> int:
         failed += run(
             args.framework, args.python, "Cursor", cursor_connection, CURSOR_TABLE_CONFIGS
         )
+        # Every table storing its attachment files (on the worker that reads) and listing
+        # its link fields: the suites check the widened schema against the records.
+        files = str(Path(os.environ.get("TMPDIR", "/tmp")) / "airtable-suite-files")
+        stored = {
+            name: {
+                **options,
+                "store_attachments": "true",
+                "attachment_location": files,
+                "link_tables": "true",
+            }
+            for name, options in DEMO_TABLE_CONFIGS.items()
+        }
+        failed += run(args.framework, args.python, "Attachments", connection, stored)
         # No base on the connection and two bases: tables are named app….Name.
         sample = json.loads((REPO / "tests" / "data" / "emulator" / "sample_base.json").read_text())
         emu.control("POST", "load", {"bases": [*emu.control("GET", "export")["bases"], sample]})
